@@ -1,0 +1,104 @@
+"""Accounts, the roles they hold over a scope, and API tokens."""
+import hashlib
+import secrets
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from gongzhi.core import crypto
+from gongzhi.core.identity import mask_mobile
+from gongzhi.grid.models import LEVELS, GridRef
+
+
+class User(AbstractUser):
+    display_name = models.CharField(_("显示名称"), max_length=50, blank=True)
+    phone_enc = models.TextField(blank=True, editable=False)
+    phone_hash = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    phone_masked = models.CharField(_("手机号"), max_length=11, blank=True, editable=False)
+    resident = models.OneToOneField("people.Resident", verbose_name=_("居民档案"), null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="account")
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+
+    def __str__(self):
+        return self.display_name or self.username
+
+    def set_phone(self, value):
+        self.phone_enc = crypto.encrypt(value)
+        self.phone_hash = crypto.lookup_hash(value)
+        self.phone_masked = mask_mobile(value)
+
+
+class Role(models.TextChoices):
+    SUBDISTRICT_ADMIN = "subdistrict_admin", _("街道管理员")
+    COMMUNITY_WORKER = "community_worker", _("社区工作者")
+    GRID_WORKER = "grid_worker", _("网格员")
+    PROPERTY_STAFF = "property_staff", _("物业人员")
+    OWNERS_COMMITTEE = "owners_committee", _("业委会成员")
+    PARTY_MEMBER = "party_member", _("党员/志愿者")
+    RESIDENT = "resident", _("居民")
+    OUTDOOR_WORKER = "outdoor_worker", _("户外劳动者")
+
+
+class RoleAssignment(GridRef):
+    """A role held over a scope: a grid node's subtree, or the grid an organisation covers."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="roles", verbose_name=_("用户"))
+    role = models.CharField(_("角色"), max_length=24, choices=Role.choices)
+    organisation = models.ForeignKey("orgs.Organisation", on_delete=models.CASCADE, null=True, blank=True,
+                                     related_name="role_assignments", verbose_name=_("组织"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("角色授权")
+        verbose_name_plural = _("角色授权")
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(organisation__isnull=False, **{f"{lvl}__isnull": True for lvl in LEVELS})
+                           | models.Q(organisation__isnull=True)),
+                name="role_scope_grid_or_org",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.get_role_display()} · {self.organisation or self.node or _('无范围')}"
+
+    @property
+    def scope(self):
+        return self.organisation or self.node
+
+
+def _token_digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A bearer token; only its digest is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API 令牌")
+        verbose_name_plural = _("API 令牌")
+
+    @classmethod
+    def issue(cls, user, hours):
+        raw = secrets.token_urlsafe(32)
+        token = cls.objects.create(user=user, digest=_token_digest(raw),
+                                   expires_at=timezone.now() + timezone.timedelta(hours=hours))
+        return token, raw
+
+    @classmethod
+    def user_for(cls, raw):
+        token = cls.objects.select_related("user").filter(digest=_token_digest(raw or ""), expires_at__gt=timezone.now()).first()
+        if token is None or not token.user.is_active:
+            return None
+        return token.user

@@ -1,0 +1,22 @@
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from gongzhi.core.audit import audit
+from gongzhi.core.models import AuditAction
+
+
+@receiver(user_logged_in)
+def _logged_in(sender, request, user, **kwargs):
+    audit(AuditAction.LOGIN, user=user, request=request, obj=user)
+
+
+@receiver(user_logged_out)
+def _logged_out(sender, request, user, **kwargs):
+    if user is not None:
+        audit(AuditAction.LOGOUT, user=user, request=request, obj=user)
+
+
+@receiver(user_login_failed)
+def _login_failed(sender, credentials, request=None, **kwargs):
+    audit(AuditAction.LOGIN_FAILED, request=request, success=False,
+          username=str(credentials.get("username", ""))[:150], object_type="accounts.user")

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PeopleConfig(AppConfig):
+    name = "gongzhi.people"
+    label = "people"
+    verbose_name = _("居民")
+
+    def ready(self):
+        from gongzhi.accounts.policy import household_relative, register_model_paths
+
+        from .models import Resident
+
+        register_model_paths(Resident, household_relative("household"))

@@ -1,0 +1,237 @@
+"""Writes to households and residents: validated, policy-checked, atomic, audited."""
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from gongzhi.accounts.policy import A, require
+from gongzhi.core.audit import audit, diff
+from gongzhi.core.identity import birth_date_from_id, gender_from_id, validate_id_number, validate_mobile
+from gongzhi.core.models import AuditAction
+from gongzhi.core import crypto
+from gongzhi.grid.models import Household, Tenure
+
+from .models import Relation, Resident, Tag
+
+NAME_MAX = 50
+
+
+def clean_name(value):
+    v = (value or "").strip()
+    if not v:
+        raise ValidationError({"name": _("姓名必填")})
+    if len(v) > NAME_MAX:
+        raise ValidationError({"name": _("姓名不能超过50个字")})
+    return v
+
+
+def clean_area(value):
+    if value in (None, ""):
+        return None
+    try:
+        area = Decimal(str(value).strip()).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        raise ValidationError({"floor_area": _("专有面积应为数字（平方米）")})
+    if area <= 0 or area >= Decimal("100000"):
+        raise ValidationError({"floor_area": _("专有面积应大于0且小于100000平方米")})
+    return area
+
+
+def _resident_snapshot(r):
+    return {"name": r.name, "gender": r.gender, "birth_date": r.birth_date, "household": r.household_id,
+            "relation": r.relation, "note": r.note, "id_number": r.id_number_hash, "phone": r.phone_hash,
+            "tags": sorted(r.tags.values_list("code", flat=True)) if r.pk else []}
+
+
+def _apply_resident_fields(resident, *, name=None, id_number=None, phone=None, relation=None, note=None,
+                           household=None, gender=None):
+    errors = {}
+    if name is not None:
+        try:
+            resident.name = clean_name(name)
+        except ValidationError as e:
+            errors.update(e.error_dict)
+    if id_number is not None:
+        if id_number.strip():
+            try:
+                v = validate_id_number(id_number)
+                resident.set_id_number(v)
+                resident.birth_date = birth_date_from_id(v)
+                resident.gender = gender_from_id(v)
+            except ValidationError as e:
+                errors["id_number"] = [e]
+        else:
+            resident.set_id_number("")
+    if phone is not None:
+        if phone.strip():
+            try:
+                resident.set_phone(validate_mobile(phone))
+            except ValidationError as e:
+                errors["phone"] = [e]
+        else:
+            resident.set_phone("")
+    if relation is not None:
+        if relation not in Relation.values:
+            errors["relation"] = [ValidationError(_("与户主关系无效"))]
+        else:
+            resident.relation = relation
+    if gender is not None and not resident.id_number_hash:
+        if gender not in ("", "M", "F"):
+            errors["gender"] = [ValidationError(_("性别无效"))]
+        else:
+            resident.gender = gender
+    if note is not None:
+        if len(note) > 500:
+            errors["note"] = [ValidationError(_("备注不能超过500个字"))]
+        resident.note = note.strip()
+    if household is not None:
+        resident.household = household
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_unique_id(resident):
+    if resident.id_number_hash and Resident.objects.filter(id_number_hash=resident.id_number_hash).exclude(pk=resident.pk).exists():
+        raise ValidationError({"id_number": _("该身份证号已登记在其他居民名下")})
+
+
+@transaction.atomic
+def resident_create(*, user, household, name, id_number="", phone="", relation=Relation.OTHER, note="",
+                    gender="", tags=()):
+    require(user, A.RESIDENT_CHANGE, household)
+    resident = Resident()
+    _apply_resident_fields(resident, name=name, id_number=id_number, phone=phone, relation=relation,
+                           note=note, household=household, gender=gender)
+    _check_unique_id(resident)
+    try:
+        with transaction.atomic():
+            resident.save()
+    except IntegrityError:
+        raise ValidationError({"id_number": _("该身份证号已登记在其他居民名下")})
+    if tags:
+        resident_set_tags(user=user, resident=resident, tags=tags, audited=False)
+    audit(AuditAction.CREATE, user=user, obj=resident, changes=diff({}, _resident_snapshot(resident), sensitive={"id_number", "phone"}))
+    return resident
+
+
+@transaction.atomic
+def resident_update(*, user, resident, **fields):
+    resident = Resident.objects.select_for_update().get(pk=resident.pk)
+    require(user, A.RESIDENT_CHANGE, resident)
+    new_household = fields.get("household")
+    if new_household is not None and new_household.pk != resident.household_id:
+        require(user, A.RESIDENT_CHANGE, new_household)
+    before = _resident_snapshot(resident)
+    tags = fields.pop("tags", None)
+    _apply_resident_fields(resident, **fields)
+    _check_unique_id(resident)
+    resident.save()
+    if tags is not None:
+        resident_set_tags(user=user, resident=resident, tags=tags, audited=False)
+    changes = diff(before, _resident_snapshot(resident), sensitive={"id_number", "phone"})
+    if changes:
+        audit(AuditAction.UPDATE, user=user, obj=resident, changes=changes)
+    return resident
+
+
+def resident_set_tags(*, user, resident, tags, audited=True):
+    """Tags are codes or Tag objects; unknown codes are rejected."""
+    codes = {t.code if isinstance(t, Tag) else str(t).strip() for t in tags if t}
+    found = list(Tag.objects.filter(code__in=codes))
+    unknown = codes - {t.code for t in found}
+    if unknown:
+        raise ValidationError({"tags": _("未知标签：%s") % "、".join(sorted(unknown))})
+    before = sorted(resident.tags.values_list("code", flat=True))
+    resident.tags.set(found)
+    if audited and before != sorted(codes):
+        audit(AuditAction.UPDATE, user=user, obj=resident, changes={"tags": [before, sorted(codes)]})
+
+
+@transaction.atomic
+def resident_delete(*, user, resident):
+    require(user, A.RESIDENT_CHANGE, resident)
+    audit(AuditAction.DELETE, user=user, obj=resident,
+          changes=diff(_resident_snapshot(resident), {k: None for k in _resident_snapshot(resident)},
+                       sensitive={"id_number", "phone"}))
+    resident.delete()
+
+
+REVEALABLE = {"phone": A.REVEAL_PHONE, "id_number": A.REVEAL_ID}
+
+
+def resident_reveal(*, user, resident, field):
+    """The clear value of a sensitive field, for roles allowed to see it; every reveal is audited."""
+    if field not in REVEALABLE:
+        raise ValidationError({"field": _("只能查看手机号或身份证号")})
+    require(user, REVEALABLE[field], resident)
+    value = resident.phone_clear() if field == "phone" else resident.id_number_clear()
+    audit(AuditAction.REVEAL, user=user, obj=resident, changes={"field": field})
+    return value
+
+
+def residents_find_by_identifier(value):
+    """Residents whose phone or ID number equals value exactly (through the keyed hash)."""
+    from django.db.models import Q
+
+    from gongzhi.core.identity import normalise_id_number, normalise_mobile
+
+    hashes = {crypto.lookup_hash(normalise_id_number(value)), crypto.lookup_hash(normalise_mobile(value))} - {None}
+    return Q(id_number_hash__in=hashes) | Q(phone_hash__in=hashes)
+
+
+def _household_snapshot(h):
+    return {"code": h.code, "address": h.address, "floor_area": str(h.floor_area) if h.floor_area is not None else None,
+            "tenure": h.tenure, "building": h.building_id}
+
+
+def _apply_household_fields(h, *, code=None, address=None, floor_area="__keep__", tenure=None):
+    errors = {}
+    if code is not None:
+        code = code.strip()
+        if not code or len(code) > 32:
+            errors["code"] = [ValidationError(_("房号必填，且不超过32个字符"))]
+        h.code = code
+    if address is not None:
+        address = address.strip()
+        if not address or len(address) > 200:
+            errors["address"] = [ValidationError(_("地址必填，且不超过200个字"))]
+        h.address = address
+    if floor_area != "__keep__":
+        try:
+            h.floor_area = clean_area(floor_area)
+        except ValidationError as e:
+            errors.update(e.error_dict)
+    if tenure is not None:
+        if tenure not in Tenure.values:
+            errors["tenure"] = [ValidationError(_("产权状态无效"))]
+        h.tenure = tenure
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def household_create(*, user, building, code, address, floor_area=None, tenure=Tenure.OWNER):
+    require(user, A.HOUSEHOLD_CHANGE, building)
+    h = Household(building=building)
+    _apply_household_fields(h, code=code, address=address, floor_area=floor_area, tenure=tenure)
+    if Household.objects.filter(building=building, code=h.code).exists():
+        raise ValidationError({"code": _("该楼栋已有此房号")})
+    h.save()
+    audit(AuditAction.CREATE, user=user, obj=h, changes=diff({}, _household_snapshot(h)))
+    return h
+
+
+@transaction.atomic
+def household_update(*, user, household, **fields):
+    h = Household.objects.select_for_update().select_related("building__compound__community").get(pk=household.pk)
+    require(user, A.HOUSEHOLD_CHANGE, h)
+    before = _household_snapshot(h)
+    _apply_household_fields(h, **fields)
+    if Household.objects.filter(building_id=h.building_id, code=h.code).exclude(pk=h.pk).exists():
+        raise ValidationError({"code": _("该楼栋已有此房号")})
+    h.save()
+    changes = diff(before, _household_snapshot(h))
+    if changes:
+        audit(AuditAction.UPDATE, user=user, obj=h, changes=changes)
+    return h

@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from gongzhi.api.urls import api
+from gongzhi.core import views as core_views
+
+urlpatterns = [
+    path("healthz", core_views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("accounts/", include("gongzhi.accounts.urls")),
+    path("", include("gongzhi.dashboard.urls")),
+    path("grid/", include("gongzhi.grid.urls")),
+    path("people/", include("gongzhi.people.urls")),
+    path("orgs/", include("gongzhi.orgs.urls")),
+    path("audit/", include("gongzhi.core.urls")),
+]

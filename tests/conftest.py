@@ -1,0 +1,130 @@
+"""A fixed cast reused by every test (the Healthchecks way).
+
+Grid: subdistrict S → community C (compounds K1, K2) and community C2
+(compound K3). Each compound has one building with two households.
+Organisations: a property company serving K1 and K2, an owners' committee
+for K1, a community party committee. One user per role, scoped as the demo
+accounts are.
+"""
+from decimal import Decimal
+
+import pytest
+
+from gongzhi.accounts.models import Role, RoleAssignment, User
+from gongzhi.grid.models import Building, Community, Compound, Household, Subdistrict
+from gongzhi.orgs.models import Coverage, Membership, Organisation, OrgKind
+from gongzhi.people.models import Relation, Resident, Tag
+
+PASSWORD = "Test@2026pass"
+
+# Valid 18-digit ID numbers (check digits computed) for the cast.
+from gongzhi.core.identity import id_check_digit  # noqa: E402
+
+
+def make_id(first17):
+    return first17 + id_check_digit(first17)
+
+
+@pytest.fixture(autouse=True)
+def _fast_settings(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default"]}}
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+
+
+class Cast:
+    pass
+
+
+def _user(username, role=None, scope=None, org=None, **extra):
+    u = User.objects.create_user(username=username, password=PASSWORD, **extra)
+    if role:
+        ra = RoleAssignment(user=u, role=role, organisation=org)
+        if scope is not None:
+            ra.set_node(scope)
+        ra.save()
+    return u
+
+
+@pytest.fixture
+def cast(db):
+    c = Cast()
+    c.S = Subdistrict.objects.create(code="S1", name="福兴街道")
+    c.C = Community.objects.create(subdistrict=c.S, code="C1", name="新城社区")
+    c.C2 = Community.objects.create(subdistrict=c.S, code="C2", name="东风社区")
+    c.K1 = Compound.objects.create(community=c.C, code="K1", name="宁江新城一期", center_lat=Decimal("24.14"), center_lng=Decimal("115.73"))
+    c.K2 = Compound.objects.create(community=c.C, code="K2", name="宁江新城二期")
+    c.K3 = Compound.objects.create(community=c.C2, code="K3", name="东风花园")
+    c.B1 = Building.objects.create(compound=c.K1, code="1", name="1栋")
+    c.B2 = Building.objects.create(compound=c.K2, code="1", name="1栋")
+    c.B3 = Building.objects.create(compound=c.K3, code="1", name="1栋")
+    c.H1 = Household.objects.create(building=c.B1, code="101", address="宁江新城一期1栋101", floor_area=Decimal("98.50"))
+    c.H1b = Household.objects.create(building=c.B1, code="102", address="宁江新城一期1栋102", floor_area=Decimal("120.00"))
+    c.H2 = Household.objects.create(building=c.B2, code="101", address="宁江新城二期1栋101", floor_area=Decimal("88.00"))
+    c.H3 = Household.objects.create(building=c.B3, code="101", address="东风花园1栋101", floor_area=Decimal("75.00"))
+    c.tag_elderly = Tag.objects.create(code="elderly_alone", name="独居老人", name_en="Elderly living alone")
+    c.tag_dibao = Tag.objects.create(code="dibao", name="低保户", name_en="Minimum-allowance household", sensitive=True)
+
+    def resident(name, household, first17, phone, relation=Relation.HEAD):
+        r = Resident(name=name, household=household, relation=relation)
+        r.set_id_number(make_id(first17))
+        r.set_phone(phone)
+        r.save()
+        return r
+
+    c.R1 = resident("张伟", c.H1, "44148119800101001", "13800135678")
+    c.R1b = resident("李娜", c.H1, "44148119820202002", "13900001111", Relation.SPOUSE)
+    c.R1c = resident("王强", c.H1b, "44148119700303003", "13700002222")
+    c.R2 = resident("陈静", c.H2, "44148119900404004", "13600003333")
+    c.R3 = resident("刘洋", c.H3, "44148119600505005", "13500004444")
+
+    c.property_co = Organisation.objects.create(kind=OrgKind.PROPERTY_COMPANY, code="P1", name="君胜物业")
+    for k in (c.K1, c.K2):
+        Coverage.objects.create(organisation=c.property_co, compound=k)
+    c.owners_k1 = Organisation.objects.create(kind=OrgKind.OWNERS_COMMITTEE, code="O1", name="宁江新城一期业委会")
+    Coverage.objects.create(organisation=c.owners_k1, compound=c.K1)
+    c.party = Organisation.objects.create(kind=OrgKind.PARTY_COMMITTEE, code="PC1", name="新城社区党委")
+    Coverage.objects.create(organisation=c.party, community=c.C)
+    c.other_property = Organisation.objects.create(kind=OrgKind.PROPERTY_COMPANY, code="P2", name="东风物业")
+    Coverage.objects.create(organisation=c.other_property, compound=c.K3)
+
+    c.street_admin = _user("street_admin", Role.SUBDISTRICT_ADMIN, c.S)
+    c.community_worker = _user("community_worker", Role.COMMUNITY_WORKER, c.C)
+    c.grid_worker = _user("grid_worker1", Role.GRID_WORKER, c.K1)
+    c.property1 = _user("property1", Role.PROPERTY_STAFF, org=c.property_co)
+    c.owners1 = _user("owners1", Role.OWNERS_COMMITTEE, org=c.owners_k1)
+    c.member1 = _user("member1", Role.PARTY_MEMBER, org=c.party)
+    c.resident1 = _user("resident1", Role.RESIDENT, c.H1, resident=c.R1)
+    c.resident2 = _user("resident2", Role.RESIDENT, c.H2, resident=c.R2)
+    c.rider1 = _user("rider1", Role.OUTDOOR_WORKER)
+    c.nobody = _user("nobody")
+    Membership.objects.create(organisation=c.party, user=c.member1, person_name="党员甲", position="委员")
+    c.password = PASSWORD
+    return c
+
+
+@pytest.fixture
+def api(client):
+    """A JSON client: api.get(user, path) / api.post(user, path, data) with a bearer token."""
+    from gongzhi.accounts.models import ApiToken
+
+    class Api:
+        def _headers(self, user):
+            if user is None:
+                return {}
+            _, raw = ApiToken.issue(user, 1)
+            return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+
+        def get(self, user, path, **params):
+            return client.get(path, params, **self._headers(user))
+
+        def post(self, user, path, data=None, **kw):
+            return client.post(path, data or {}, content_type="application/json", **self._headers(user), **kw)
+
+        def patch(self, user, path, data=None):
+            return client.patch(path, data or {}, content_type="application/json", **self._headers(user))
+
+        def delete(self, user, path):
+            return client.delete(path, **self._headers(user))
+
+    return Api()
