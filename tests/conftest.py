@@ -6,6 +6,7 @@ Organisations: a property company serving K1 and K2, an owners' committee
 for K1, a community party committee. One user per role, scoped as the demo
 accounts are.
 """
+import os
 from decimal import Decimal
 
 import pytest
@@ -23,6 +24,17 @@ from gongzhi.core.identity import id_check_digit  # noqa: E402
 
 def make_id(first17):
     return first17 + id_check_digit(first17)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """A test database per run, so concurrent runs on one PostgreSQL server never collide."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] != "django.db.backends.sqlite3":
+        db.setdefault("TEST", {})
+        db["TEST"]["NAME"] = db["TEST"].get("NAME") or f"test_{db['NAME']}_{os.getpid()}"
 
 
 @pytest.fixture(autouse=True)
