@@ -1,0 +1,246 @@
+"""The Xincheng demo data: deterministic, plausible, synthetic, and loaded all or nothing."""
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import CommandError, call_command
+from django.db import transaction
+from django.test import RequestFactory
+
+from gongzhi.accounts.models import Role, User
+from gongzhi.accounts.policy import A, scoped
+from gongzhi.core import demo
+from gongzhi.core.identity import birth_date_from_id, gender_from_id, validate_id_number, validate_mobile
+from gongzhi.grid.models import Compound, Household, Subdistrict
+from gongzhi.orgs.models import Membership, Organisation, OrgKind
+from gongzhi.people.models import Resident, Tag
+
+SMALL = 0.02
+DEMO_USERS = ["admin", "street_admin", "community_worker", "grid_worker1", "grid_worker2", "property1", "owners1",
+              "member1", "resident1", "resident2", "rider1"]
+
+
+@pytest.fixture(scope="module")
+def full_plan():
+    return demo.build_plan()
+
+
+def _load(scale=SMALL, *args):
+    out = StringIO()
+    call_command("load_demo", "--scale", str(scale), *args, stdout=out)
+    return out.getvalue()
+
+
+def _login(username, password=demo.DEMO_PASSWORD):
+    return authenticate(RequestFactory().post("/accounts/login/"), username=username, password=password)
+
+
+# --- the plan (no database) -------------------------------------------------------------
+
+def test_same_seed_same_plan_other_seed_other_plan():
+    a, b = demo.build_plan(scale=0.1), demo.build_plan(scale=0.1)
+    assert demo.plan_fingerprint(a) == demo.plan_fingerprint(b)
+    assert [m.id_number for h in a.households for m in h.members] == [m.id_number for h in b.households for m in h.members]
+    other = demo.build_plan(seed=demo.DEFAULT_SEED + 1, scale=0.1)
+    assert demo.plan_fingerprint(other) != demo.plan_fingerprint(a)
+
+
+def test_full_scale_counts(full_plan):
+    assert 2500 <= len(full_plan.households) <= 3500
+    assert 8000 <= full_plan.resident_count <= 10000
+    names = [c["name"] for c in full_plan.compounds]
+    assert len(names) == 10 and names[:2] == ["宁江新城一期", "宁江新城二期"] and len(set(names)) == 10
+    assert all(4 <= len(c["buildings"]) <= 12 for c in full_plan.compounds)
+
+
+def test_scale_shrinks_households(full_plan):
+    small = demo.build_plan(scale=SMALL)
+    assert len(small.households) < len(full_plan.households) / 20
+    # every compound keeps at least its first, occupied flat
+    assert {h.compound for h in small.households} == set(range(10))
+    with pytest.raises(ValueError):
+        demo.build_plan(scale=0)
+
+
+def test_people_are_valid_and_consistent(full_plan):
+    ids, phones = set(), set()
+    for h in full_plan.households:
+        assert Decimal("55") <= h.floor_area <= Decimal("180") and h.floor_area == h.floor_area.quantize(Decimal("0.01"))
+        if h.tenure == "vacant":
+            assert h.members == []
+            continue
+        assert h.members[0].relation == "head"
+        for m in h.members:
+            assert validate_id_number(m.id_number) == m.id_number
+            assert birth_date_from_id(m.id_number) == m.birth_date
+            assert gender_from_id(m.id_number) == m.gender
+            assert 0 <= m.age <= 100
+            ids.add(m.id_number)
+            if m.phone:
+                assert validate_mobile(m.phone) == m.phone
+                phones.add(m.phone)
+    everyone = [m for h in full_plan.households for m in h.members]
+    assert len(ids) == len(everyone), "ID numbers are unique"
+    assert len(phones) == sum(1 for m in everyone if m.phone), "phones are unique"
+    adults = [m for m in everyone if m.age >= 18]
+    assert sum(1 for m in adults if m.phone) > 0.8 * len(adults)
+    assert sum(1 for m in everyone if m.id_number.startswith("441481")) > 0.7 * len(everyone)
+    tenures = [h.tenure for h in full_plan.households]
+    assert tenures.count("owner") > tenures.count("tenant") > tenures.count("vacant") > 0
+
+
+def test_no_real_names_from_the_article(full_plan):
+    names = {m.name for h in full_plan.households for m in h.members}
+    names |= {m["person_name"] for m in full_plan.memberships}
+    names |= {a["display_name"] for a in full_plan.accounts}
+    assert not names & demo.FORBIDDEN_NAMES
+    assert {"袁山", "何晓园", "米宗浩", "石春源", "何雪芬", "王丽莉", "谢女士"} <= demo.FORBIDDEN_NAMES
+    # generated names look like names: surname + one or two characters
+    assert all(2 <= len(n) <= 3 for n in names - {"系统管理员"})
+
+
+def test_tags_are_plausible(full_plan):
+    for h in full_plan.households:
+        for m in h.members:
+            if "elderly_alone" in m.tags:
+                assert len(h.members) == 1 and m.age >= 70
+            if "left_behind_child" in m.tags:
+                assert m.age < 16 and m.relation == "grandchild"
+            if "pregnant" in m.tags:
+                assert m.gender == "F" and 18 <= m.age <= 45
+    used = {t for h in full_plan.households for m in h.members for t in m.tags}
+    assert used == {t[0] for t in demo.TAGS}
+
+
+def test_compound_geometry(full_plan):
+    for c in full_plan.compounds:
+        assert abs(c["center_lat"] - Decimal("24.14")) < Decimal("0.02")
+        assert abs(c["center_lng"] - Decimal("115.73")) < Decimal("0.02")
+        ring = c["boundary"]["coordinates"][0]
+        assert c["boundary"]["type"] == "Polygon"
+        assert len(ring) >= 6 and ring[0] == ring[-1]
+        for lng, lat in ring:  # within ~250 m of the centre
+            assert abs(lat - float(c["center_lat"])) < 0.0025 and abs(lng - float(c["center_lng"])) < 0.0025
+
+
+# --- loading --------------------------------------------------------------------------------
+
+@pytest.mark.django_db(transaction=False)
+def test_loading_twice_gives_identical_data():
+    prints = []
+    for _ in range(2):
+        with transaction.atomic():
+            demo.load_demo(scale=SMALL)
+            prints.append(demo.db_fingerprint())
+            assert Resident.objects.exists()
+            transaction.set_rollback(True)
+        assert not Subdistrict.objects.exists()
+    assert prints[0] == prints[1]
+
+
+@pytest.mark.django_db
+def test_load_demo_command_writes_the_plan():
+    plan = demo.build_plan(scale=SMALL)
+    output = _load()
+    assert "已载入演示数据" in output
+    assert Household.objects.count() == len(plan.households)
+    assert Resident.objects.count() == plan.resident_count
+    assert Compound.objects.count() == 10
+    assert Subdistrict.objects.get().name == "福兴街道"
+    for r in Resident.objects.all():
+        clear = r.id_number_clear()
+        assert validate_id_number(clear) == clear
+        assert r.birth_date == birth_date_from_id(clear) and r.gender == gender_from_id(clear)
+        assert r.id_number_masked == clear[:6] + "********" + clear[14:]
+        assert r.name not in demo.FORBIDDEN_NAMES
+    assert not Membership.objects.filter(person_name__in=demo.FORBIDDEN_NAMES).exists()
+    assert set(Tag.objects.filter(sensitive=True).values_list("code", flat=True)) >= {"dibao", "extreme_poverty"}
+    assert Tag.objects.exclude(name_en="").count() == len(demo.TAGS)
+
+
+@pytest.mark.django_db
+def test_organisations_and_cross_appointment():
+    _load()
+    kinds = set(Organisation.objects.values_list("kind", flat=True))
+    assert kinds == set(OrgKind.values)
+    assert Organisation.objects.filter(kind=OrgKind.COMPOUND_BRANCH).count() == 3
+    junsheng = Organisation.objects.get(name="君胜物业兴宁分公司")
+    assert {c.compound.name for c in junsheng.coverage.all()} >= {"宁江新城一期", "宁江新城二期"}
+    assert Organisation.objects.get(kind=OrgKind.PROPERTY_BRANCH).parent.kind == OrgKind.PARTY_COMMITTEE
+    owners = Organisation.objects.get(name="宁江新城一期业主委员会")
+    assert [c.compound.name for c in owners.coverage.all()] == ["宁江新城一期"]
+    manager = Membership.objects.get(organisation=junsheng, position="总经理")
+    assert manager.resident is not None
+    assert manager.resident.org_memberships.filter(organisation__kind=OrgKind.PARTY_COMMITTEE, position="委员").exists()
+
+
+@pytest.mark.django_db
+def test_demo_accounts_log_in_and_see_their_scope():
+    _load()
+    assert sorted(User.objects.values_list("username", flat=True)) == sorted(DEMO_USERS)
+    for username in DEMO_USERS:
+        assert _login(username) is not None, username
+    assert _login("street_admin", "wrong-password") is None
+    assert User.objects.get(username="admin").is_superuser
+    # login by mobile number
+    worker = User.objects.get(username="grid_worker1")
+    from gongzhi.core import crypto
+    assert _login(crypto.decrypt(worker.phone_enc)) == worker
+
+    users = {u.username: u for u in User.objects.all()}
+    assert users["street_admin"].roles.get().role == Role.SUBDISTRICT_ADMIN
+    assert users["rider1"].roles.get().role == Role.OUTDOOR_WORKER
+    everyone = scoped(users["street_admin"], A.RESIDENT_VIEW, Resident.objects.all()).count()
+    assert everyone == Resident.objects.count()
+    assert 0 < scoped(users["property1"], A.RESIDENT_VIEW, Resident.objects.all()).count() < everyone
+    k1 = Compound.objects.get(name="宁江新城一期")
+    gw = scoped(users["grid_worker1"], A.HOUSEHOLD_VIEW, Household.objects.all())
+    assert gw.exists() and not gw.exclude(building__compound=k1).exists()
+    for username, compound in (("resident1", "宁江新城一期"), ("resident2", "宁江新城二期")):
+        u = users[username]
+        assert u.resident.relation == "head" and u.resident.household.building.compound.name == compound
+        assert list(scoped(u, A.HOUSEHOLD_VIEW, Household.objects.all())) == [u.resident.household]
+    member = users["member1"]
+    assert member.roles.get().organisation.kind == OrgKind.PARTY_COMMITTEE
+    assert member.org_memberships.filter(organisation__kind=OrgKind.COMPOUND_BRANCH).exists()
+
+
+@pytest.mark.django_db
+def test_if_empty_skips_second_time_and_plain_load_refuses():
+    _load()
+    counts = (Resident.objects.count(), Household.objects.count(), User.objects.count())
+    assert "未载入" in _load(SMALL, "--if-empty")
+    with pytest.raises(CommandError):
+        _load()
+    assert (Resident.objects.count(), Household.objects.count(), User.objects.count()) == counts
+
+
+@pytest.mark.django_db
+def test_bad_scale_is_refused():
+    with pytest.raises(CommandError):
+        _load(0)
+    with pytest.raises(CommandError):
+        _load(1.5)
+    assert not Subdistrict.objects.exists()
+
+
+@pytest.mark.django_db
+def test_all_or_nothing(monkeypatch):
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(Membership.objects, "bulk_create", boom)
+    with pytest.raises(RuntimeError):
+        _load()
+    assert not Subdistrict.objects.exists()
+    assert not Resident.objects.exists()
+    assert not User.objects.exists()
+
+
+@pytest.mark.django_db
+def test_conflict_with_existing_records_is_a_clear_error():
+    Organisation.objects.create(kind=OrgKind.SOCIAL_ORG, code="FX-JDB", name="已有组织")
+    with pytest.raises(CommandError, match="未写入任何数据"):
+        _load()
+    assert not Subdistrict.objects.exists() and not Resident.objects.exists()
