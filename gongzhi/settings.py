@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "gongzhi.grid",
     "gongzhi.people",
     "gongzhi.orgs",
+    "gongzhi.appeals",
     "gongzhi.dashboard",
 ]
 
@@ -169,6 +170,14 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+
+# Appeals: a point outside every compound is routed to the nearest one within this distance.
+APPEAL_NEAREST_COMPOUND_M = int(os.environ.get("APPEAL_NEAREST_COMPOUND_M", "300"))
+# Days after closing during which an unsatisfied reporter may reopen an appeal.
+APPEAL_REOPEN_DAYS = int(os.environ.get("APPEAL_REOPEN_DAYS", "7"))
+# Remind the handler this many hours before the resolve deadline; escalate further after this many overdue working days.
+APPEAL_REMIND_HOURS = int(os.environ.get("APPEAL_REMIND_HOURS", "24"))
+APPEAL_ESCALATE_AGAIN_WD = int(os.environ.get("APPEAL_ESCALATE_AGAIN_WD", "2"))
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 

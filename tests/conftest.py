@@ -32,8 +32,11 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     from django.conf import settings
 
     db = settings.DATABASES["default"]
-    if db["ENGINE"] != "django.db.backends.sqlite3":
-        db.setdefault("TEST", {})
+    db.setdefault("TEST", {})
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        # A file, not shared-cache memory: concurrency tests need real locking (WAL, busy timeout).
+        db["TEST"]["NAME"] = str(settings.VAR_DIR / f"test_{os.getpid()}.sqlite3")
+    else:
         db["TEST"]["NAME"] = db["TEST"].get("NAME") or f"test_{db['NAME']}_{os.getpid()}"
 
 

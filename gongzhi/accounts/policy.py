@@ -35,21 +35,30 @@ class Action:
     EXPORT = "people.export"
     AUDIT_VIEW = "audit.view"
     ACCOUNT_MANAGE = "account.manage"
+    APPEAL_VIEW = "appeal.view"
+    APPEAL_CREATE = "appeal.create"
+    APPEAL_DISPATCH = "appeal.dispatch"
+    APPEAL_VERIFY = "appeal.verify"
+    APPEAL_SUPERVISE = "appeal.supervise"
+    APPEAL_WHISTLE = "appeal.whistle"
+    CATEGORY_MANAGE = "appeal.category_manage"
+    CALENDAR_MANAGE = "calendar.manage"
 
 
 A = Action
 _STAFF_DATA = {A.GRID_VIEW, A.HOUSEHOLD_VIEW, A.RESIDENT_VIEW, A.ORG_VIEW}
+_APPEAL_DESK = {A.APPEAL_VIEW, A.APPEAL_CREATE, A.APPEAL_DISPATCH, A.APPEAL_VERIFY, A.APPEAL_SUPERVISE}
 ROLE_ACTIONS = {
-    Role.SUBDISTRICT_ADMIN: _STAFF_DATA | {A.GRID_CHANGE, A.HOUSEHOLD_CHANGE, A.RESIDENT_CHANGE, A.REVEAL_PHONE,
+    Role.SUBDISTRICT_ADMIN: _STAFF_DATA | _APPEAL_DESK | {A.APPEAL_WHISTLE, A.CATEGORY_MANAGE, A.CALENDAR_MANAGE, A.GRID_CHANGE, A.HOUSEHOLD_CHANGE, A.RESIDENT_CHANGE, A.REVEAL_PHONE,
                                          A.REVEAL_ID, A.TAG_MANAGE, A.ORG_CHANGE, A.IMPORT, A.EXPORT,
                                          A.AUDIT_VIEW, A.ACCOUNT_MANAGE},
-    Role.COMMUNITY_WORKER: _STAFF_DATA | {A.GRID_CHANGE, A.HOUSEHOLD_CHANGE, A.RESIDENT_CHANGE, A.REVEAL_PHONE,
+    Role.COMMUNITY_WORKER: _STAFF_DATA | _APPEAL_DESK | {A.GRID_CHANGE, A.HOUSEHOLD_CHANGE, A.RESIDENT_CHANGE, A.REVEAL_PHONE,
                                         A.REVEAL_ID, A.ORG_CHANGE, A.IMPORT, A.EXPORT},
-    Role.GRID_WORKER: _STAFF_DATA | {A.HOUSEHOLD_CHANGE, A.RESIDENT_CHANGE, A.REVEAL_PHONE},
-    Role.PROPERTY_STAFF: _STAFF_DATA,
-    Role.OWNERS_COMMITTEE: {A.GRID_VIEW, A.HOUSEHOLD_VIEW, A.ORG_VIEW},
-    Role.PARTY_MEMBER: {A.GRID_VIEW, A.ORG_VIEW},
-    Role.RESIDENT: {A.GRID_VIEW, A.HOUSEHOLD_VIEW, A.RESIDENT_VIEW, A.ORG_VIEW},
+    Role.GRID_WORKER: _STAFF_DATA | {A.APPEAL_VIEW, A.APPEAL_CREATE, A.APPEAL_VERIFY, A.HOUSEHOLD_CHANGE, A.RESIDENT_CHANGE, A.REVEAL_PHONE},
+    Role.PROPERTY_STAFF: _STAFF_DATA | {A.APPEAL_VIEW, A.APPEAL_CREATE},
+    Role.OWNERS_COMMITTEE: {A.GRID_VIEW, A.HOUSEHOLD_VIEW, A.ORG_VIEW, A.APPEAL_CREATE},
+    Role.PARTY_MEMBER: {A.GRID_VIEW, A.ORG_VIEW, A.APPEAL_CREATE},
+    Role.RESIDENT: {A.GRID_VIEW, A.HOUSEHOLD_VIEW, A.RESIDENT_VIEW, A.ORG_VIEW, A.APPEAL_CREATE},
     Role.OUTDOOR_WORKER: set(),
 }
 ALL_ACTIONS = sorted({a for acts in ROLE_ACTIONS.values() for a in acts})
@@ -238,3 +247,45 @@ def require(user, action, obj=None):
     if not can(user, action, obj):
         deny(user, action, obj)
         raise Http404
+
+
+# Roles whose holders act for the organisation of their scope (handle its appeals, answer its whistles).
+_ORG_ACTING_ROLES = {Role.PROPERTY_STAFF, Role.OWNERS_COMMITTEE, Role.PARTY_MEMBER, Role.COMMUNITY_WORKER,
+                     Role.SUBDISTRICT_ADMIN, Role.GRID_WORKER}
+# Offices that grid-scoped staff act for: a community worker for the community's office, a sub-district
+# admin for the sub-district office and its departments.
+_OFFICE_KINDS_BY_ROLE = {
+    Role.COMMUNITY_WORKER: ("community", ("community_office", "party_committee")),
+    Role.SUBDISTRICT_ADMIN: ("subdistrict", ("subdistrict_office", "gov_department")),
+}
+
+
+def acting_org_ids(user) -> set:
+    """Organisations the user acts for, e.g. as the handler of an appeal."""
+    scope = scope_of(user)
+    cached = getattr(scope, "_acting", None)
+    if cached is not None:
+        return cached
+    from gongzhi.orgs.models import Organisation
+
+    ids = set()
+    if user is not None and getattr(user, "is_authenticated", False):
+        for ra in user.roles.all():
+            if ra.role not in _ORG_ACTING_ROLES:
+                continue
+            if ra.organisation_id:
+                ids.add(ra.organisation_id)
+            elif ra.role in _OFFICE_KINDS_BY_ROLE:
+                level, kinds = _OFFICE_KINDS_BY_ROLE[ra.role]
+                node_id = getattr(ra, f"{level}_id")
+                if node_id:
+                    ids |= set(Organisation.objects.filter(kind__in=kinds, **{f"coverage__{level}_id": node_id})
+                               .values_list("id", flat=True))
+    scope._acting = ids
+    return ids
+
+
+def acts_for(user, org) -> bool:
+    if org is None:
+        return False
+    return scope_of(user).superuser or org.pk in acting_org_ids(user)

@@ -1,0 +1,122 @@
+"""Where an appeal happens, and which organisation must act on it."""
+import math
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from gongzhi.grid.models import Compound
+from gongzhi.orgs.models import Organisation
+
+EARTH_RADIUS_M = 6371008.8
+
+
+def distance_m(lat1, lng1, lat2, lng2) -> float:
+    """Great-circle distance in metres (haversine)."""
+    p1, p2 = math.radians(float(lat1)), math.radians(float(lat2))
+    dp, dl = p2 - p1, math.radians(float(lng2) - float(lng1))
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
+
+
+def point_in_ring(lat, lng, ring) -> bool:
+    """Ray casting on a GeoJSON ring of [lng, lat] points."""
+    x, y = float(lng), float(lat)
+    inside = False
+    n = len(ring)
+    for i in range(n):
+        x1, y1 = ring[i][0], ring[i][1]
+        x2, y2 = ring[(i + 1) % n][0], ring[(i + 1) % n][1]
+        if (y1 > y) != (y2 > y):
+            cross = x1 + (y - y1) * (x2 - x1) / (y2 - y1)
+            if x < cross:
+                inside = not inside
+    return inside
+
+
+def point_in_polygon(lat, lng, polygon) -> bool:
+    if not polygon or polygon.get("type") != "Polygon" or not polygon.get("coordinates"):
+        return False
+    outer, *holes = polygon["coordinates"]
+    return point_in_ring(lat, lng, outer) and not any(point_in_ring(lat, lng, h) for h in holes)
+
+
+def validate_point(lat, lng):
+    errors = {}
+    try:
+        lat = Decimal(str(lat))
+        if not -90 <= lat <= 90:
+            raise ValueError
+    except (ValueError, ArithmeticError):
+        errors["lat"] = _("纬度应在 -90 到 90 之间")
+    try:
+        lng = Decimal(str(lng))
+        if not -180 <= lng <= 180:
+            raise ValueError
+    except (ValueError, ArithmeticError):
+        errors["lng"] = _("经度应在 -180 到 180 之间")
+    if errors:
+        raise ValidationError(errors)
+    return lat.quantize(Decimal("0.000001")), lng.quantize(Decimal("0.000001"))
+
+
+def locate(lat, lng, compounds=None):
+    """The compound whose boundary holds the point, else the nearest centre within the limit."""
+    compounds = list(compounds if compounds is not None else Compound.objects.select_related("community"))
+    for c in compounds:
+        if c.boundary and point_in_polygon(lat, lng, c.boundary):
+            return c, _("位置在%(name)s范围内") % {"name": c.name}
+    limit = settings.APPEAL_NEAREST_COMPOUND_M
+    best = min(((distance_m(lat, lng, c.center_lat, c.center_lng), c) for c in compounds
+                if c.center_lat is not None and c.center_lng is not None), default=None, key=lambda t: t[0])
+    if best and best[0] <= limit:
+        return best[1], _("位置距%(name)s %(d)d 米（最近小区）") % {"name": best[1].name, "d": best[0]}
+    raise ValidationError({"location": _("该位置不在任何小区范围内，且 %(m)d 米内没有小区，请选择小区或重新定位") % {"m": limit}})
+
+
+def _org_covering(kind, compound, level):
+    """An active organisation of `kind` whose coverage includes the compound at `level` (or above it)."""
+    qs = Organisation.objects.filter(kind=kind, is_active=True)
+    community = compound.community
+    if level == "compound":
+        for q in ({"coverage__compound": compound}, {"coverage__community": community},
+                  {"coverage__subdistrict": community.subdistrict_id}):
+            org = qs.filter(**q).order_by("id").first()
+            if org:
+                return org
+        return None
+    if level == "community":
+        return (qs.filter(coverage__community=community).order_by("id").first()
+                or qs.filter(coverage__subdistrict=community.subdistrict_id).order_by("id").first())
+    return qs.filter(coverage__subdistrict=community.subdistrict_id).order_by("id").first()
+
+
+def _rule_rank(rule, depth_of):
+    place = 2 if rule.compound_id else (1 if rule.community_id else 0)
+    return (depth_of.get(rule.category_id, -1), place, rule.priority)
+
+
+def route(category, compound):
+    """(organisation, rule or None, note) for an appeal of `category` in `compound`."""
+    from .models import RoutingRule
+
+    lineage = category.ancestors()
+    depth_of = {c.pk: len(lineage) - i for i, c in enumerate(lineage)}
+    rules = [r for r in RoutingRule.objects.filter(is_active=True).select_related("organisation")
+             if (r.category_id is None or r.category_id in depth_of)
+             and (r.compound_id is None or r.compound_id == compound.pk)
+             and (r.community_id is None or r.community_id == compound.community_id)]
+    for rule in sorted(rules, key=lambda r: _rule_rank(r, depth_of), reverse=True):
+        if rule.organisation_id and rule.organisation.is_active:
+            return rule.organisation, rule, _("规则“%(rule)s”：指定%(org)s") % {"rule": rule.name, "org": rule.organisation.name}
+        org = _org_covering(rule.handler_kind, compound, rule.handler_level or category.handler_level)
+        if org:
+            return org, rule, _("规则“%(rule)s”：%(org)s") % {"rule": rule.name, "org": org.name}
+    org = _org_covering(category.handler_kind, compound, category.handler_level)
+    if org:
+        return org, None, _("分类默认：%(org)s") % {"org": org.name}
+    fallback = _org_covering("community_office", compound, "community")
+    if fallback:
+        return fallback, None, _("无匹配承办单位，由社区分拨：%(org)s") % {"org": fallback.name}
+    return None, None, _("无匹配承办单位，待人工派单")

@@ -1,0 +1,361 @@
+"""Every write to an appeal: submission and each workflow action.
+
+All are atomic, checked against the policy module, recorded in the
+appeal's timeline and the audit log. Two people acting on one appeal at
+once: the row is locked and its version compared, so one wins and the other
+gets a Conflict naming what changed.
+"""
+import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from gongzhi.accounts.models import Role
+from gongzhi.accounts.policy import A, acting_org_ids, acts_for, can, scope_of
+from gongzhi.core.audit import audit
+from gongzhi.core.identity import validate_mobile
+from gongzhi.core.models import AuditAction
+from gongzhi.core.workdays import add_hours, add_working_days
+from gongzhi.grid.models import Building, Compound, Household
+from gongzhi.orgs.models import Organisation, OrgKind
+
+from . import workflow as wf
+from .errors import Conflict, NotAllowed
+from .models import Appeal, AppealEvent, pk_from_number, Category, Channel, MeToo, Rating, Status, TimeUnit, WhistleCall
+from .routing import locate, route, validate_point
+
+TITLE_MAX = 100
+TEXT_MAX = 4000  # Open311's limit for a description; also ours
+NOTE_MAX = 2000
+
+# Channels and who may use them: residents speak for themselves, staff enter for others.
+_STAFF_CHANNELS = {
+    Channel.HOTLINE: A.APPEAL_DISPATCH,
+    Channel.WALK_IN: A.APPEAL_DISPATCH,
+    Channel.PATROL: A.APPEAL_VERIFY,
+    Channel.PROPERTY: A.APPEAL_CREATE,
+}
+
+
+def deadline(start, amount, unit):
+    return add_hours(start, amount) if unit == TimeUnit.HOURS else add_working_days(start, amount)
+
+
+def _clean_text(value, field, label, maximum, required=True):
+    v = (value or "").strip()
+    if required and not v:
+        raise ValidationError({field: _("%(label)s不能为空") % {"label": label}})
+    if len(v) > maximum:
+        raise ValidationError({field: _("%(label)s不能超过%(n)d个字") % {"label": label, "n": maximum}})
+    return v
+
+
+def _resolve_place(*, compound=None, building=None, household=None, lat=None, lng=None):
+    """(compound, building, household, lat, lng, note) from whatever place the user gave."""
+    note = ""
+    if household is not None:
+        household = household if isinstance(household, Household) else Household.objects.select_related("building__compound").filter(pk=household).first()
+        if household is None:
+            raise ValidationError({"household": _("户不存在")})
+        building = household.building
+    if building is not None:
+        building = building if isinstance(building, Building) else Building.objects.select_related("compound").filter(pk=building).first()
+        if building is None:
+            raise ValidationError({"building": _("楼栋不存在")})
+        compound = building.compound
+    if compound is not None and not isinstance(compound, Compound):
+        compound = Compound.objects.filter(pk=compound).first()
+        if compound is None:
+            raise ValidationError({"compound": _("小区不存在")})
+    if lat is not None or lng is not None:
+        if lat is None or lng is None:
+            raise ValidationError({"location": _("经纬度需同时提供")})
+        lat, lng = validate_point(lat, lng)
+        if compound is None:
+            compound, note = locate(lat, lng)
+    if compound is None:
+        raise ValidationError({"location": _("请在地图上选点，或选择小区/楼栋")})
+    return compound, building, household, lat, lng, note
+
+
+def _check_channel(user, channel, compound):
+    if channel not in Channel.values:
+        raise ValidationError({"channel": _("渠道无效")})
+    if channel in _STAFF_CHANNELS:
+        if not can(user, _STAFF_CHANNELS[channel], compound):
+            raise NotAllowed(_("您无权通过该渠道录入此小区的诉求"), field="channel")
+    elif not scope_of(user).roles and not scope_of(user).superuser:
+        raise NotAllowed(_("账号尚未开通，无法提交诉求"))
+
+
+@transaction.atomic
+def appeal_submit(*, user, category, description, title="", channel=Channel.APP, is_public=False,
+                  compound=None, building=None, household=None, lat=None, lng=None, address="",
+                  contact_name="", contact_phone="", now=None):
+    errors = {}
+    if not isinstance(category, Category):
+        category = Category.objects.filter(pk=category, is_active=True).first() if str(category or "").isdigit() else \
+            Category.objects.filter(code=category or "", is_active=True).first()
+    if category is None:
+        errors["category"] = [_("请选择有效的诉求分类")]
+    try:
+        description = _clean_text(description, "description", _("诉求内容"), TEXT_MAX)
+    except ValidationError as e:
+        errors.update(e.message_dict)
+    try:
+        title = _clean_text(title, "title", _("标题"), TITLE_MAX, required=False) or (description[:30] if isinstance(description, str) else "")
+        address = _clean_text(address, "address", _("地点描述"), 200, required=False)
+        contact_name = _clean_text(contact_name, "contact_name", _("联系人"), 50, required=False)
+    except ValidationError as e:
+        errors.update(e.message_dict)
+    if contact_phone:
+        try:
+            contact_phone = validate_mobile(contact_phone)
+        except ValidationError as e:
+            errors["contact_phone"] = e.messages
+    if errors:
+        raise ValidationError(errors)
+    compound, building, household, lat, lng, place_note = _resolve_place(
+        compound=compound, building=building, household=household, lat=lat, lng=lng)
+    _check_channel(user, channel, compound)
+    if is_public and not category.may_be_public:
+        raise ValidationError({"is_public": _("该分类的诉求不公开")})
+    now = now or timezone.now()
+    handler, rule, routing_note = route(category, compound)
+    appeal = Appeal(
+        category=category, channel=channel, title=title, description=description, is_public=bool(is_public),
+        reporter=user if channel in (Channel.APP, Channel.OPEN311) else None, entered_by=user,
+        contact_name=contact_name, compound=compound, building=building, household=household,
+        lat=lat, lng=lng, address=address, suggested_handler=handler, routing_rule=rule,
+        routing_note=(f"{place_note}；{routing_note}" if place_note else routing_note)[:200],
+        respond_due=deadline(now, category.respond_amount, category.respond_unit),
+        resolve_due=deadline(now, category.resolve_amount, category.resolve_unit),
+    )
+    if contact_phone:
+        appeal.set_contact_phone(contact_phone)
+    appeal.save()
+    if now != appeal.created_at:  # imports and tests may backdate a submission
+        Appeal.objects.filter(pk=appeal.pk).update(created_at=now)
+        appeal.created_at = now
+    _event(appeal, user, "submit", "", Status.SUBMITTED, note=appeal.routing_note,
+           data={"channel": channel, "suggested_handler": handler.pk if handler else None,
+                 "rule": rule.pk if rule else None})
+    audit(AuditAction.CREATE, user=user, obj=appeal, changes={"status": [None, Status.SUBMITTED],
+                                                              "category": [None, category.code]})
+    return appeal
+
+
+def _event(appeal, user, action, from_status, to_status, *, note="", internal=False, organisation=None, data=None):
+    from .notify import on_event
+
+    event = AppealEvent.objects.create(appeal=appeal, actor=user if getattr(user, "is_authenticated", False) else None,
+                                       action=action, from_status=from_status, to_status=to_status, note=note,
+                                       internal=internal, organisation=organisation, data=data or {})
+    on_event(event)
+    return event
+
+
+def parties_of(user, appeal):
+    """Which of the workflow's parties the user is for this appeal."""
+    parties = set()
+    if user is None or not getattr(user, "is_authenticated", False):
+        return parties
+    if appeal.reporter_id == user.pk:
+        parties.add(wf.REPORTER)
+    if can(user, A.APPEAL_DISPATCH, appeal):
+        parties.add(wf.DISPATCHER)
+    if appeal.handler_id and acts_for(user, appeal.handler):
+        parties.add(wf.HANDLER)
+    if can(user, A.APPEAL_VERIFY, appeal):
+        parties.add(wf.VERIFIER)
+    if can(user, A.APPEAL_SUPERVISE, appeal):
+        parties.add(wf.SUPERVISOR)
+    if can(user, A.APPEAL_WHISTLE, appeal):
+        parties.add(wf.WHISTLE)
+    called = set(appeal.whistle_calls.values_list("department_id", flat=True))
+    if called & acting_org_ids(user):
+        parties.add(wf.CALLED)
+    return parties
+
+
+def may_view(user, appeal):
+    if scope_of(user).superuser or appeal.reporter_id == getattr(user, "pk", None):
+        return True
+    if can(user, A.APPEAL_VIEW, appeal):
+        return True
+    return bool(parties_of(user, appeal) - {wf.REPORTER})
+
+
+def get_for_action(user, pk, *, lock=False):
+    qs = Appeal.objects.select_related("category", "compound__community", "handler")
+    if lock:
+        qs = qs.select_for_update(of=("self",)) if transaction.get_connection().features.has_select_for_update_of else qs.select_for_update()
+    appeal = qs.filter(pk=pk).first()
+    if appeal is None or not may_view(user, appeal):
+        raise Http404
+    return appeal
+
+
+def _handler_org(value):
+    if value is None or value == "":
+        raise ValidationError({"handler": _("请选择承办单位")})
+    org = value if isinstance(value, Organisation) else Organisation.objects.filter(pk=value, is_active=True).first()
+    if org is None:
+        raise ValidationError({"handler": _("承办单位不存在")})
+    return org
+
+
+@transaction.atomic
+def appeal_act(*, user, appeal, action, version=None, note="", internal=False, handler=None, days=None,
+               rating=None, departments=(), duplicate_of=None, now=None):
+    """Apply one workflow action. `version` is the version the user saw; a stale one is a Conflict."""
+    pk = appeal.pk if isinstance(appeal, Appeal) else appeal
+    appeal = get_for_action(user, pk, lock=True)
+    transition = wf.TRANSITIONS.get(action)
+    if transition is None:
+        raise ValidationError({"action": _("未知操作：%s") % action})
+    if version is not None and int(version) != appeal.version:
+        raise Conflict(_("该诉求已被他人处理（当前状态：%(status)s），请刷新后重试")
+                       % {"status": appeal.get_status_display()})
+    parties = parties_of(user, appeal)
+    if not transition.parties & parties:
+        raise NotAllowed(_("您无权对该诉求执行“%s”") % transition.label)
+    if appeal.status not in transition.sources:
+        raise Conflict(_("诉求当前状态为“%(status)s”，不能%(action)s")
+                       % {"status": appeal.get_status_display(), "action": transition.label})
+    note = _clean_text(note, "note", _("说明"), NOTE_MAX, required=transition.needs_note)
+    now = now or timezone.now()
+    before = appeal.status
+    target = transition.target or appeal.status
+    updates, data, org = {}, {}, None
+
+    if transition.needs_handler:
+        org = _handler_org(handler)
+        updates["handler"] = org
+        data["handler"] = org.pk
+    if action == "take" and appeal.responded_at is None:
+        updates["responded_at"] = now
+    elif action == "resolve":
+        updates["resolved_at"] = now
+        updates["public_reply"] = note
+    elif action == "reply":
+        updates["public_reply"] = note
+        if appeal.responded_at is None:
+            updates["responded_at"] = now
+    elif action == "request_extension":
+        days = _extension_days(days)
+        data["days"] = days
+    elif action == "grant_extension":
+        asked = appeal.events.filter(action="request_extension").order_by("-id").values_list("data", flat=True).first() or {}
+        days = _extension_days(days if days is not None else asked.get("days"))
+        updates["resolve_due"] = add_working_days(max(appeal.resolve_due or now, now), days)
+        data["days"] = days
+    elif action in ("verify", "reject_result") and wf.REPORTER in parties and wf.VERIFIER not in parties:
+        data["by"] = "reporter"
+    elif action == "close":
+        updates["closed_at"] = now
+    elif action == "reject":
+        if duplicate_of:  # a duplicate: linked to its original
+            original = Appeal.objects.filter(pk=pk_from_number(duplicate_of)).first() if pk_from_number(duplicate_of) else None
+            if original is None or original.pk == appeal.pk:
+                raise ValidationError({"duplicate_of": _("重复的原诉求不存在")})
+            updates["duplicate_of"] = original
+        updates["closed_at"] = now
+    elif action == "reopen":
+        if appeal.rating != Rating.UNSATISFIED:
+            raise NotAllowed(_("只有评价为“不满意”的诉求可以重启"))
+        if appeal.closed_at and now - appeal.closed_at > datetime.timedelta(days=settings.APPEAL_REOPEN_DAYS):
+            raise NotAllowed(_("已超过%d天的重启期限") % settings.APPEAL_REOPEN_DAYS)
+        updates.update(reopen_count=F("reopen_count") + 1, closed_at=None, rating="", rated_at=None, resolved_at=None)
+    elif action == "rate":
+        if rating not in Rating.values:
+            raise ValidationError({"rating": _("请选择满意、基本满意或不满意")})
+        if appeal.rating:
+            raise Conflict(_("该诉求已评价"))
+        updates.update(rating=rating, rating_comment=note[:500], rated_at=now)
+        data["rating"] = rating
+        if appeal.status == Status.VERIFIED:
+            target = Status.CLOSED
+            updates["closed_at"] = now
+    elif action == "whistle":
+        called = _whistle(user, appeal, departments, note)
+        data["departments"] = [d.pk for d in called]
+    elif action == "whistle_report":
+        org = _whistle_report(user, appeal, note, now)
+    elif action == "supervise":
+        updates["escalated_at"] = now
+
+    updates["status"] = target
+    updates["version"] = F("version") + 1
+    changed = Appeal.objects.filter(pk=appeal.pk, version=appeal.version).update(**updates, updated_at=now)
+    if not changed:
+        raise Conflict(_("该诉求已被他人处理，请刷新后重试"))
+    appeal.refresh_from_db()
+    _event(appeal, user, action, before, target if target != before else "", note=note,
+           internal=bool(internal) and action == "note", organisation=org or (appeal.handler if action == "dispatch" else None),
+           data=data)
+    audit(AuditAction.UPDATE, user=user, obj=appeal, detail=action,
+          changes={"status": [before, target]} if target != before else {"action": [None, action]})
+    return appeal
+
+
+def _extension_days(days):
+    try:
+        days = int(days)
+    except (TypeError, ValueError):
+        raise ValidationError({"days": _("请填写延期的工作日天数")})
+    if not 1 <= days <= 30:
+        raise ValidationError({"days": _("延期天数应为1到30个工作日")})
+    return days
+
+
+def _whistle(user, appeal, departments, note):
+    ids = [d.pk if isinstance(d, Organisation) else d for d in departments or ()]
+    if not ids:
+        raise ValidationError({"departments": _("请选择要召集的部门")})
+    orgs = list(Organisation.objects.filter(pk__in=ids, is_active=True,
+                                            kind__in=(OrgKind.GOV_DEPARTMENT, OrgKind.SUBDISTRICT_OFFICE,
+                                                      OrgKind.COMMUNITY_OFFICE, OrgKind.PROPERTY_COMPANY,
+                                                      OrgKind.RESIDENT_UNIT, OrgKind.SOCIAL_ORG)))
+    if len(orgs) != len(set(ids)):
+        raise ValidationError({"departments": _("部门不存在或不可召集")})
+    already = set(appeal.whistle_calls.values_list("department_id", flat=True))
+    new = [o for o in orgs if o.pk not in already]
+    if not new:
+        raise ValidationError({"departments": _("这些部门已被召集")})
+    WhistleCall.objects.bulk_create([WhistleCall(appeal=appeal, department=o, called_by=user, instruction=note[:500]) for o in new])
+    return new
+
+
+def _whistle_report(user, appeal, note, now):
+    mine = acting_org_ids(user)
+    call = appeal.whistle_calls.filter(department_id__in=mine).select_related("department").order_by("id").first()
+    if call is None:
+        raise NotAllowed(_("您所在部门未被召集"))
+    WhistleCall.objects.filter(pk=call.pk).update(report=note, reported_by=user, reported_at=now)
+    return call.department
+
+
+@transaction.atomic
+def appeal_me_too(*, user, appeal):
+    """A resident adds their voice to an open appeal instead of filing a new one."""
+    appeal = Appeal.objects.filter(pk=appeal.pk if isinstance(appeal, Appeal) else appeal).first()
+    if appeal is None or not (appeal.is_public or may_view(user, appeal)):
+        raise Http404
+    if not appeal.is_open:
+        raise Conflict(_("该诉求已结束，不能附议"))
+    if appeal.reporter_id == user.pk:
+        raise Conflict(_("这是您本人提交的诉求"))
+    _, created = MeToo.objects.get_or_create(appeal=appeal, user=user)
+    if not created:
+        raise Conflict(_("您已附议过该诉求"))
+    Appeal.objects.filter(pk=appeal.pk).update(me_too_count=F("me_too_count") + 1)
+    appeal.refresh_from_db()
+    _event(appeal, user, "me_too", "", "", data={"count": appeal.me_too_count})
+    return appeal
+

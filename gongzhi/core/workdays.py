@@ -1,0 +1,71 @@
+"""Working days on China's calendar: weekends off, holidays off, adjusted weekends on.
+
+Deadlines count from receipt: the day an appeal arrives does not count, and
+a deadline of N working days ends at the close (23:59:59, Asia/Shanghai) of
+the N-th working day after it. Hour-based deadlines (emergencies) run on the
+clock, day and night.
+"""
+import datetime
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+
+LOCAL = ZoneInfo(settings.TIME_ZONE)
+_LOOKAHEAD_DAYS = 400
+
+
+def _overrides(start: datetime.date, end: datetime.date) -> dict:
+    from .models import CalendarDay, DayKind
+
+    return {d: (k == DayKind.WORKDAY) for d, k in
+            CalendarDay.objects.filter(date__gte=start, date__lte=end).values_list("date", "kind")}
+
+
+def is_working_day(day: datetime.date, overrides=None) -> bool:
+    if overrides is None:
+        overrides = _overrides(day, day)
+    if day in overrides:
+        return overrides[day]
+    return day.weekday() < 5
+
+
+def local_date(moment: datetime.datetime) -> datetime.date:
+    return moment.astimezone(LOCAL).date()
+
+
+def end_of_day(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time(23, 59, 59), tzinfo=LOCAL)
+
+
+def add_working_days(start: datetime.datetime, n: int) -> datetime.datetime:
+    """Close of the n-th working day after the day of `start` (n ≥ 1); n = 0 gives the end of today."""
+    day = local_date(start)
+    if n <= 0:
+        return end_of_day(day)
+    overrides = _overrides(day, day + datetime.timedelta(days=max(_LOOKAHEAD_DAYS, n * 3)))
+    counted = 0
+    while counted < n:
+        day += datetime.timedelta(days=1)
+        if is_working_day(day, overrides):
+            counted += 1
+    return end_of_day(day)
+
+
+def add_hours(start: datetime.datetime, hours: int) -> datetime.datetime:
+    return start + datetime.timedelta(hours=hours)
+
+
+def working_days_between(start: datetime.datetime, end: datetime.datetime) -> int:
+    """Working days strictly after start's day up to and including end's day (negative if end is earlier)."""
+    a, b = local_date(start), local_date(end)
+    sign = 1
+    if b < a:
+        a, b, sign = b, a, -1
+    overrides = _overrides(a, b)
+    count = 0
+    day = a
+    while day < b:
+        day += datetime.timedelta(days=1)
+        if is_working_day(day, overrides):
+            count += 1
+    return sign * count

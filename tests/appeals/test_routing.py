@@ -1,0 +1,75 @@
+import pytest
+from django.core.exceptions import ValidationError
+
+from gongzhi.appeals.models import RoutingRule
+from gongzhi.appeals.routing import locate, point_in_polygon, route
+from gongzhi.orgs.models import Organisation, OrgKind
+
+from .conftest import square
+
+
+def test_point_in_polygon():
+    poly = square(24.14, 115.73)
+    assert point_in_polygon(24.14, 115.73, poly)
+    assert point_in_polygon(24.1409, 115.7309, poly)
+    assert not point_in_polygon(24.1411, 115.73, poly)
+    assert not point_in_polygon(24.14, 115.75, poly)
+    holed = {"type": "Polygon", "coordinates": poly["coordinates"] + square(24.14, 115.73, 0.0002)["coordinates"]}
+    assert not point_in_polygon(24.14, 115.73, holed)
+
+
+@pytest.mark.django_db
+class TestLocate:
+    def test_inside_polygon(self, grid):
+        compound, note = locate(24.1405, 115.7302)
+        assert compound == grid.K1 and "范围内" in note
+
+    def test_nearest_within_limit(self, grid, settings):
+        settings.APPEAL_NEAREST_COMPOUND_M = 300
+        compound, note = locate(24.1425, 115.730)  # ~280 m north of K1's centre, outside its square
+        assert compound == grid.K1 and "最近" in note
+
+    def test_far_from_everything(self, grid):
+        with pytest.raises(ValidationError) as e:
+            locate(23.0, 113.0)
+        assert "location" in e.value.message_dict
+
+
+@pytest.mark.django_db
+class TestRoute:
+    def test_category_default_property_company(self, grid):
+        org, rule, note = route(grid.lift, grid.K1)
+        assert org == grid.property_co and rule is None
+
+    def test_other_compound_other_company(self, grid):
+        assert route(grid.lift, grid.K3)[0] == grid.other_property
+
+    def test_lighting_to_community_office(self, grid):
+        assert route(grid.lighting, grid.K1)[0] == grid.office
+        assert route(grid.lighting, grid.K3)[0] == grid.office2
+
+    def test_illegal_building_to_department(self, grid):
+        assert route(grid.illegal, grid.K2)[0] == grid.dept
+
+    def test_rule_overrides_and_is_recorded(self, grid):
+        rule = RoutingRule.objects.create(name="一期电梯由业委会跟进", category=grid.lift.parent, compound=grid.K1,
+                                          organisation=grid.owners_k1)
+        org, chosen, note = route(grid.lift, grid.K1)
+        assert org == grid.owners_k1 and chosen == rule and rule.name in note
+        assert route(grid.lift, grid.K2)[0] == grid.property_co  # rule is for K1 only
+
+    def test_more_specific_rule_wins(self, grid):
+        RoutingRule.objects.create(name="all", handler_kind=OrgKind.COMMUNITY_OFFICE, priority=100)
+        specific = RoutingRule.objects.create(name="lift", category=grid.lift, handler_kind=OrgKind.PROPERTY_COMPANY,
+                                              handler_level="compound")
+        org, chosen, _ = route(grid.lift, grid.K1)
+        assert chosen == specific and org == grid.property_co
+
+    def test_inactive_rule_ignored(self, grid):
+        RoutingRule.objects.create(name="off", category=grid.lift, organisation=grid.owners_k1, is_active=False)
+        assert route(grid.lift, grid.K1)[0] == grid.property_co
+
+    def test_no_matching_org_falls_back_to_community(self, grid):
+        Organisation.objects.filter(kind=OrgKind.PROPERTY_COMPANY).update(is_active=False)
+        org, rule, note = route(grid.lift, grid.K1)
+        assert org == grid.office

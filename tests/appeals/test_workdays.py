@@ -1,0 +1,55 @@
+import datetime
+
+import pytest
+
+from gongzhi.core.models import CalendarDay
+from gongzhi.core.workdays import LOCAL, add_working_days, is_working_day, working_days_between
+
+
+def at(y, m, d, h=10):
+    return datetime.datetime(y, m, d, h, tzinfo=LOCAL)
+
+
+@pytest.mark.django_db
+class TestWorkingDays:
+    def test_plain_week(self):
+        # Monday 2026-11-23 + 2 working days ends Wednesday night
+        due = add_working_days(at(2026, 11, 23), 2)
+        assert due.date() == datetime.date(2026, 11, 25)
+        assert (due.hour, due.minute) == (23, 59)
+
+    def test_weekend_skipped(self):
+        # Friday 2026-11-27 + 1 working day is Monday 30th
+        assert add_working_days(at(2026, 11, 27), 1).date() == datetime.date(2026, 11, 30)
+
+    def test_national_day_holiday_and_adjusted_weekend(self):
+        # Received Friday 2026-09-18. Sunday 20 Sept is an adjusted working day, 1-7 Oct are off,
+        # Saturday 10 Oct is worked.
+        start = at(2026, 9, 18)
+        assert add_working_days(start, 1).date() == datetime.date(2026, 9, 20)
+        # 21,22,23,24 Sept working (Mon-Thu); 25-27 Mid-Autumn off; 28,29,30 working
+        assert add_working_days(start, 8).date() == datetime.date(2026, 9, 30)
+        assert add_working_days(start, 9).date() == datetime.date(2026, 10, 8)
+        assert add_working_days(start, 11).date() == datetime.date(2026, 10, 10)
+
+    def test_spring_festival(self):
+        # Friday 13 Feb 2026: Saturday 14th is worked, 15-23 off.
+        start = at(2026, 2, 13)
+        assert add_working_days(start, 1).date() == datetime.date(2026, 2, 14)
+        assert add_working_days(start, 2).date() == datetime.date(2026, 2, 24)
+
+    def test_admin_edits_take_effect(self):
+        day = datetime.date(2026, 12, 1)  # a Tuesday
+        assert is_working_day(day)
+        CalendarDay.objects.create(date=day, kind="holiday", name="test")
+        assert not is_working_day(day)
+        assert add_working_days(at(2026, 11, 30), 1).date() == datetime.date(2026, 12, 2)
+
+    def test_between(self):
+        assert working_days_between(at(2026, 9, 30), at(2026, 10, 8)) == 1
+        assert working_days_between(at(2026, 10, 8), at(2026, 9, 30)) == -1
+
+    def test_time_zone_of_receipt(self):
+        # 23:30 UTC on Friday is already Saturday in Shanghai: counting starts from Saturday.
+        start = datetime.datetime(2026, 11, 27, 23, 30, tzinfo=datetime.timezone.utc)
+        assert add_working_days(start, 1).date() == datetime.date(2026, 11, 30)
