@@ -61,8 +61,8 @@ def _user(username, role=None, scope=None, org=None, **extra):
     return u
 
 
-@pytest.fixture
-def cast(db):
+def build_cast():
+    """Create the cast in the database and return it (used by `cast` and the browser tests' `cast_tx`)."""
     c = Cast()
     c.S = Subdistrict.objects.create(code="S1", name="福兴街道")
     c.C = Community.objects.create(subdistrict=c.S, code="C1", name="新城社区")
@@ -116,6 +116,11 @@ def cast(db):
     Membership.objects.create(organisation=c.party, user=c.member1, person_name="党员甲", position="委员")
     c.password = PASSWORD
     return c
+
+
+@pytest.fixture
+def cast(db):
+    return build_cast()
 
 
 @pytest.fixture
