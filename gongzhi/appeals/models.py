@@ -295,3 +295,32 @@ class WhistleCall(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["appeal", "department"], name="whistle_department_once")]
+
+
+class PhotoKind(models.TextChoices):
+    REPORT = "report", _("诉求照片")
+    EVIDENCE = "evidence", _("办结凭证")
+    PATROL = "patrol", _("巡查照片")
+
+
+def _photo_path(instance, filename):
+    return f"appeals/{instance.appeal_id}/{filename}"
+
+
+class AppealPhoto(models.Model):
+    """A photo as others see it: re-encoded from the upload, location metadata gone, with a thumbnail."""
+
+    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="photos")
+    event = models.ForeignKey(AppealEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="photos")
+    kind = models.CharField(_("类型"), max_length=10, choices=PhotoKind.choices, default=PhotoKind.REPORT)
+    image = models.ImageField(_("图片"), upload_to=_photo_path, width_field="width", height_field="height")
+    thumbnail = models.ImageField(_("缩略图"), upload_to=_photo_path)
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        verbose_name = _("诉求照片")
+        verbose_name_plural = _("诉求照片")

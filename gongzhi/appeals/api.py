@@ -1,0 +1,296 @@
+"""Appeals over JSON: submission, the queues, one appeal with its timeline, workflow actions, rates.
+
+Views parse input and call services/selectors; errors map to JSON naming
+the field (400), the conflict (409), the refusal (403) or 404 out of scope.
+"""
+from datetime import date, datetime, time
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Schema
+from ninja.responses import Status as HttpStatus
+
+from gongzhi.accounts.policy import A, can, require
+from gongzhi.api.base import ErrorOut
+from gongzhi.core.pagination import keyset_page
+from gongzhi.core.workdays import LOCAL
+
+from . import rates as rates_mod
+from . import selectors, services
+from . import workflow as wf
+from .errors import AppealError
+from .models import Category, Channel, RoutingRule
+
+router = Router()
+ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+
+
+def _error(exc):
+    if isinstance(exc, ValidationError):
+        from gongzhi.api.base import validation_payload
+
+        return HttpStatus(400, validation_payload(exc))
+    return HttpStatus(exc.status, {"detail": exc.message, "field": exc.field})
+
+
+class CategoryOut(Schema):
+    id: int
+    code: str
+    name: str
+    name_en: str
+    kind: str
+    parent_id: int | None
+    handler_level: str
+    handler_kind: str
+    respond_amount: int
+    respond_unit: str
+    resolve_amount: int
+    resolve_unit: str
+    may_be_public: bool
+    is_active: bool
+
+
+class AppealIn(Schema):
+    category: str
+    description: str
+    title: str = ""
+    channel: str = Channel.APP
+    is_public: bool = False
+    compound_id: int | None = None
+    building_id: int | None = None
+    household_id: int | None = None
+    lat: Decimal | None = None
+    lng: Decimal | None = None
+    address: str = ""
+    contact_name: str = ""
+    contact_phone: str = ""
+
+
+class AppealOut(Schema):
+    id: int
+    number: str
+    title: str
+    status: str
+    status_display: str
+    category: str
+    category_name: str
+    channel: str
+    compound_id: int
+    compound_name: str
+    handler_id: int | None
+    handler_name: str | None
+    suggested_handler_id: int | None
+    respond_due: datetime | None
+    resolve_due: datetime | None
+    escalation_level: str
+    is_public: bool
+    me_too_count: int
+    rating: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class EventOut(Schema):
+    at: datetime
+    action: str
+    actor: str | None
+    from_status: str
+    to_status: str
+    note: str
+    internal: bool
+    organisation: str | None
+    data: dict
+
+
+class AppealDetailOut(AppealOut):
+    description: str
+    address: str
+    lat: Decimal | None
+    lng: Decimal | None
+    building_id: int | None
+    routing_note: str
+    public_reply: str
+    rating_comment: str
+    contact_name: str
+    contact_phone_masked: str
+    duplicate_of: str | None
+    actions: list[str]
+    timeline: list[EventOut]
+
+
+class AppealPage(Schema):
+    count: int
+    next_cursor: str | None
+    items: list[AppealOut]
+
+
+class ActionIn(Schema):
+    version: int | None = None
+    note: str = ""
+    internal: bool = False
+    handler: int | None = None
+    days: int | None = None
+    rating: str | None = None
+    departments: list[int] = []
+    duplicate_of: str | None = None
+
+
+def _out(a):
+    return {
+        "id": a.pk, "number": a.number, "title": a.title, "status": a.status, "status_display": a.get_status_display(),
+        "category": a.category.code, "category_name": a.category.name, "channel": a.channel,
+        "compound_id": a.compound_id, "compound_name": a.compound.name, "handler_id": a.handler_id,
+        "handler_name": a.handler.name if a.handler_id else None, "suggested_handler_id": a.suggested_handler_id,
+        "respond_due": a.respond_due, "resolve_due": a.resolve_due, "escalation_level": a.escalation_level,
+        "is_public": a.is_public, "me_too_count": a.me_too_count, "rating": a.rating, "version": a.version,
+        "created_at": a.created_at, "updated_at": a.updated_at,
+    }
+
+
+def _detail(user, a):
+    parties = services.parties_of(user, a)
+    events = selectors.timeline(user, a, parties)
+    out = _out(a)
+    out.update({
+        "description": a.description, "address": a.address, "lat": a.lat, "lng": a.lng, "building_id": a.building_id,
+        "routing_note": a.routing_note if parties - {wf.REPORTER} else "", "public_reply": a.public_reply,
+        "rating_comment": a.rating_comment, "contact_name": a.contact_name if parties - {wf.REPORTER} else "",
+        "contact_phone_masked": a.contact_phone_masked if parties - {wf.REPORTER} else "",
+        "duplicate_of": a.duplicate_of.number if a.duplicate_of_id else None,
+        "actions": wf.allowed_actions(a.status, parties),
+        "timeline": [{"at": e.at, "action": e.action, "actor": str(e.actor) if e.actor_id else None,
+                      "from_status": e.from_status, "to_status": e.to_status, "note": e.note, "internal": e.internal,
+                      "organisation": e.organisation.name if e.organisation_id else None, "data": e.data}
+                     for e in events],
+    })
+    return out
+
+
+@router.get("/appeal-categories", response=list[CategoryOut], summary="The category tree (flat, with parent ids)")
+def categories(request):
+    return list(Category.objects.filter(is_active=True).order_by("order", "code"))
+
+
+@router.get("/appeals", response={200: AppealPage, 400: ErrorOut},
+            summary="A queue: dispatch, handle, verify, mine, or all visible appeals (keyset pages)")
+def appeal_list(request, queue: str = "all", status: str = "", category: int | None = None,
+                compound: int | None = None, q: str = "", cursor: str = "", limit: int = 50):
+    if queue not in ("dispatch", "handle", "verify", "mine", "all"):
+        return HttpStatus(400, {"detail": _("队列无效"), "field": "queue"})
+    try:
+        qs = selectors.queue(request.auth, queue, status=status, category=category, compound=compound, q=q)
+        rows, next_cursor = keyset_page(qs, cursor=cursor, limit=limit)
+    except ValidationError as e:
+        return _error(e)
+    return {"count": qs.count(), "next_cursor": next_cursor, "items": [_out(a) for a in rows]}
+
+
+@router.post("/appeals", response={201: AppealDetailOut, **ERRORS}, summary="Submit an appeal")
+def appeal_create(request, payload: AppealIn):
+    try:
+        appeal = services.appeal_submit(
+            user=request.auth, category=payload.category, description=payload.description, title=payload.title,
+            channel=payload.channel, is_public=payload.is_public, compound=payload.compound_id,
+            building=payload.building_id, household=payload.household_id, lat=payload.lat, lng=payload.lng,
+            address=payload.address, contact_name=payload.contact_name, contact_phone=payload.contact_phone)
+    except (ValidationError, AppealError) as e:
+        return _error(e)
+    return HttpStatus(201, _detail(request.auth, services.get_for_action(request.auth, appeal.pk)))
+
+
+def _get(user, ref):
+    from .models import pk_from_number
+
+    pk = pk_from_number(ref)
+    if pk is None:
+        raise Http404
+    return services.get_for_action(user, pk)
+
+
+@router.get("/appeals/{ref}", response={200: AppealDetailOut, 404: ErrorOut},
+            summary="One appeal (by id or number) with its timeline and the actions open to you")
+def appeal_detail(request, ref: str):
+    return _detail(request.auth, _get(request.auth, ref))
+
+
+@router.post("/appeals/{ref}/actions/{action}", response={200: AppealDetailOut, **ERRORS},
+             summary="Take a workflow action: accept, dispatch, take, resolve, verify, rate, …")
+def appeal_action(request, ref: str, action: str, payload: ActionIn):
+    appeal = _get(request.auth, ref)
+    if action not in wf.TRANSITIONS:
+        return HttpStatus(400, {"detail": _("未知操作：%s") % action, "field": "action"})
+    try:
+        appeal = services.appeal_act(user=request.auth, appeal=appeal, action=action, version=payload.version,
+                                     note=payload.note, internal=payload.internal, handler=payload.handler,
+                                     days=payload.days, rating=payload.rating, departments=payload.departments,
+                                     duplicate_of=payload.duplicate_of)
+    except (ValidationError, AppealError) as e:
+        return _error(e)
+    return _detail(request.auth, services.get_for_action(request.auth, appeal.pk))
+
+
+class RatesQuery(Schema):
+    group_by: str = "handler"
+    start: date | None = None
+    end: date | None = None
+
+
+class RateOut(Schema):
+    numerator: int
+    denominator: int
+    rate: float | None
+
+
+class RatesRow(Schema):
+    key: int | None
+    name: str
+    total: int
+    overdue: int
+    response_rate: RateOut
+    resolution_rate: RateOut
+    satisfaction_rate: RateOut
+
+
+class RatesOut(Schema):
+    group_by: str
+    start: date | None
+    end: date | None
+    definitions: dict[str, str]
+    rows: list[RatesRow]
+
+
+@router.get("/appeal-rates", response={200: RatesOut, 400: ErrorOut, 404: ErrorOut},
+            summary="三率: response, resolution and satisfaction rates by handler, compound, community or category")
+def appeal_rates(request, query: Query[RatesQuery]):
+    if not can(request.auth, A.APPEAL_VIEW):
+        raise Http404
+    if query.group_by not in rates_mod.GROUPS:
+        return HttpStatus(400, {"detail": _("分组方式无效"), "field": "group_by"})
+    start = datetime.combine(query.start, time.min, tzinfo=LOCAL) if query.start else None
+    end = datetime.combine(query.end, time.max, tzinfo=LOCAL) if query.end else None
+    qs = rates_mod.period_filter(selectors.visible_appeals(request.auth), start, end)
+    return {"group_by": query.group_by, "start": query.start, "end": query.end,
+            "definitions": {k: str(v) for k, v in rates_mod.DEFINITIONS.items()},
+            "rows": rates_mod.three_rates(qs, query.group_by)}
+
+
+class RuleOut(Schema):
+    id: int
+    name: str
+    category_id: int | None
+    community_id: int | None
+    compound_id: int | None
+    handler_kind: str
+    handler_level: str
+    organisation_id: int | None
+    priority: int
+    is_active: bool
+
+
+@router.get("/routing-rules", response={200: list[RuleOut], 404: ErrorOut}, summary="Routing rules (admins)")
+def routing_rules(request):
+    require(request.auth, A.CATEGORY_MANAGE)
+    return list(RoutingRule.objects.all())

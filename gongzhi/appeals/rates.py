@@ -1,0 +1,62 @@
+"""The three rates (三率) of appeals, with the definitions shown next to them.
+
+Counted over appeals received in the period (created_at within it) that
+the asking user may see, grouped by handler, compound, community or
+category. Each rate is a fraction with its numerator and denominator, so a
+reader can check it; None when there is nothing to count.
+"""
+from django.db.models import Case, Count, F, IntegerField, Q, When
+from django.utils.translation import gettext_lazy as _
+
+from .models import Rating, Status
+
+DEFINITIONS = {
+    "response_rate": _("响应率 = 在响应时限内接单或答复的诉求数 ÷ 已派单的诉求数"),
+    "resolution_rate": _("解决率 = 已办结且居民未评价“不满意”的诉求数 ÷ 受理的诉求数（不含不予受理）"),
+    "satisfaction_rate": _("满意率 = 评价为“满意”或“基本满意”的诉求数 ÷ 已评价的诉求数"),
+}
+GROUPS = {
+    "handler": ("handler_id", "handler__name"),
+    "compound": ("compound_id", "compound__name"),
+    "community": ("compound__community_id", "compound__community__name"),
+    "category": ("category_id", "category__name"),
+}
+_DONE = (Status.RESOLVED, Status.VERIFIED, Status.CLOSED)
+
+
+def _ratio(num, den):
+    return {"numerator": num, "denominator": den, "rate": round(num / den, 4) if den else None}
+
+
+def three_rates(queryset, group_by="handler"):
+    if group_by not in GROUPS:
+        raise ValueError(group_by)
+    key, label = GROUPS[group_by]
+    rows = (queryset.order_by().values(key, label)
+            .annotate(
+                total=Count("id"),
+                dispatched=Count("id", filter=Q(handler__isnull=False)),
+                responded=Count("id", filter=Q(responded_at__isnull=False, responded_at__lte=F("respond_due"))),
+                accepted=Count("id", filter=~Q(status=Status.REJECTED)),
+                resolved=Count("id", filter=Q(status__in=_DONE) & ~Q(rating=Rating.UNSATISFIED)),
+                rated=Count("id", filter=~Q(rating="")),
+                satisfied=Count("id", filter=Q(rating__in=(Rating.SATISFIED, Rating.BASICALLY))),
+                overdue=Count(Case(When(resolved_at__gt=F("resolve_due"), then=1), output_field=IntegerField())),
+            ).order_by(label))
+    out = []
+    for r in rows:
+        out.append({
+            "key": r[key], "name": r[label] or "—", "total": r["total"], "overdue": r["overdue"],
+            "response_rate": _ratio(r["responded"], r["dispatched"]),
+            "resolution_rate": _ratio(r["resolved"], r["accepted"]),
+            "satisfaction_rate": _ratio(r["satisfied"], r["rated"]),
+        })
+    return out
+
+
+def period_filter(queryset, start=None, end=None):
+    if start:
+        queryset = queryset.filter(created_at__gte=start)
+    if end:
+        queryset = queryset.filter(created_at__lt=end)
+    return queryset
