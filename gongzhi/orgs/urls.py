@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "orgs"
-urlpatterns = []
+urlpatterns = [
+    path("", views.org_list, name="list"),
+    path("<int:pk>/", views.org_page, name="detail"),
+]

@@ -1,4 +1,5 @@
 """Writes to households and residents: validated, policy-checked, atomic, audited."""
+import re
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
@@ -235,3 +236,61 @@ def household_update(*, user, household, **fields):
     if changes:
         audit(AuditAction.UPDATE, user=user, obj=h, changes=changes)
     return h
+
+
+# ---- care tags (admins with A.TAG_MANAGE) -------------------------------------------------------
+
+
+def _tag_snapshot(t):
+    return {"code": t.code, "name": t.name, "name_en": t.name_en, "sensitive": t.sensitive}
+
+
+def _apply_tag_fields(tag, *, name=None, name_en=None, sensitive=None):
+    errors = {}
+    if name is not None:
+        name = name.strip()
+        if not name or len(name) > 50:
+            errors["name"] = [ValidationError(_("标签名称必填，且不超过50个字"))]
+        elif Tag.objects.filter(name=name).exclude(pk=tag.pk).exists():
+            errors["name"] = [ValidationError(_("已有同名标签"))]
+        tag.name = name
+    if name_en is not None:
+        if len(name_en.strip()) > 80:
+            errors["name_en"] = [ValidationError(_("英文名称不能超过80个字符"))]
+        tag.name_en = name_en.strip()
+    if sensitive is not None:
+        tag.sensitive = bool(sensitive)
+    return errors
+
+
+@transaction.atomic
+def tag_create(*, user, code, name, name_en="", sensitive=False):
+    require(user, A.TAG_MANAGE)
+    tag = Tag()
+    code = (code or "").strip()
+    errors = _apply_tag_fields(tag, name=name, name_en=name_en, sensitive=sensitive)
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", code):
+        errors["code"] = [ValidationError(_("编码只能包含英文字母、数字、下划线和连字符，不超过40个字符"))]
+    elif Tag.objects.filter(code=code).exists():
+        errors["code"] = [ValidationError(_("已有相同编码的标签"))]
+    if errors:
+        raise ValidationError(errors)
+    tag.code = code
+    tag.save()
+    audit(AuditAction.CREATE, user=user, obj=tag, changes=diff({}, _tag_snapshot(tag)))
+    return tag
+
+
+@transaction.atomic
+def tag_update(*, user, tag, name=None, name_en=None, sensitive=None):
+    require(user, A.TAG_MANAGE)
+    tag = Tag.objects.select_for_update().get(pk=tag.pk)
+    before = _tag_snapshot(tag)
+    errors = _apply_tag_fields(tag, name=name, name_en=name_en, sensitive=sensitive)
+    if errors:
+        raise ValidationError(errors)
+    tag.save()
+    changes = diff(before, _tag_snapshot(tag))
+    if changes:
+        audit(AuditAction.UPDATE, user=user, obj=tag, changes=changes)
+    return tag
