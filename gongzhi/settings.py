@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "gongzhi.people",
     "gongzhi.orgs",
     "gongzhi.appeals",
+    "gongzhi.open311",
     "gongzhi.dashboard",
 ]
 
@@ -178,6 +179,8 @@ APPEAL_REOPEN_DAYS = int(os.environ.get("APPEAL_REOPEN_DAYS", "7"))
 # Remind the handler this many hours before the resolve deadline; escalate further after this many overdue working days.
 APPEAL_REMIND_HOURS = int(os.environ.get("APPEAL_REMIND_HOURS", "24"))
 APPEAL_ESCALATE_AGAIN_WD = int(os.environ.get("APPEAL_ESCALATE_AGAIN_WD", "2"))
+# Open311 GeoReport v2: the one jurisdiction this endpoint serves.
+OPEN311_JURISDICTION = os.environ.get("OPEN311_JURISDICTION", "xincheng")
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 

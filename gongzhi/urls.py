@@ -9,6 +9,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("open311/", include("gongzhi.open311.urls")),
     path("accounts/", include("gongzhi.accounts.urls")),
     path("", include("gongzhi.dashboard.urls")),
     path("grid/", include("gongzhi.grid.urls")),

@@ -89,6 +89,9 @@ def _check_channel(user, channel, compound):
     if channel in _STAFF_CHANNELS:
         if not can(user, _STAFF_CHANNELS[channel], compound):
             raise NotAllowed(_("您无权通过该渠道录入此小区的诉求"), field="channel")
+    elif channel == Channel.OPEN311:  # only the service account of an Open311 client (gongzhi.open311)
+        if getattr(user, "open311_client", None) is None:
+            raise NotAllowed(_("只有开放接口客户端可以通过该渠道提交诉求"), field="channel")
     elif not scope_of(user).roles and not scope_of(user).superuser:
         raise NotAllowed(_("账号尚未开通，无法提交诉求"))
 

@@ -710,6 +710,8 @@ def load_plan(plan):
                    user=users.get(m["user"]) if m["user"] else None)
         for m in plan.memberships])
 
+    from gongzhi.open311.services import ensure_demo_key  # the demo's Open311 key, demo-open311-key
+    ensure_demo_key()
     counts = {"compounds": len(compounds), "buildings": len(buildings), "households": len(plan.households),
               "residents": len(rows), "tags": len(tags), "organisations": len(orgs),
               "memberships": len(plan.memberships), "users": len(users), "skipped_users": skipped}

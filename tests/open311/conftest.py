@@ -1,0 +1,117 @@
+"""Open311 on top of the cast: compound polygons, offices, a client with a key, schema validators."""
+import json
+import re
+import xml.etree.ElementTree as ET
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from jsonschema import Draft4Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT4
+
+from gongzhi.appeals.models import Category
+from gongzhi.open311 import services
+from gongzhi.orgs.models import Coverage, Organisation, OrgKind
+
+SCHEMAS = Path(settings.BASE_DIR).parent / "shared" / "open311" / "georeport-v2"
+BASE = "/open311/v2"
+# ISO 8601 with a timezone and without fractional seconds, as the spec wants.
+DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)$")
+
+
+def _square(lat, lng, half=0.001):
+    return {"type": "Polygon", "coordinates": [[[lng - half, lat - half], [lng + half, lat - half],
+                                                [lng + half, lat + half], [lng - half, lat + half],
+                                                [lng - half, lat - half]]]}
+
+
+@pytest.fixture
+def world(cast):
+    """The cast with compound boundaries, the community and street offices, and the categories used."""
+    c = cast
+    for k, (lat, lng) in ((c.K1, (24.140, 115.730)), (c.K2, (24.150, 115.730)), (c.K3, (24.160, 115.750))):
+        k.center_lat, k.center_lng, k.boundary = Decimal(str(lat)), Decimal(str(lng)), _square(lat, lng)
+        k.save()
+    c.office = Organisation.objects.create(kind=OrgKind.COMMUNITY_OFFICE, code="CO1", name="新城社区居委会")
+    Coverage.objects.create(organisation=c.office, community=c.C)
+    c.office2 = Organisation.objects.create(kind=OrgKind.COMMUNITY_OFFICE, code="CO2", name="东风社区居委会")
+    Coverage.objects.create(organisation=c.office2, community=c.C2)
+    c.dept = Organisation.objects.create(kind=OrgKind.GOV_DEPARTMENT, code="D1", name="城管执法中队")
+    Coverage.objects.create(organisation=c.dept, subdistrict=c.S)
+    c.lift = Category.objects.get(code="lift")
+    c.lighting = Category.objects.get(code="lighting")
+    c.hardship = Category.objects.get(code="hardship")  # may not be public
+    c.gas = Category.objects.get(code="gas_leak")
+    return c
+
+
+@pytest.fixture
+def key(world):
+    """A client application and its raw API key, issued by the street admin."""
+    client = services.client_create(user=world.street_admin, name="兴宁市民通", contact="it@example.cn")
+    _key, raw = services.key_issue(user=world.street_admin, client=client)
+    world.api_client, world.raw_key = client, raw
+    return raw
+
+
+def _validator(name):
+    registry = Registry().with_resources(
+        (p.name, Resource.from_contents(json.loads(p.read_text()), default_specification=DRAFT4))
+        for p in SCHEMAS.glob("*.json") if p.name != "swagger.json")
+    return Draft4Validator({"$ref": name}, registry=registry)
+
+
+def _check_datetimes(tree):
+    for item in tree if isinstance(tree, list) else [tree]:
+        for k, v in item.items():
+            if k.endswith("_datetime") and v is not None:
+                assert DATETIME.match(v), (k, v)
+
+
+@pytest.fixture
+def schema():
+    """schema("requests.json", data): validate against the official schema (and check datetimes)."""
+    cache = {}
+
+    def check(name, data):
+        if name not in cache:
+            cache[name] = _validator(name)
+        errors = sorted(cache[name].iter_errors(data), key=lambda e: list(e.path))
+        assert not errors, [f"{list(e.path)}: {e.message}" for e in errors]
+        _check_datetimes(data)
+        return data
+    return check
+
+
+class O311:
+    """GET/POST on /open311/v2/ in either format; .json() / .xml() parse the answer."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def get(self, path, fmt="json", **params):
+        return self.client.get(f"{BASE}/{path}.{fmt}", params)
+
+    def post(self, fmt="json", files=None, **data):
+        data = {**data, **(files or {})}
+        return self.client.post(f"{BASE}/requests.{fmt}", data)
+
+
+def as_json(response):
+    assert response["Content-Type"].startswith("application/json"), response["Content-Type"]
+    return json.loads(response.content.decode("utf-8"))
+
+
+def as_xml(response):
+    assert response["Content-Type"].startswith("text/xml"), response["Content-Type"]
+    assert response.content.startswith(b'<?xml version="1.0" encoding="UTF-8"?>')
+    root = ET.fromstring(response.content)
+    assert "}" not in root.tag  # no namespace
+    return root
+
+
+@pytest.fixture
+def o311(client):
+    return O311(client)
