@@ -1,0 +1,50 @@
+"""Serving appeal photos: only to who may see the appeal, or to anyone when the appeal is public.
+
+Photos are not under a public media URL; every request comes through here.
+Anything out of scope answers 404, like every other record.
+"""
+from django.http import FileResponse, Http404
+from django.views.decorators.http import require_safe
+
+from gongzhi.accounts.models import ApiToken
+
+from .models import AppealPhoto
+from .photos import SIZES
+from .services import may_view
+
+
+def _user(request):
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return user
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer ":
+        return ApiToken.user_for(header[7:].strip())
+    return None
+
+
+@require_safe
+def photo(request, pk, size):
+    if size not in SIZES:
+        raise Http404
+    item = AppealPhoto.objects.select_related("appeal").filter(pk=pk).first()
+    if item is None:
+        raise Http404
+    appeal = item.appeal
+    public = appeal.is_public
+    if not public:
+        user = _user(request)
+        if user is None or not may_view(user, appeal):
+            raise Http404
+    field = item.image if size == "full" else item.thumbnail
+    if not field.name:
+        raise Http404
+    try:
+        handle = field.storage.open(field.name, "rb")
+    except OSError:
+        raise Http404
+    content_type = "image/png" if field.name.lower().endswith(".png") else "image/jpeg"
+    response = FileResponse(handle, content_type=content_type)
+    response["Cache-Control"] = "public, max-age=86400" if public else "private, max-age=3600"
+    response["Vary"] = "Cookie, Authorization"
+    return response
