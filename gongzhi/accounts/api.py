@@ -3,7 +3,9 @@ from django.contrib.auth import authenticate
 from ninja import Form, Router, Schema
 from ninja.responses import Status
 
-from gongzhi.api.base import ErrorOut
+from gongzhi.api.base import ErrorOut, Text
+from gongzhi.core.audit import audit
+from gongzhi.core.models import AuditAction
 
 from .models import ApiToken
 
@@ -11,8 +13,8 @@ router = Router()
 
 
 class TokenIn(Schema):
-    username: str
-    password: str
+    username: Text
+    password: Text
 
 
 class TokenOut(Schema):
@@ -31,6 +33,7 @@ def _issue(request, username, password):
     if user is None:
         return Status(401, {"detail": "用户名或密码错误，或账号已锁定 / invalid credentials or account locked"})
     token, raw = ApiToken.issue(user, settings.API_TOKEN_HOURS)
+    audit(AuditAction.LOGIN, user=user, request=request, obj=user, detail="api token")
     return Status(200, {"token": raw, "expires_at": token.expires_at.isoformat(), "username": user.username})
 
 
@@ -42,5 +45,5 @@ def token(request, payload: TokenIn):
 
 @router.post("/token/form", auth=None, response={200: TokenOut, 400: ErrorOut, 401: ErrorOut},
              summary="The same, as an HTML form post", include_in_schema=False)
-def token_form(request, username: Form[str] = "", password: Form[str] = ""):
+def token_form(request, username: Form[Text] = "", password: Form[Text] = ""):
     return _issue(request, username, password)

@@ -119,6 +119,16 @@ def paths_intersect(a, b):
     return _contains(a, b) or _contains(b, a)
 
 
+# Writes need the object inside the user's subtree: the ancestors a scope may see for context
+# (a grid worker sees their community's name) are not theirs to change.
+WRITE_ACTIONS = {A.GRID_CHANGE, A.HOUSEHOLD_CHANGE, A.RESIDENT_CHANGE, A.ORG_CHANGE}
+
+
+def _inside(scope_path, obj_path):
+    lvl = _deepest(scope_path)
+    return lvl in obj_path and obj_path[lvl] == scope_path[lvl]
+
+
 @dataclass
 class Scope:
     """What one user may do where; built once per request from their role assignments."""
@@ -179,13 +189,16 @@ def can(user, action, obj=None) -> bool:
     obj_path = obj.path() if hasattr(obj, "path") else {}
     if not obj_path:
         return False
-    return any(_contains(p, obj_path) for p in paths)
+    test = _inside if action in WRITE_ACTIONS else _contains
+    return any(test(p, obj_path) for p in paths)
 
 
 def _can_org(scope, action, org):
     if action == A.ORG_VIEW and org.pk in scope.org_ids:
         return True
     coverage = [node_path(c.node) for c in org.coverage.all()]
+    if action in WRITE_ACTIONS:  # every node the organisation covers must be inside the user's scope
+        return bool(coverage) and all(any(_inside(p, c) for p in scope.paths(action)) for c in coverage)
     return any(paths_intersect(p, c) for p in scope.paths(action) for c in coverage)
 
 

@@ -1,14 +1,15 @@
 """Validation, normalisation and masking of ID numbers and mobile numbers."""
 import datetime
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
-_ID_RE = re.compile(r"^\d{17}[\dX]$")
-_MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+_ID_RE = re.compile(r"^\d{17}[\dX]$", re.ASCII)
+_MOBILE_RE = re.compile(r"^1[3-9]\d{9}$", re.ASCII)
 
 
 def id_check_digit(first17: str) -> str:
@@ -16,7 +17,8 @@ def id_check_digit(first17: str) -> str:
 
 
 def normalise_id_number(value: str) -> str:
-    return (value or "").strip().replace(" ", "").upper()
+    # NFKC turns the full-width digits a Chinese input method types into ASCII ones.
+    return unicodedata.normalize("NFKC", value or "").strip().replace(" ", "").upper()
 
 
 def validate_id_number(value: str) -> str:
@@ -42,7 +44,7 @@ def gender_from_id(v: str) -> str:
 
 
 def normalise_mobile(value: str) -> str:
-    v = re.sub(r"[\s-]", "", (value or "").strip())
+    v = re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", value or "").strip())
     if v.startswith("+86"):
         v = v[3:]
     elif v.startswith("0086"):

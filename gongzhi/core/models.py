@@ -20,8 +20,21 @@ class AppendOnlyError(Exception):
     pass
 
 
+class AppendOnlyQuerySet(models.QuerySet):
+    """Bulk update and delete are refused too. (Deleting a user still clears AuditEntry.user:
+    the deletion collector works through the plain base manager.)"""
+
+    def update(self, **kwargs):
+        raise AppendOnlyError("audit entries are append-only")
+
+    def delete(self):
+        raise AppendOnlyError("audit entries are append-only")
+
+
 class AuditEntry(models.Model):
     """One row per audited event. Rows are never changed or removed through the product."""
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("用户"), null=True, blank=True,

@@ -4,7 +4,7 @@ from django.db.models import Count, Q
 from gongzhi.accounts.policy import A, scoped
 from gongzhi.grid.models import Household
 
-from .models import Resident
+from .models import Resident, Tag
 from .services import residents_find_by_identifier
 
 RESIDENT_RELATED = ("household__building__compound__community",)
@@ -18,6 +18,9 @@ def residents_for(user, *, q="", tag="", household=None, compound=None):
         qs = qs.filter(household__building__compound_id=compound)
     if tag:
         qs = qs.filter(tags__code=tag)
+        if Tag.objects.filter(code=tag, sensitive=True).exists():
+            # Who carries a sensitive tag is itself sensitive: only where the user may reveal ID numbers.
+            qs = scoped(user, A.REVEAL_ID, qs)
     q = (q or "").strip()
     if q:
         qs = qs.filter(Q(name__contains=q) | Q(household__address__contains=q) | residents_find_by_identifier(q))

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from gongzhi.accounts.policy import A, require
+from gongzhi.accounts.policy import A, can, require
 from gongzhi.core.audit import audit, diff
 from gongzhi.core.identity import birth_date_from_id, gender_from_id, validate_id_number, validate_mobile
 from gongzhi.core.models import AuditAction
@@ -136,13 +136,24 @@ def resident_update(*, user, resident, **fields):
     return resident
 
 
+@transaction.atomic
 def resident_set_tags(*, user, resident, tags, audited=True):
-    """Tags are codes or Tag objects; unknown codes are rejected."""
+    """Tags are codes or Tag objects; unknown codes are rejected.
+
+    Sensitive tags are hidden from users who may not reveal the resident's ID
+    number: such a user can neither set one nor (unknowingly) remove one.
+    """
+    require(user, A.RESIDENT_CHANGE, resident)
     codes = {t.code if isinstance(t, Tag) else str(t).strip() for t in tags if t}
     found = list(Tag.objects.filter(code__in=codes))
     unknown = codes - {t.code for t in found}
     if unknown:
         raise ValidationError({"tags": _("未知标签：%s") % "、".join(sorted(unknown))})
+    if not can(user, A.REVEAL_ID, resident):
+        if any(t.sensitive for t in found):
+            raise ValidationError({"tags": _("无权设置敏感标签")})
+        found += list(resident.tags.filter(sensitive=True))
+        codes = {t.code for t in found}
     before = sorted(resident.tags.values_list("code", flat=True))
     resident.tags.set(found)
     if audited and before != sorted(codes):

@@ -1,0 +1,257 @@
+"""ID numbers and phones: validated, encrypted at rest, found by keyed hash, masked everywhere they are shown."""
+import datetime
+import json
+import re
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gongzhi.core import crypto
+from gongzhi.core.identity import (id_check_digit, mask_id_number, mask_mobile, normalise_mobile,
+                                   validate_id_number, validate_mobile)
+from gongzhi.people.models import Resident
+
+FULL_ID = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
+CHECK_CHARS = "0123456789X"
+
+
+def make_id(first17):
+    return first17 + id_check_digit(first17)
+
+
+def _code(exc_info):
+    return exc_info.value.code
+
+
+# ---- validation -----------------------------------------------------------------------------------
+
+
+def _full_width(text):
+    return "".join(chr(ord(c) + 0xFEE0) for c in text)
+
+
+def test_valid_id_number():
+    v = make_id("44148119800101001")
+    assert validate_id_number(v) == v
+    assert validate_id_number(f"  {v[:6]} {v[6:14]} {v[14:]} ") == v
+    assert validate_id_number(_full_width(v)) == v  # typed with a Chinese input method
+
+
+def test_bad_check_digit():
+    v = make_id("44148119800101001")
+    wrong = next(c for c in CHECK_CHARS if c != v[-1])
+    with pytest.raises(ValidationError) as e:
+        validate_id_number(v[:17] + wrong)
+    assert _code(e) == "id_checksum"
+
+
+@pytest.mark.parametrize("birth", ["19900230", "19901301", "20230229", "19800100"])
+def test_bad_birth_date(birth):
+    with pytest.raises(ValidationError) as e:
+        validate_id_number(make_id("441481" + birth + "123"))
+    assert _code(e) == "id_birthdate"
+
+
+@pytest.mark.parametrize("value", ["", "4414811980010100", "44148119800101001", "4414811980010100166",
+                                   "44148119800101001Y", "X41481198001010016",
+                                   "٤٤١٤٨١١٩٨٠٠١٠١٠٠١٦"])
+def test_wrong_length_or_characters(value):
+    with pytest.raises(ValidationError) as e:
+        validate_id_number(value)
+    assert _code(e) == "id_format"
+
+
+def _first17_with_x_check():
+    for seq in range(1000):
+        first17 = f"44148119800101{seq:03d}"
+        if id_check_digit(first17) == "X":
+            return first17
+    raise AssertionError("no sequence number gives check digit X")
+
+
+def test_lower_case_x_is_normalised():
+    first17 = _first17_with_x_check()
+    assert validate_id_number(first17 + "x") == first17 + "X"
+
+
+@pytest.mark.parametrize("value", ["13800135678", "+8613800135678", "+86 138 0013 5678", "0086 13800135678",
+                                   "138-0013-5678", " 138 0013 5678 ", "１３８００１３５６７８"])
+def test_mobile_accepted_and_normalised(value):
+    assert validate_mobile(value) == "13800135678"
+
+
+@pytest.mark.parametrize("value", ["020-12345678", "075312345678", "2012345678", "12800135678", "1380013567",
+                                   "138001356789", "+1 415 555 0100", "1380013567a", ""])
+def test_mobile_rejected(value):
+    with pytest.raises(ValidationError) as e:
+        validate_mobile(value)
+    assert _code(e) == "mobile_format"
+
+
+# ---- masks ----------------------------------------------------------------------------------------
+
+
+def test_id_mask_hides_birth_date_and_sequence():
+    v = make_id("44148119800101001")
+    m = mask_id_number(v)
+    assert m == "441481********" + v[14:]
+    assert len(m) == 18 and "19800101" not in m
+
+
+def test_phone_mask():
+    assert mask_mobile("13812345678") == "138****5678"
+    assert mask_mobile("") == ""
+
+
+# ---- at rest --------------------------------------------------------------------------------------
+
+
+def test_stored_columns_are_not_clear_text(cast):
+    clear_id, clear_phone = cast.R1.id_number_clear(), cast.R1.phone_clear()
+    assert len(clear_id) == 18 and clear_phone == "13800135678"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id_number_enc, id_number_hash, phone_enc, phone_hash, id_number_masked, phone_masked "
+                       "FROM people_resident WHERE id = %s", [cast.R1.pk])
+        row = cursor.fetchone()
+    stored = " ".join(str(c) for c in row)
+    assert clear_id not in stored and clear_phone not in stored
+    assert clear_id[6:14] not in stored and clear_phone[3:7] not in stored
+    id_enc, id_hash, phone_enc, phone_hash, id_masked, phone_masked = row
+    assert id_hash == crypto.lookup_hash(clear_id) and phone_hash == crypto.lookup_hash(clear_phone)
+    assert id_masked == mask_id_number(clear_id) and phone_masked == "138****5678"
+    assert crypto.decrypt(id_enc) == clear_id
+
+
+def test_encryption_is_randomised_and_keyed(cast, settings):
+    a, b = crypto.encrypt("13800135678"), crypto.encrypt("13800135678")
+    assert a != b and crypto.decrypt(a) == crypto.decrypt(b) == "13800135678"
+    before = crypto.lookup_hash("13800135678")
+    from cryptography.fernet import Fernet
+
+    settings.DATA_KEY = Fernet.generate_key().decode()
+    assert crypto.lookup_hash("13800135678") != before  # the hash depends on the secret key
+    assert crypto.decrypt(a) == ""  # a token under another key does not decrypt
+
+
+def test_resident_created_through_the_api_is_encrypted(cast, api):
+    new_id = make_id("44148119950505123")
+    r = api.post(cast.community_worker, "/api/v1/residents",
+                 {"household_id": cast.H2.pk, "name": "孙丽", "id_number": new_id.lower(), "phone": "+86 150 1234 5678"})
+    assert r.status_code == 201, r.content
+    body = r.json()
+    assert body["id_number_masked"] == mask_id_number(new_id) and body["phone_masked"] == "150****5678"
+    assert new_id not in r.content.decode() and "15012345678" not in r.content.decode()
+    row = Resident.objects.filter(pk=body["id"]).values("id_number_enc", "phone_enc").get()
+    assert new_id not in json.dumps(row) and "15012345678" not in json.dumps(row)
+
+
+# ---- exact lookup through the keyed hash ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("query", ["13800135678", "+86 138 0013 5678", "138-0013-5678"])
+def test_find_by_full_phone(cast, api, query):
+    r = api.get(cast.community_worker, "/api/v1/residents", q=query)
+    assert r.status_code == 200
+    assert [i["id"] for i in r.json()["items"]] == [cast.R1.pk]
+
+
+def test_find_by_full_id_number_any_case(cast, api):
+    first17 = _first17_with_x_check()
+    resident = Resident(name="周八", household=cast.H2)
+    resident.set_id_number(first17 + "X")
+    resident.save()
+    for q in (first17 + "X", first17 + "x"):
+        r = api.get(cast.community_worker, "/api/v1/residents", q=q)
+        assert [i["id"] for i in r.json()["items"]] == [resident.pk]
+    r = api.get(cast.community_worker, "/api/v1/residents", q=cast.R1.id_number_clear())
+    assert [i["id"] for i in r.json()["items"]] == [cast.R1.pk]
+
+
+@pytest.mark.parametrize("query", ["1380013567", "0013", "5678", "138****5678"])
+def test_partial_numbers_find_nothing(cast, api, query):
+    """Only the exact value finds someone: no substring search over phones or ID numbers."""
+    r = api.get(cast.community_worker, "/api/v1/residents", q=query)
+    assert r.json()["count"] == 0
+
+
+def test_lookup_stays_inside_scope(cast, api):
+    r = api.get(cast.grid_worker, "/api/v1/residents", q=cast.R3.phone_clear())
+    assert r.json()["count"] == 0
+
+
+# ---- no full ID number in any response --------------------------------------------------------------
+
+
+def _everything_for(cast):
+    return [
+        "/api/v1/grid/tree", "/api/v1/subdistricts", "/api/v1/communities", "/api/v1/compounds", "/api/v1/buildings",
+        "/api/v1/households", "/api/v1/residents", "/api/v1/tags", "/api/v1/organisations", "/api/v1/audit",
+        "/api/v1/me", f"/api/v1/households/{cast.H1.pk}", f"/api/v1/residents/{cast.R1.pk}",
+        f"/api/v1/organisations/{cast.party.pk}", f"/api/v1/compounds/{cast.K1.pk}",
+    ]
+
+
+@pytest.mark.parametrize("username", ["street_admin", "community_worker", "grid_worker", "property1", "resident1"])
+def test_no_full_id_number_in_any_list_or_detail(cast, api, username):
+    # Make the audit log hold reveals, creates and updates first: its listing must stay masked too.
+    assert api.post(cast.street_admin, f"/api/v1/residents/{cast.R1.pk}/reveal", {"field": "id_number"}).status_code == 200
+    assert api.patch(cast.street_admin, f"/api/v1/residents/{cast.R2.pk}",
+                     {"id_number": make_id("44148119900404999")}).status_code == 200
+    org_member = api.post(cast.street_admin, f"/api/v1/organisations/{cast.party.pk}/members",
+                          {"resident_id": cast.R1.pk, "position": "委员"})
+    assert org_member.status_code == 201
+    user = getattr(cast, username)
+    clear = [r.id_number_clear() for r in Resident.objects.all()] + [r.phone_clear() for r in Resident.objects.all()]
+    for path in _everything_for(cast):
+        for q in ("", cast.R1.id_number_clear()):
+            r = api.get(user, path, q=q) if q else api.get(user, path)
+            body = r.content.decode()
+            assert r.status_code in (200, 404), (path, r.status_code)
+            assert not FULL_ID.search(body), (path, body)
+            for value in clear:
+                assert value not in body, (path, value)
+
+
+# ---- properties over random valid ID numbers --------------------------------------------------------
+
+
+@st.composite
+def id_numbers(draw):
+    region = draw(st.from_regex(r"[1-8][0-9]{5}", fullmatch=True))
+    birth = draw(st.dates(min_value=datetime.date(1900, 1, 1), max_value=datetime.date(2025, 12, 31)))
+    seq = draw(st.integers(min_value=0, max_value=999))
+    first17 = f"{region}{birth:%Y%m%d}{seq:03d}"
+    return first17 + id_check_digit(first17)
+
+
+@given(id_numbers())
+def test_property_validate_and_mask(value):
+    assert validate_id_number(value) == value
+    assert validate_id_number(value.lower()) == value
+    masked = mask_id_number(value)
+    assert len(masked) == 18
+    assert masked[6:14] == "*" * 8  # positions 7-14 (birth date) never shown
+    assert masked[:6] == value[:6] and masked[14:] == value[14:]
+    assert not FULL_ID.search(masked)
+    with pytest.raises(ValidationError):  # a mask is never mistaken for an ID number
+        validate_id_number(masked)
+
+
+@given(id_numbers())
+def test_property_any_other_check_digit_is_rejected(value):
+    for c in CHECK_CHARS:
+        if c == value[17]:
+            continue
+        with pytest.raises(ValidationError) as e:
+            validate_id_number(value[:17] + c)
+        assert e.value.code == "id_checksum"
+
+
+@given(st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True))
+def test_property_mobile_mask(value):
+    assert validate_mobile(value) == value == normalise_mobile("+86 " + value)
+    masked = mask_mobile(value)
+    assert masked == value[:3] + "****" + value[7:]
