@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "gongzhi.people",
     "gongzhi.orgs",
     "gongzhi.appeals",
+    "gongzhi.notifications",
     "gongzhi.open311",
     "gongzhi.dashboard",
 ]
@@ -93,6 +94,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "gongzhi.accounts.context.roles",
+                "gongzhi.notifications.context.unread_count",
             ],
         },
     }
@@ -183,6 +185,9 @@ APPEAL_ESCALATE_AGAIN_WD = int(os.environ.get("APPEAL_ESCALATE_AGAIN_WD", "2"))
 OPEN311_JURISDICTION = os.environ.get("OPEN311_JURISDICTION", "xincheng")
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Notifications: links in emails start with SITE_URL; webhooks may target loopback only in development and tests.
+SITE_URL = os.environ.get("SITE_URL", "")
+WEBHOOKS_ALLOW_LOOPBACK = envbool("WEBHOOKS_ALLOW_LOOPBACK", DEBUG)
 
 LOGGING = {
     "version": 1,

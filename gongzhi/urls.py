@@ -16,4 +16,5 @@ urlpatterns = [
     path("people/", include("gongzhi.people.urls")),
     path("orgs/", include("gongzhi.orgs.urls")),
     path("audit/", include("gongzhi.core.urls")),
+    path("notifications/", include("gongzhi.notifications.urls")),
 ]

@@ -4,6 +4,7 @@ from ninja import NinjaAPI
 from gongzhi.accounts.api import router as accounts_router
 from gongzhi.core.api import router as core_router
 from gongzhi.grid.api import router as grid_router
+from gongzhi.notifications.api import router as notifications_router
 from gongzhi.orgs.api import router as orgs_router
 from gongzhi.people.api import router as people_router
 
@@ -17,5 +18,6 @@ api.add_router("/auth", accounts_router, tags=["auth"])
 api.add_router("/", grid_router, tags=["grid"])
 api.add_router("/", people_router, tags=["people"])
 api.add_router("/", orgs_router, tags=["organisations"])
+api.add_router("/", notifications_router, tags=["notifications"])
 api.add_router("/", core_router)
 

@@ -1,0 +1,141 @@
+"""Notifications: the in-app inbox, and signed webhooks an organisation receives.
+
+Rows are written by the background worker after the change that caused them
+has committed (see tasks.py); nothing here is written inside a request that
+changes an appeal.
+"""
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from gongzhi.core import crypto
+
+
+class Notification(models.Model):
+    """One message in one user's inbox."""
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("接收人"), on_delete=models.CASCADE,
+                                  related_name="notifications")
+    appeal = models.ForeignKey("appeals.Appeal", verbose_name=_("诉求"), null=True, blank=True,
+                               on_delete=models.CASCADE, related_name="+")
+    event = models.ForeignKey("appeals.AppealEvent", verbose_name=_("流转记录"), null=True, blank=True,
+                              on_delete=models.CASCADE, related_name="+")
+    action = models.CharField(_("动作"), max_length=24)
+    title = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("内容"), blank=True)
+    url = models.CharField(_("链接"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("邮件发送时间"), null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("站内消息")
+        verbose_name_plural = _("站内消息")
+        indexes = [
+            models.Index(fields=["recipient", "read_at", "-id"], name="notification_inbox_idx"),
+            models.Index(fields=["recipient", "-id"], name="notification_all_idx"),
+        ]
+        constraints = [
+            # The fan-out may run twice for one event (a worker restarted mid-task): still one message each.
+            models.UniqueConstraint(fields=["recipient", "event"], condition=models.Q(event__isnull=False),
+                                    name="notification_once_per_event"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_read(self):
+        return self.read_at is not None
+
+
+class WebhookEndpoint(models.Model):
+    """An organisation's receiver: appeal events concerning it are POSTed there, signed with its secret."""
+
+    organisation = models.ForeignKey("orgs.Organisation", verbose_name=_("组织"), on_delete=models.CASCADE,
+                                     related_name="webhook_endpoints")
+    url = models.URLField(_("接收地址"), max_length=500)
+    secret_enc = models.TextField(editable=False)
+    events = models.JSONField(_("事件"), default=list, blank=True, help_text=_("留空表示全部事件"))
+    description = models.CharField(_("说明"), max_length=100, blank=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("创建人"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["organisation_id", "id"]
+        verbose_name = _("Webhook 接收端")
+        verbose_name_plural = _("Webhook 接收端")
+
+    def __str__(self):
+        return f"{self.organisation} → {self.url}"
+
+    def set_secret(self, value):
+        self.secret_enc = crypto.encrypt(value)
+
+    @property
+    def secret(self):
+        return crypto.decrypt(self.secret_enc)
+
+    def wants(self, action):
+        return not self.events or action in self.events
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("待发送")
+    FAILED = "failed", _("失败，待重试")
+    SUCCEEDED = "succeeded", _("已送达")
+    GAVE_UP = "gave_up", _("已放弃")
+
+
+OPEN_DELIVERY = (DeliveryStatus.PENDING, DeliveryStatus.FAILED)
+
+# Wait after the 1st, 2nd, … failed attempt; the attempt after the last wait is the final one.
+RETRY_DELAYS = (
+    datetime.timedelta(minutes=1),
+    datetime.timedelta(minutes=5),
+    datetime.timedelta(minutes=30),
+    datetime.timedelta(hours=2),
+    datetime.timedelta(hours=12),
+)
+MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+
+
+class WebhookDelivery(models.Model):
+    """One event sent (or being sent) to one endpoint, with every attempt's outcome."""
+
+    endpoint = models.ForeignKey(WebhookEndpoint, verbose_name=_("接收端"), on_delete=models.CASCADE,
+                                 related_name="deliveries")
+    event = models.ForeignKey("appeals.AppealEvent", null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    action = models.CharField(_("事件"), max_length=24)
+    payload = models.JSONField(_("内容"))
+    status = models.CharField(_("状态"), max_length=10, choices=DeliveryStatus.choices,
+                              default=DeliveryStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    next_attempt_at = models.DateTimeField(_("下次尝试"), null=True, blank=True)
+    last_attempt_at = models.DateTimeField(_("最近尝试"), null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(_("最近响应码"), null=True, blank=True)
+    last_error = models.CharField(_("最近错误"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    delivered_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("Webhook 投递")
+        verbose_name_plural = _("Webhook 投递")
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="webhook_delivery_due_idx"),
+            models.Index(fields=["endpoint", "-id"], name="webhook_delivery_list_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["endpoint", "event"], condition=models.Q(event__isnull=False),
+                                    name="webhook_delivery_once_per_event"),
+        ]
+
+    def __str__(self):
+        return f"{self.endpoint_id} {self.action} {self.status}"
