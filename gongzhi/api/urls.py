@@ -7,6 +7,7 @@ from gongzhi.grid.api import router as grid_router
 from gongzhi.notifications.api import router as notifications_router
 from gongzhi.orgs.api import router as orgs_router
 from gongzhi.people.api import router as people_router
+from gongzhi.people.api_imports import router as imports_router
 
 from .base import BearerAuth, install_error_handlers
 
@@ -20,4 +21,4 @@ api.add_router("/", people_router, tags=["people"])
 api.add_router("/", orgs_router, tags=["organisations"])
 api.add_router("/", notifications_router, tags=["notifications"])
 api.add_router("/", core_router)
-
+api.add_router("/", imports_router, tags=["import / export"])

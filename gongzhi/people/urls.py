@@ -13,3 +13,16 @@ urlpatterns = [
     path("tags/", views.tags_page, name="tags"),
     path("tags/<int:pk>/", views.tag_edit, name="tag_edit"),
 ]
+
+# Import and export (views_imports.py)
+from . import views_imports  # noqa: E402
+
+urlpatterns += [
+    path("import/", views_imports.import_page, name="import"),
+    path("import/template/", views_imports.import_template, name="import_template"),
+    path("import/<int:pk>/", views_imports.import_job, name="import_job"),
+    path("import/<int:pk>/progress/", views_imports.import_progress, name="import_progress"),
+    path("import/<int:pk>/confirm/", views_imports.import_confirm, name="import_confirm"),
+    path("import/<int:pk>/errors.csv", views_imports.import_errors, name="import_errors"),
+    path("export/", views_imports.export, name="export"),
+]
