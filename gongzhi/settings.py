@@ -176,6 +176,7 @@ TASKS = {
 
 # Appeals: a point outside every compound is routed to the nearest one within this distance.
 APPEAL_NEAREST_COMPOUND_M = int(os.environ.get("APPEAL_NEAREST_COMPOUND_M", "300"))
+APPEAL_PHOTO_MAX_BYTES = int(os.environ.get("APPEAL_PHOTO_MAX_BYTES", str(10 * 1024 * 1024)))  # per photo, checked before decoding
 # Days after closing during which an unsatisfied reporter may reopen an appeal.
 APPEAL_REOPEN_DAYS = int(os.environ.get("APPEAL_REOPEN_DAYS", "7"))
 # Remind the handler this many hours before the resolve deadline; escalate further after this many overdue working days.

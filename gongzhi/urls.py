@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from gongzhi.api.urls import api
+from gongzhi.appeals import views_photos
 from gongzhi.core import views as core_views
 
 urlpatterns = [
@@ -17,4 +18,5 @@ urlpatterns = [
     path("orgs/", include("gongzhi.orgs.urls")),
     path("audit/", include("gongzhi.core.urls")),
     path("notifications/", include("gongzhi.notifications.urls")),
+    path("appeals/photos/<int:pk>/<str:size>/", views_photos.photo, name="appeal_photo"),
 ]

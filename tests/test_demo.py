@@ -17,8 +17,8 @@ from gongzhi.orgs.models import Membership, Organisation, OrgKind
 from gongzhi.people.models import Resident, Tag
 
 SMALL = 0.02
-DEMO_USERS = ["admin", "street_admin", "community_worker", "grid_worker1", "grid_worker2", "property1", "owners1",
-              "member1", "resident1", "resident2", "rider1"]
+DEMO_USERS = ["admin", "street_admin", "community_worker", "grid_worker1", "grid_worker2", "property1", "property2",
+              "property3", "owners1", "member1", "resident1", "resident2", "rider1"]
 
 
 @pytest.fixture(scope="module")

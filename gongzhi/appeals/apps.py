@@ -1,5 +1,15 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+
+def _ensure_search_index(using="default", **kwargs):
+    """SQLite drops a table's triggers when a migration rebuilds it: put the duplicate index back."""
+    from django.db import connections
+
+    from .similar import ensure
+
+    ensure(connections[using])
 
 
 class AppealsConfig(AppConfig):
@@ -19,3 +29,4 @@ class AppealsConfig(AppConfig):
             "building": "building_id",
             "household": "household_id",
         })
+        post_migrate.connect(_ensure_search_index, sender=self)

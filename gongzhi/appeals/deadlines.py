@@ -45,7 +45,7 @@ def _remind(pk, now):
         return 0
     appeal = Appeal.objects.get(pk=pk)
     _event(appeal, None, "remind", "", "", note="距离办结时限不足 %d 小时" % settings.APPEAL_REMIND_HOURS,
-           organisation=appeal.handler, data={"resolve_due": appeal.resolve_due.isoformat()})
+           organisation=appeal.handler, data={"resolve_due": appeal.resolve_due.isoformat()}, at=now)
     return 1
 
 
@@ -59,9 +59,10 @@ def _escalate(pk, now):
         if add_working_days(appeal.escalated_at, settings.APPEAL_ESCALATE_AGAIN_WD) > now:
             return 0
     level = NEXT_LEVEL[appeal.escalation_level]
-    Appeal.objects.filter(pk=pk).update(escalation_level=level, escalated_at=now, version=F("version") + 1)
+    Appeal.objects.filter(pk=pk).update(escalation_level=level, escalated_at=now, version=F("version") + 1,
+                                        updated_at=now)
     appeal.refresh_from_db()
     _event(appeal, None, "escalate", "", "", note="已超过办结时限，升级至%s督办" % HandlerLevel(level).label,
-           data={"level": level})
+           data={"level": level}, at=now)
     audit(AuditAction.UPDATE, obj=appeal, detail="escalate", changes={"escalation_level": [None, level]})
     return 1

@@ -1,6 +1,7 @@
 """Appeals (诉求): categories, routing rules, the appeal and its timeline."""
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.core import crypto
@@ -212,8 +213,9 @@ class Appeal(models.Model):
     me_too_count = models.PositiveIntegerField(_("附议人数"), default=0)
     reopen_count = models.PositiveIntegerField(_("重启次数"), default=0)
 
-    created_at = models.DateTimeField(_("提交时间"), auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(_("更新时间"), auto_now=True, db_index=True)
+    # Set by the service (it may backdate a submission entered later, e.g. from a paper log).
+    created_at = models.DateTimeField(_("提交时间"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now, db_index=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -253,7 +255,7 @@ class AppealEvent(models.Model):
     """One row of an appeal's timeline: who, when, from, to, why."""
 
     appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="events")
-    at = models.DateTimeField(auto_now_add=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     action = models.CharField(_("动作"), max_length=24)
     from_status = models.CharField(max_length=20, blank=True)

@@ -139,13 +139,11 @@ def appeal_submit(*, user, category, description, title="", channel=Channel.APP,
         respond_due=deadline(now, category.respond_amount, category.respond_unit),
         resolve_due=deadline(now, category.resolve_amount, category.resolve_unit),
     )
+    appeal.created_at = appeal.updated_at = now
     if contact_phone:
         appeal.set_contact_phone(contact_phone)
     appeal.save()
-    if now != appeal.created_at:  # imports and tests may backdate a submission
-        Appeal.objects.filter(pk=appeal.pk).update(created_at=now)
-        appeal.created_at = now
-    _event(appeal, user, "submit", "", Status.SUBMITTED, note=appeal.routing_note,
+    _event(appeal, user, "submit", "", Status.SUBMITTED, note=appeal.routing_note, at=now,
            data={"channel": channel, "suggested_handler": handler.pk if handler else None,
                  "rule": rule.pk if rule else None})
     audit(AuditAction.CREATE, user=user, obj=appeal, changes={"status": [None, Status.SUBMITTED],
@@ -153,10 +151,11 @@ def appeal_submit(*, user, category, description, title="", channel=Channel.APP,
     return appeal
 
 
-def _event(appeal, user, action, from_status, to_status, *, note="", internal=False, organisation=None, data=None):
+def _event(appeal, user, action, from_status, to_status, *, note="", internal=False, organisation=None, data=None,
+           at=None):
     from .notify import on_event
 
-    event = AppealEvent.objects.create(appeal=appeal, actor=user if getattr(user, "is_authenticated", False) else None,
+    event = AppealEvent.objects.create(appeal=appeal, at=at or timezone.now(), actor=user if getattr(user, "is_authenticated", False) else None,
                                        action=action, from_status=from_status, to_status=to_status, note=note,
                                        internal=internal, organisation=organisation, data=data or {})
     on_event(event)
@@ -301,7 +300,7 @@ def appeal_act(*, user, appeal, action, version=None, note="", internal=False, h
     appeal.refresh_from_db()
     _event(appeal, user, action, before, target if target != before else "", note=note,
            internal=bool(internal) and action == "note", organisation=org or (appeal.handler if action == "dispatch" else None),
-           data=data)
+           data=data, at=now)
     audit(AuditAction.UPDATE, user=user, obj=appeal, detail=action,
           changes={"status": [before, target]} if target != before else {"action": [None, action]})
     return appeal
@@ -354,10 +353,10 @@ def appeal_me_too(*, user, appeal):
         raise Conflict(_("该诉求已结束，不能附议"))
     if appeal.reporter_id == user.pk:
         raise Conflict(_("这是您本人提交的诉求"))
-    _, created = MeToo.objects.get_or_create(appeal=appeal, user=user)
+    created = MeToo.objects.get_or_create(appeal=appeal, user=user)[1]  # not "_, created": _ is gettext here
     if not created:
         raise Conflict(_("您已附议过该诉求"))
-    Appeal.objects.filter(pk=appeal.pk).update(me_too_count=F("me_too_count") + 1)
+    Appeal.objects.filter(pk=appeal.pk).update(me_too_count=F("me_too_count") + 1, updated_at=timezone.now())
     appeal.refresh_from_db()
     _event(appeal, user, "me_too", "", "", data={"count": appeal.me_too_count})
     return appeal

@@ -539,6 +539,11 @@ def _organisations(gen, compounds, households):
         hi = first_of[ci]
         account(username, "", "resident", ("household", hi), resident_ref=(hi, 0))
     account("rider1", staff_name(), "outdoor_worker")
+    # Staff of the other two property companies, so their appeals have someone to handle them.
+    account("property2", staff_name(), "property_staff", org_key="anju")
+    member("anju", "客服专员", user="property2", name=accounts[-1]["display_name"])
+    account("property3", staff_name(), "property_staff", org_key="jincheng")
+    member("jincheng", "客服专员", user="property3", name=accounts[-1]["display_name"])
     return orgs, members, accounts
 
 
@@ -722,4 +727,10 @@ def load_plan(plan):
 
 
 def load_demo(seed=DEFAULT_SEED, scale=1.0):
-    return load_plan(build_plan(seed, scale))
+    from gongzhi.appeals import notify
+    from gongzhi.appeals.demo import load_demo_appeals
+
+    with transaction.atomic(), notify.muted():  # history tells nobody
+        counts = load_plan(build_plan(seed, scale))
+        counts["appeals"] = load_demo_appeals(seed, count=max(20, int(360 * scale)))
+    return counts
