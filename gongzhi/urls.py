@@ -19,4 +19,5 @@ urlpatterns = [
     path("audit/", include("gongzhi.core.urls")),
     path("notifications/", include("gongzhi.notifications.urls")),
     path("appeals/photos/<int:pk>/<str:size>/", views_photos.photo, name="appeal_photo"),
+    path("appeals/", include("gongzhi.appeals.urls")),
 ]

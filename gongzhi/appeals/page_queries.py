@@ -1,0 +1,257 @@
+"""Reads that only the appeal pages need: choices for selects, countdowns, labels.
+
+Everything here is scoped through the policy module or derived from an
+appeal the caller already fetched through services.get_for_action.
+"""
+import datetime
+import importlib
+import inspect
+import math
+
+from django.db.models import Q
+from django.urls import NoReverseMatch
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from gongzhi.accounts.models import Role
+from gongzhi.accounts.policy import A, acting_org_ids, can, scope_of, scoped
+from gongzhi.core.models import CalendarDay, DayKind
+from gongzhi.core.workdays import is_working_day, local_date, working_days_between
+from gongzhi.grid.models import Building, Community, Compound
+from gongzhi.orgs.models import Organisation, OrgKind
+
+from . import workflow as wf
+from .models import Channel, Rating, Status, TimeUnit
+
+# Statuses in which the resolve clock runs (and a countdown makes sense).
+CLOCK_STATUSES = frozenset({Status.SUBMITTED, Status.ACCEPTED, Status.DISPATCHED, Status.IN_PROGRESS, Status.ON_HOLD,
+                            Status.RETURNED, Status.REOPENED, Status.EXTENSION_REQUESTED})
+
+EVENT_LABELS = {
+    "submit": gettext_lazy("提交诉求"),
+    "me_too": gettext_lazy("附议"),
+    "remind": gettext_lazy("到期提醒"),
+    "escalate": gettext_lazy("超期升级督办"),
+}
+
+# How the reporter sees the two verification actions.
+REPORTER_LABELS = {
+    "verify": gettext_lazy("确认已解决"),
+    "reject_result": gettext_lazy("没有解决，退回重办"),
+}
+
+
+def optional(module, name):
+    """A function another module may provide (photos, duplicate suggestions); None while it doesn't exist."""
+    try:
+        mod = importlib.import_module(f"gongzhi.appeals.{module}")
+    except ModuleNotFoundError as e:
+        if e.name != f"gongzhi.appeals.{module}":
+            raise
+        return None
+    return getattr(mod, name, None)
+
+
+def call_with(func, **candidates):
+    """Call func with those of the candidate keyword arguments it accepts."""
+    params = inspect.signature(func).parameters
+    if any(p.kind == p.VAR_KEYWORD for p in params.values()):
+        return func(**candidates)
+    return func(**{k: v for k, v in candidates.items() if k in params})
+
+
+# ---- who is who --------------------------------------------------------------------------------
+
+
+def is_staff(user):
+    """Staff see the work queues and the rates: anyone who may view appeals somewhere or acts for an organisation."""
+    return can(user, A.APPEAL_VIEW) or bool(acting_org_ids(user))
+
+
+def may_use_appeals(user):
+    return can(user, A.APPEAL_CREATE) or is_staff(user)
+
+
+def queue_tabs(user):
+    """(name, label) of the queues this user works, in order."""
+    tabs = []
+    if can(user, A.APPEAL_DISPATCH):
+        tabs.append(("dispatch", _("待派单")))
+    if acting_org_ids(user):
+        tabs.append(("handle", _("待办理")))
+    if can(user, A.APPEAL_VERIFY):
+        tabs.append(("verify", _("待核查")))
+    if is_staff(user):
+        tabs.append(("all", _("全部")))
+    tabs.append(("mine", _("我提交的") if tabs else _("我的诉求")))
+    return tabs
+
+
+def channels_for(user):
+    """Channels a user may enter appeals through; only staff have a choice."""
+    roles = scope_of(user).roles
+    out = []
+    if can(user, A.APPEAL_DISPATCH):
+        out += [Channel.HOTLINE, Channel.WALK_IN]
+    if can(user, A.APPEAL_VERIFY):
+        out.append(Channel.PATROL)
+    if Role.PROPERTY_STAFF in roles:
+        out.append(Channel.PROPERTY)
+    return [(c.value, c.label) for c in out]
+
+
+# ---- places ------------------------------------------------------------------------------------
+
+
+def compounds_for(user, action=A.APPEAL_CREATE):
+    return scoped(user, action, Compound.objects.select_related("community")).order_by("community__code", "code")
+
+
+def buildings_for(compound_ids):
+    return Building.objects.filter(compound_id__in=compound_ids).order_by("compound_id", "code")
+
+
+def communities_for(user, action):
+    return scoped(user, action, Community.objects.all()).order_by("code")
+
+
+def home_compound_id(user):
+    """A resident's own compound, to preselect it."""
+    resident = getattr(user, "resident", None)
+    household = getattr(resident, "household", None) if resident else None
+    if household is not None:
+        return household.building.compound_id
+    return None
+
+
+# ---- organisations -----------------------------------------------------------------------------
+
+_BRANCHES = (OrgKind.COMPOUND_BRANCH, OrgKind.PROPERTY_BRANCH, OrgKind.UNIT_BRANCH)
+
+
+def handler_choices(appeal):
+    """Active organisations that may handle an appeal: those covering its compound, community or sub-district.
+
+    Closest first (compound, then community, then sub-district); the suggested handler is always offered.
+    """
+    compound = appeal.compound
+    community_id, subdistrict_id = compound.community_id, compound.community.subdistrict_id
+    orgs = (Organisation.objects.filter(is_active=True)
+            .exclude(kind__in=_BRANCHES)
+            .filter(Q(coverage__compound=compound.pk) | Q(coverage__community=community_id)
+                    | Q(coverage__subdistrict=subdistrict_id))
+            .prefetch_related("coverage").distinct())
+    ranked = {}
+    for org in orgs:
+        rank = 3
+        for c in org.coverage.all():
+            if c.compound_id == compound.pk:
+                rank = min(rank, 0)
+            elif c.community_id == community_id:
+                rank = min(rank, 1)
+            elif c.subdistrict_id == subdistrict_id:
+                rank = min(rank, 2)
+        ranked[org.pk] = (rank, org)
+    for extra in (appeal.suggested_handler, appeal.handler):
+        if extra is not None and extra.pk not in ranked and extra.is_active:
+            ranked[extra.pk] = (-1, extra)
+    return [org for _, org in sorted(ranked.values(), key=lambda t: (t[0], t[1].kind, t[1].code))]
+
+
+def department_choices(appeal):
+    """Government departments over the appeal's sub-district that the whistle may still call."""
+    called = set(appeal.whistle_calls.values_list("department_id", flat=True))
+    subdistrict_id = appeal.compound.community.subdistrict_id
+    return [o for o in Organisation.objects.filter(is_active=True, kind=OrgKind.GOV_DEPARTMENT,
+                                                   coverage__subdistrict=subdistrict_id).distinct().order_by("code")
+            if o.pk not in called]
+
+
+# ---- countdowns --------------------------------------------------------------------------------
+
+
+def _overrides(days_from, days_to):
+    return {d: k == DayKind.WORKDAY for d, k in
+            CalendarDay.objects.filter(date__gte=days_from, date__lte=days_to).values_list("date", "kind")}
+
+
+def _wd_between(a, b, overrides):
+    """working_days_between() on local dates with a calendar loaded once for a whole page."""
+    sign = 1
+    if b < a:
+        a, b, sign = b, a, -1
+    count, day = 0, a
+    while day < b:
+        day += datetime.timedelta(days=1)
+        if is_working_day(day, overrides):
+            count += 1
+    return sign * count
+
+
+def countdown(due, unit, now=None, overrides=None):
+    """{'text', 'overdue', 'soon'} for a deadline; working days (or hours for hour-based deadlines) left."""
+    if due is None:
+        return None
+    now = now or timezone.now()
+    overdue = due < now
+    if unit == TimeUnit.HOURS:
+        hours = (due - now).total_seconds() / 3600
+        if overdue:
+            n = max(1, math.ceil(-hours))
+            return {"text": _("已超时 %(n)d 小时") % {"n": n}, "overdue": True, "soon": False}
+        n = max(1, math.ceil(hours))
+        return {"text": _("剩 %(n)d 小时") % {"n": n}, "overdue": False, "soon": n <= 2}
+    if overrides is None:
+        days = working_days_between(now, due)
+    else:
+        days = _wd_between(local_date(now), local_date(due), overrides)
+    if overdue:
+        if days < 0:
+            return {"text": _("已超期 %(n)d 个工作日") % {"n": -days}, "overdue": True, "soon": False}
+        return {"text": _("已超期"), "overdue": True, "soon": False}
+    if days == 0:
+        return {"text": _("今日到期"), "overdue": False, "soon": True}
+    return {"text": _("剩 %(n)d 个工作日") % {"n": days}, "overdue": False, "soon": days <= 1}
+
+
+def attach_countdowns(appeals, now=None):
+    """Set `.countdown` on each appeal of a page, loading the holiday calendar once."""
+    now = now or timezone.now()
+    running = [a for a in appeals if a.status in CLOCK_STATUSES and a.resolve_due is not None]
+    for a in appeals:
+        a.countdown = None
+    if not running:
+        return appeals
+    dates = [local_date(a.resolve_due) for a in running] + [local_date(now)]
+    overrides = _overrides(min(dates), max(dates))
+    for a in running:
+        a.countdown = countdown(a.resolve_due, a.category.resolve_unit, now, overrides)
+    return appeals
+
+
+# ---- photos ------------------------------------------------------------------------------------
+
+
+def photos_of(appeal):
+    """[{photo, thumb, full}] for an appeal's photos, linking to the photo view; [] while that view doesn't exist."""
+    url = optional("photos", "photo_url")
+    photos = list(appeal.photos.all())
+    if not photos or url is None:
+        return []
+    try:
+        return [{"photo": p, "thumb": url(p, "thumb"), "full": url(p, "full")} for p in photos]
+    except NoReverseMatch:
+        return []
+
+
+def event_label(event):
+    data = event.data or {}
+    if event.action == "rate" and data.get("rating") in Rating.values:
+        return _("评价：%(rating)s") % {"rating": Rating(data["rating"]).label}
+    if event.action in REPORTER_LABELS and data.get("by") == "reporter":
+        return REPORTER_LABELS[event.action]
+    t = wf.TRANSITIONS.get(event.action)
+    if t is not None:
+        return t.label
+    return EVENT_LABELS.get(event.action, event.action)

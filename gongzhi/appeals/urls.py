@@ -1,0 +1,22 @@
+from django.urls import path
+
+from . import views
+
+app_name = "appeals"
+urlpatterns = [
+    path("", views.appeal_list, name="list"),
+    path("new/", views.appeal_new, name="new"),
+    path("similar/", views.appeal_similar, name="similar"),
+    path("<int:pk>/", views.appeal_detail, name="detail"),
+    path("<int:pk>/act/", views.appeal_act, name="act"),
+    path("<int:pk>/metoo/", views.appeal_me_too, name="me_too"),
+    path("rates/", views.rates_page, name="rates"),
+    path("categories/", views.categories_page, name="categories"),
+    path("categories/<int:pk>/", views.category_edit, name="category_edit"),
+    path("categories/<int:pk>/delete/", views.category_delete, name="category_delete"),
+    path("routing/", views.routing_page, name="routing"),
+    path("routing/<int:pk>/", views.routing_edit, name="routing_edit"),
+    path("routing/<int:pk>/delete/", views.routing_delete, name="routing_delete"),
+    path("calendar/", views.calendar_page, name="calendar"),
+    path("calendar/<int:pk>/delete/", views.calendar_delete, name="calendar_delete"),
+]

@@ -1,0 +1,603 @@
+"""The appeal pages: submit, queues, detail with the workflow actions, the three rates, and the settings pages.
+
+Views parse input, call a service or selector and render. Refusals from the
+services come back as messages on the page (ValidationError on the form,
+NotAllowed and Conflict as a message); anything out of scope is a 404.
+"""
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from gongzhi.accounts.policy import A, can, scoped
+from gongzhi.core.models import CalendarDay
+from gongzhi.core.pagination import keyset_page
+from gongzhi.core.workdays import LOCAL, local_date
+from gongzhi.orgs.models import Organisation
+
+from . import admin_services, rates, selectors, services
+from . import page_queries as pq
+from . import workflow as wf
+from .errors import AppealError, Conflict
+from .forms import (ActionForm, CalendarDayForm, CategoryForm, QueueFilterForm, RatesForm, RoutingRuleForm,
+                    SubmitForm, add_service_errors, category_choices)
+from .models import Appeal, Category, PhotoKind, Rating, RoutingRule, Status, TimeUnit
+
+PAGE_SIZE = 20
+
+
+def _is_htmx(request):
+    return request.headers.get("HX-Request") == "true"
+
+
+def _add_photos(user, appeal, files, kind, event=None):
+    """Hand each uploaded file to the photo service (when it exists); its errors roll back the caller's transaction."""
+    photo_add = pq.optional("photos", "photo_add")
+    if photo_add is None:
+        return
+    for f in files:
+        pq.call_with(photo_add, user=user, appeal=appeal, file=f, kind=kind, event=event)
+
+
+# ---- submit ----------------------------------------------------------------------------------------
+
+
+def _submit_form(request, data=None, files=None):
+    user = request.user
+    compounds = list(pq.compounds_for(user))
+    tree = selectors.category_tree()
+    private = [c.pk for c in Category.objects.filter(is_active=True, may_be_public=False)]
+    initial = {}
+    home = pq.home_compound_id(user)
+    if home and any(k.pk == home for k in compounds):
+        initial["compound"] = str(home)
+    elif len(compounds) == 1:
+        initial["compound"] = str(compounds[0].pk)
+    return SubmitForm(data, files, initial=initial,
+                      categories=category_choices(tree), compounds=compounds,
+                      buildings=pq.buildings_for([k.pk for k in compounds]),
+                      channels=pq.channels_for(user), private_categories=private,
+                      photos_enabled=pq.optional("photos", "photo_add") is not None,
+                      similar_url=reverse("appeals:similar") if pq.optional("similar", "similar_appeals") else "")
+
+
+@login_required
+def appeal_new(request):
+    user = request.user
+    if not can(user, A.APPEAL_CREATE):
+        raise Http404
+    status = 200
+    if request.method == "POST":
+        form = _submit_form(request, request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    appeal = services.appeal_submit(user=user, **form.service_kwargs())
+                    _add_photos(user, appeal, form.cleaned_data.get("photos") or [], PhotoKind.REPORT)
+            except ValidationError as e:
+                add_service_errors(form, e)
+            except AppealError as e:
+                form.add_error(e.field if e.field in form.fields else None, e.message)
+            else:
+                messages.success(request, _("诉求已提交，编号 %(number)s。我们会尽快处理。") % {"number": appeal.number})
+                if services.may_view(user, appeal):
+                    return redirect("appeals:detail", appeal.pk)
+                return redirect("appeals:list")
+        status = 400
+    else:
+        form = _submit_form(request)
+    return render(request, "appeals/new.html", {"form": form}, status=status)
+
+
+@login_required
+def appeal_similar(request):
+    """Open appeals like the one being typed (htmx fragment)."""
+    user = request.user
+    if not can(user, A.APPEAL_CREATE):
+        raise Http404
+    similar = pq.optional("similar", "similar_appeals")
+    text = (request.GET.get("description") or "")[:1000].strip()
+    results = []
+    if similar is not None and len(text) >= 4:
+        def num(name):
+            v = request.GET.get(name) or ""
+            return int(v) if v.isdigit() else None
+        lat, lng = request.GET.get("lat") or None, request.GET.get("lng") or None
+        try:
+            results = list(pq.call_with(similar, user=user, text=text, description=text, category=num("category"),
+                                        compound=num("compound"), lat=lat, lng=lng, limit=5))[:5]
+        except ValidationError:
+            results = []
+    rows = [_similar_row(r) for r in results]
+    for row in rows:
+        row["mine"] = row["reporter_id"] == user.pk
+    # Staff entering a call get a link to the appeal; "me too" is the resident's own voice.
+    return render(request, "appeals/similar.html", {"similar": rows, "staff": pq.is_staff(user)})
+
+
+def _similar_row(r):
+    """Whatever the suggestion selector returns (appeals or dicts), as what the fragment shows."""
+    get = r.get if isinstance(r, dict) else (lambda k, d=None: getattr(r, k, d))
+    appeal = get("appeal")
+    if appeal is not None:
+        get = lambda k, d=None: getattr(appeal, k, d)  # noqa: E731
+    status = get("status")
+    return {"pk": get("pk") or get("id"), "title": get("title"), "status": status,
+            "status_label": Status(status).label if status in Status.values else status,
+            "me_too_count": get("me_too_count") or 0, "compound": getattr(get("compound"), "name", get("compound_name")),
+            "reporter_id": get("reporter_id")}
+
+
+@login_required
+@require_POST
+def appeal_me_too(request, pk):
+    user = request.user
+    if not can(user, A.APPEAL_CREATE):
+        raise Http404
+    ok, message = True, ""
+    try:
+        appeal = services.appeal_me_too(user=user, appeal=pk)
+        message = _("已附议，共 %(n)d 人遇到同样的问题") % {"n": appeal.me_too_count}
+    except AppealError as e:
+        ok, message = False, e.message
+    if _is_htmx(request):
+        return render(request, "appeals/similar.html#metoo_done", {"ok": ok, "message": message},
+                      status=200)
+    (messages.success if ok else messages.error)(request, message)
+    return redirect("appeals:list")
+
+
+# ---- queues ----------------------------------------------------------------------------------------
+
+
+@login_required
+def appeal_list(request):
+    user = request.user
+    if not pq.may_use_appeals(user):
+        raise Http404
+    tabs = pq.queue_tabs(user)
+    names = [name for name, _label in tabs]
+    tab = request.GET.get("tab") if request.GET.get("tab") in names else names[0]
+    staff = pq.is_staff(user)
+    form = QueueFilterForm(request.GET or None, statuses=Status.choices, categories=selectors.category_tree(),
+                           compounds=pq.compounds_for(user, A.APPEAL_VIEW) if staff else [])
+    filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    qs = selectors.queue(user, tab, status=filters.get("status") or None, category=filters.get("category"),
+                         compound=filters.get("compound"), q=filters.get("q") or "")
+    if tab == "dispatch":
+        qs = qs.select_related("suggested_handler")
+    try:
+        rows, next_cursor = keyset_page(qs, cursor=request.GET.get("cursor"), limit=PAGE_SIZE)
+    except ValidationError:
+        messages.error(request, _("分页链接无效，已回到第一页"))
+        rows, next_cursor = keyset_page(qs, limit=PAGE_SIZE)
+    pq.attach_countdowns(rows)
+    return render(request, "appeals/list.html", {
+        "tabs": tabs, "tab": tab, "staff": staff, "form": form, "rows": rows, "next_cursor": next_cursor,
+        "filtered": any(filters.get(k) for k in ("status", "category", "compound", "q")),
+        "paged": bool(request.GET.get("cursor")), "can_create": can(user, A.APPEAL_CREATE),
+        "can_rates": can(user, A.APPEAL_VIEW), "can_settings": can(user, A.CATEGORY_MANAGE),
+        "can_calendar": can(user, A.CALENDAR_MANAGE),
+    })
+
+
+# ---- detail and actions ------------------------------------------------------------------------------
+
+# What an action form asks for, beyond the version.
+NOTE_LABELS = {
+    "return": gettext_lazy("退单理由"), "hold": gettext_lazy("挂起原因"), "request_extension": gettext_lazy("延期理由"),
+    "refuse_extension": gettext_lazy("不同意的理由"), "resolve": gettext_lazy("办理结果（将公开答复居民）"), "reject_result": gettext_lazy("还有什么没解决"),
+    "reject": gettext_lazy("不予受理的理由"), "reopen": gettext_lazy("重启理由"), "reply": gettext_lazy("答复内容（居民可见）"), "note": gettext_lazy("备注内容"),
+    "supervise": gettext_lazy("督办意见"), "whistle": gettext_lazy("要求（可选）"), "whistle_report": gettext_lazy("报到反馈"), "rate": gettext_lazy("评价意见（可选）"),
+    "dispatch": gettext_lazy("派单说明（可选）"), "reassign": gettext_lazy("改派说明（可选）"), "grant_extension": gettext_lazy("说明（可选）"),
+}
+ONE_TAP = {"accept", "take", "resume", "close", "verify"}
+MAIN = {"dispatch", "resolve", "rate", "grant_extension", "whistle_report"}
+CAUTION = {"return", "reject", "reject_result", "refuse_extension", "hold"}
+
+
+def _panels(user, appeal, parties, failed):
+    """The action forms the page shows: exactly the actions the workflow allows these parties now."""
+    names = wf.allowed_actions(appeal.status, parties)
+    if appeal.rating:
+        names = [n for n in names if n != "rate"]
+    if appeal.rating != Rating.UNSATISFIED:
+        names = [n for n in names if n != "reopen"]
+    only_reporter = wf.REPORTER in parties and not (parties & {wf.VERIFIER, wf.DISPATCHER})
+    if only_reporter and "rate" in names:
+        names = [n for n in names if n != "close"]  # rating closes it; a bare "close" would only confuse
+    panels = []
+    for name in names:
+        t = wf.TRANSITIONS[name]
+        label = pq.REPORTER_LABELS.get(name, t.label) if only_reporter else t.label
+        p = {"name": name, "label": label, "needs_note": t.needs_note, "note_label": NOTE_LABELS.get(name, _("说明（可选）")),
+             "one_tap": name in ONE_TAP, "caution": name in CAUTION or name == "accept", "errors": {}, "note": "", "open": False}
+        if t.needs_handler:
+            p["handlers"] = pq.handler_choices(appeal)
+            p["handler_selected"] = (appeal.suggested_handler_id if name == "dispatch" else appeal.handler_id) or ""
+        if name == "request_extension":
+            p["days"] = "5"
+        if name == "whistle":
+            p["departments"] = pq.department_choices(appeal)
+        if name == "resolve" and pq.optional("photos", "photo_add") is not None:
+            p["photos"] = True
+        if name == "note":
+            p["internal_default"] = True
+        if failed and failed["action"] == name:
+            p.update(errors=failed["errors"], note=failed["data"].get("note", ""), open=True, one_tap=False)
+            if "days" in failed["data"]:
+                p["days"] = failed["data"]["days"]
+            if failed["data"].get("handler", "").isdigit():
+                p["handler_selected"] = int(failed["data"]["handler"])
+        if name == "rate" and only_reporter:
+            p["open"] = True
+        panels.append(p)
+    # The move that advances the appeal first; notes and supervision next; turning it back last.
+    rank = {n: (0 if n in MAIN else 2 if n in ("reply", "note", "supervise", "whistle", "whistle_report")
+                else 3 if n in CAUTION else 1) for n in names}
+    return sorted(panels, key=lambda p: rank[p["name"]])
+
+
+def _deadlines(appeal):
+    """Respond and resolve deadlines: a countdown while the clock runs, else when it was met (or missed)."""
+    out = []
+    running = appeal.status in pq.CLOCK_STATUSES
+    for label, due, done_at, unit in ((_("响应时限"), appeal.respond_due, appeal.responded_at, appeal.category.respond_unit),
+                                      (_("办结时限"), appeal.resolve_due, appeal.resolved_at, appeal.category.resolve_unit)):
+        if due is None:
+            continue
+        out.append({"label": label, "due": due, "done_at": done_at, "late": bool(done_at and done_at > due),
+                    "countdown": pq.countdown(due, unit) if running and done_at is None else None})
+    return out
+
+
+def _render_detail(request, appeal, *, failed=None, status=200):
+    user = request.user
+    appeal = Appeal.objects.select_related("category", "compound__community", "building", "handler", "suggested_handler",
+                                           "routing_rule", "reporter", "entered_by", "duplicate_of").get(pk=appeal.pk)
+    parties = services.parties_of(user, appeal)
+    staff = bool(parties - {wf.REPORTER}) or pq.is_staff(user)
+    events = list(selectors.timeline(user, appeal, parties))
+    for e in events:
+        e.label = pq.event_label(e)
+        if not staff and e.action == "submit":
+            e.note = ""  # the routing note is for the desk
+        e.from_label = Status(e.from_status).label if e.from_status in Status.values else ""
+        e.to_label = Status(e.to_status).label if e.to_status in Status.values else ""
+    panels = _panels(user, appeal, parties, failed)
+    return render(request, "appeals/detail.html", {
+        "appeal": appeal, "staff": staff, "events": events, "panels": panels,
+        "one_tap": [p for p in panels if p["one_tap"]],
+        "deadlines": _deadlines(appeal), "photos": pq.photos_of(appeal), "ratings": Rating.choices,
+        "whistle_calls": list(appeal.whistle_calls.select_related("department")) if staff else [],
+        "hours_unit": TimeUnit.HOURS,
+    }, status=status)
+
+
+@login_required
+def appeal_detail(request, pk):
+    return _render_detail(request, services.get_for_action(request.user, pk))
+
+
+@login_required
+@require_POST
+def appeal_act(request, pk):
+    user = request.user
+    appeal = services.get_for_action(user, pk)
+    form = ActionForm(request.POST, request.FILES,
+                      department_ids=[d.pk for d in pq.department_choices(appeal)] if request.POST.get("action") == "whistle" else ())
+    action = request.POST.get("action", "")
+    data = {k: request.POST.get(k, "") for k in ("note", "days", "handler")}
+    if not form.is_valid():
+        errors = {("general" if k == "__all__" else k): list(v) for k, v in form.errors.items()}
+        for field in ("action", "version"):
+            for msg in errors.pop(field, []):
+                messages.error(request, msg)
+        return _render_detail(request, appeal, failed={"action": action, "errors": errors, "data": data}, status=400)
+    kw = form.service_kwargs()
+    label = wf.TRANSITIONS[kw["action"]].label
+    try:
+        with transaction.atomic():
+            appeal = services.appeal_act(user=user, appeal=appeal.pk, **kw)
+            if kw["action"] == "resolve":
+                _add_photos(user, appeal, form.cleaned_data.get("photos") or [], PhotoKind.EVIDENCE,
+                            event=appeal.events.filter(action="resolve").order_by("-id").first())
+    except ValidationError as e:
+        errors = {}
+        for field, msgs in (e.message_dict.items() if hasattr(e, "error_dict") else [("__all__", e.messages)]):
+            field = "photos" if field == "photo" else field
+            errors.setdefault(field if field in form.fields else "general", []).extend(msgs)
+        return _render_detail(request, appeal, failed={"action": action, "errors": errors, "data": data}, status=400)
+    except Conflict as e:
+        messages.error(request, e.message)
+        return _render_detail(request, appeal, failed={"action": action, "errors": {}, "data": data}, status=409)
+    except AppealError as e:
+        messages.error(request, e.message)
+        return _render_detail(request, appeal, failed={"action": action, "errors": {}, "data": data}, status=e.status)
+    if kw["action"] == "rate":
+        messages.success(request, _("感谢您的评价！"))
+    elif kw["action"] == "verify" and wf.VERIFIER not in services.parties_of(user, appeal):
+        messages.success(request, _("已确认问题解决，欢迎为办理情况评价"))
+    else:
+        messages.success(request, _("已完成：%(action)s") % {"action": label})
+    if services.may_view(user, appeal):
+        return redirect("appeals:detail", appeal.pk)
+    return redirect("appeals:list")
+
+
+# ---- the three rates -----------------------------------------------------------------------------
+
+
+def _month_start(day):
+    return day.replace(day=1)
+
+
+@login_required
+def rates_page(request):
+    user = request.user
+    if not can(user, A.APPEAL_VIEW):
+        raise Http404
+    today = local_date(timezone.now())
+    form = RatesForm(request.GET or None)
+    start, end, group = _month_start(today), today, "handler"
+    if form.is_bound and form.is_valid():
+        start = form.cleaned_data.get("start") or start
+        end = form.cleaned_data.get("end") or (end if not form.cleaned_data.get("start") else today)
+        group = form.cleaned_data.get("group") or group
+        if end < start:
+            end = start
+    elif not form.is_bound:
+        form = RatesForm(initial={"start": start, "end": end, "group": group})
+    begin = datetime.datetime.combine(start, datetime.time.min, tzinfo=LOCAL)
+    finish = datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time.min, tzinfo=LOCAL)
+    # A plain id filter, so joins the visibility rules need never count an appeal twice.
+    visible = Appeal.objects.filter(pk__in=selectors.visible_appeals(user).values("pk"))
+    rows = rates.three_rates(rates.period_filter(visible, begin, finish), group)
+    total = {"total": sum(r["total"] for r in rows), "overdue": sum(r["overdue"] for r in rows)}
+    for key in ("response_rate", "resolution_rate", "satisfaction_rate"):
+        num = sum(r[key]["numerator"] for r in rows)
+        den = sum(r[key]["denominator"] for r in rows)
+        total[key] = {"numerator": num, "denominator": den, "rate": round(num / den, 4) if den else None}
+    for r in rows + [total]:
+        for key in ("response_rate", "resolution_rate", "satisfaction_rate"):
+            rate = r[key]["rate"]
+            r[key]["pct"] = "—" if rate is None else f"{rate * 100:.1f}%"
+    last_month_end = _month_start(today) - datetime.timedelta(days=1)
+    presets = [
+        (_("本月"), _month_start(today), today),
+        (_("上月"), _month_start(last_month_end), last_month_end),
+        (_("近90天"), today - datetime.timedelta(days=89), today),
+        (_("今年"), today.replace(month=1, day=1), today),
+    ]
+    return render(request, "appeals/rates.html", {
+        "form": form, "rows": rows, "total": total, "group": group, "start": start, "end": end,
+        "definitions": rates.DEFINITIONS, "presets": presets,
+        "group_label": dict(form.fields["group"].choices).get(group),
+    })
+
+
+# ---- settings: categories, routing rules, the calendar --------------------------------------------
+
+
+def _require_anywhere(user, action):
+    if not can(user, action):
+        raise Http404
+
+
+def _all_categories():
+    """The whole tree, inactive categories too, flattened with depth for the settings list."""
+    cats = list(Category.objects.order_by("order", "code"))
+    children = {}
+    for c in cats:
+        children.setdefault(c.parent_id, []).append(c)
+    out = []
+
+    def walk(parent_id, depth):
+        for c in children.get(parent_id, []):
+            c.depth = depth
+            out.append(c)
+            walk(c.pk, depth + 1)
+
+    walk(None, 0)
+    return out
+
+
+def _tree_all():
+    cats = _all_categories()
+    nodes = {c.pk: {"category": c, "children": []} for c in cats}
+    roots = []
+    for c in cats:
+        (nodes[c.parent_id]["children"] if c.parent_id in nodes else roots).append(nodes[c.pk])
+    return roots
+
+
+def _category_form(data=None, initial=None):
+    return CategoryForm(data, initial=initial, parents=_tree_all())
+
+
+@login_required
+def categories_page(request):
+    _require_anywhere(request.user, A.CATEGORY_MANAGE)
+    status = 200
+    form = _category_form(initial={"kind": "help", "respond_amount": 1, "resolve_amount": 10, "is_active": True,
+                                   "may_be_public": True, "order": 0})
+    if request.method == "POST":
+        form = _category_form(request.POST)
+        if form.is_valid():
+            try:
+                category = admin_services.category_create(user=request.user, **form.service_kwargs())
+            except ValidationError as e:
+                add_service_errors(form, e)
+            else:
+                messages.success(request, _("已新建分类“%(name)s”") % {"name": category.name})
+                return redirect("appeals:categories")
+        status = 400
+    return render(request, "appeals/categories.html", {"categories": _all_categories(), "form": form,
+                                                       "open_form": request.method == "POST"}, status=status)
+
+
+@login_required
+def category_edit(request, pk):
+    _require_anywhere(request.user, A.CATEGORY_MANAGE)
+    category = Category.objects.filter(pk=pk).first()
+    if category is None:
+        raise Http404
+    status = 200
+    if request.method == "POST":
+        form = _category_form(request.POST)
+        if form.is_valid():
+            try:
+                admin_services.category_update(user=request.user, category=category, **form.service_kwargs())
+            except ValidationError as e:
+                add_service_errors(form, e)
+            else:
+                messages.success(request, _("已保存分类“%(name)s”") % {"name": form.cleaned_data["name"]})
+                return redirect("appeals:categories")
+        status = 400
+    else:
+        form = _category_form(initial={f: getattr(category, f) for f in admin_services.CATEGORY_FIELDS if f != "parent"}
+                              | {"parent": category.parent_id or ""})
+    return render(request, "appeals/category_edit.html", {"category": category, "form": form,
+                                                          "in_use": category.appeals.exists()}, status=status)
+
+
+@login_required
+@require_POST
+def category_delete(request, pk):
+    _require_anywhere(request.user, A.CATEGORY_MANAGE)
+    category = Category.objects.filter(pk=pk).first()
+    if category is None:
+        raise Http404
+    try:
+        admin_services.category_delete(user=request.user, category=category)
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+        return redirect("appeals:category_edit", pk)
+    messages.success(request, _("已删除分类“%(name)s”") % {"name": category.name})
+    return redirect("appeals:categories")
+
+
+def _rule_form(user, data=None, initial=None):
+    return RoutingRuleForm(
+        data, initial=initial, categories=_tree_all(),
+        communities=pq.communities_for(user, A.CATEGORY_MANAGE), compounds=pq.compounds_for(user, A.CATEGORY_MANAGE),
+        organisations=scoped(user, A.ORG_VIEW, Organisation.objects.filter(is_active=True)).order_by("kind", "code"))
+
+
+def _rules_for(user):
+    """Rules anywhere, or at a place inside the admin's scope."""
+    rules = RoutingRule.objects.select_related("category", "community", "compound", "organisation").order_by("-priority", "id")
+    return [r for r in rules if all(n is None or can(user, A.CATEGORY_MANAGE, n) for n in (r.community, r.compound))]
+
+
+@login_required
+def routing_page(request):
+    user = request.user
+    _require_anywhere(user, A.CATEGORY_MANAGE)
+    status = 200
+    form = _rule_form(user, initial={"is_active": True, "priority": 0})
+    if request.method == "POST":
+        form = _rule_form(user, request.POST)
+        if form.is_valid():
+            try:
+                rule = admin_services.routing_rule_create(user=user, **form.service_kwargs())
+            except ValidationError as e:
+                add_service_errors(form, e)
+            else:
+                messages.success(request, _("已新建派单规则“%(name)s”") % {"name": rule.name})
+                return redirect("appeals:routing")
+        status = 400
+    return render(request, "appeals/routing.html", {"rules": _rules_for(user), "form": form,
+                                                    "open_form": request.method == "POST"}, status=status)
+
+
+@login_required
+def routing_edit(request, pk):
+    user = request.user
+    _require_anywhere(user, A.CATEGORY_MANAGE)
+    rule = next((r for r in _rules_for(user) if r.pk == pk), None)
+    if rule is None:
+        raise Http404
+    status = 200
+    if request.method == "POST":
+        form = _rule_form(user, request.POST)
+        if form.is_valid():
+            try:
+                admin_services.routing_rule_update(user=user, rule=rule, **form.service_kwargs())
+            except ValidationError as e:
+                add_service_errors(form, e)
+            else:
+                messages.success(request, _("已保存派单规则“%(name)s”") % {"name": form.cleaned_data["name"]})
+                return redirect("appeals:routing")
+        status = 400
+    else:
+        form = _rule_form(user, initial={
+            "name": rule.name, "category": rule.category_id or "", "community": rule.community_id,
+            "compound": rule.compound_id, "handler_kind": rule.handler_kind, "handler_level": rule.handler_level,
+            "organisation": rule.organisation_id, "priority": rule.priority, "is_active": rule.is_active})
+    return render(request, "appeals/routing_edit.html", {"rule": rule, "form": form}, status=status)
+
+
+@login_required
+@require_POST
+def routing_delete(request, pk):
+    user = request.user
+    _require_anywhere(user, A.CATEGORY_MANAGE)
+    rule = next((r for r in _rules_for(user) if r.pk == pk), None)
+    if rule is None:
+        raise Http404
+    admin_services.routing_rule_delete(user=user, rule=rule)
+    messages.success(request, _("已删除派单规则“%(name)s”") % {"name": rule.name})
+    return redirect("appeals:routing")
+
+
+@login_required
+def calendar_page(request):
+    user = request.user
+    _require_anywhere(user, A.CALENDAR_MANAGE)
+    today = local_date(timezone.now())
+    try:
+        year = int(request.GET.get("year") or today.year)
+        if not 2000 <= year <= 2100:
+            raise ValueError
+    except ValueError:
+        year = today.year
+    status = 200
+    form = CalendarDayForm(initial={"kind": "holiday"})
+    if request.method == "POST":
+        form = CalendarDayForm(request.POST)
+        if form.is_valid():
+            try:
+                rows = admin_services.calendar_day_add(user=user, **form.cleaned_data)
+            except ValidationError as e:
+                add_service_errors(form, e)
+            else:
+                messages.success(request, _("已登记 %(n)d 天") % {"n": len(rows)})
+                return redirect(f"{reverse('appeals:calendar')}?year={form.cleaned_data['date'].year}")
+        status = 400
+    days = list(CalendarDay.objects.filter(date__year=year).order_by("date"))
+    years = sorted({d.year for d in CalendarDay.objects.dates("date", "year")} | {today.year, today.year + 1, year})
+    return render(request, "appeals/calendar.html", {"days": days, "year": year, "years": years, "form": form},
+                  status=status)
+
+
+@login_required
+@require_POST
+def calendar_delete(request, pk):
+    user = request.user
+    _require_anywhere(user, A.CALENDAR_MANAGE)
+    row = CalendarDay.objects.filter(pk=pk).first()
+    if row is None:
+        raise Http404
+    admin_services.calendar_day_delete(user=user, day=row)
+    messages.success(request, _("已删除 %(date)s") % {"date": f"{row.date:%Y-%m-%d}"})
+    return redirect(f"{reverse('appeals:calendar')}?year={row.date.year}")
