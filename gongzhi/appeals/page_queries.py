@@ -199,6 +199,8 @@ def countdown(due, unit, now=None, overrides=None):
         hours = (due - now).total_seconds() / 3600
         if overdue:
             n = max(1, math.ceil(-hours))
+            if n > 48:  # long past an hour-based deadline: days read better
+                return {"text": _("已超时 %(n)d 天") % {"n": n // 24}, "overdue": True, "soon": False}
             return {"text": _("已超时 %(n)d 小时") % {"n": n}, "overdue": True, "soon": False}
         n = max(1, math.ceil(hours))
         return {"text": _("剩 %(n)d 小时") % {"n": n}, "overdue": False, "soon": n <= 2}

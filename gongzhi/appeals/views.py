@@ -362,6 +362,9 @@ def rates_page(request):
     # A plain id filter, so joins the visibility rules need never count an appeal twice.
     visible = Appeal.objects.filter(pk__in=selectors.visible_appeals(user).values("pk"))
     rows = rates.three_rates(rates.period_filter(visible, begin, finish), group)
+    for r in rows:
+        if r["key"] is None and group == "handler":
+            r["name"] = _("（未派单）")
     total = {"total": sum(r["total"] for r in rows), "overdue": sum(r["overdue"] for r in rows)}
     for key in ("response_rate", "resolution_rate", "satisfaction_rate"):
         num = sum(r[key]["numerator"] for r in rows)

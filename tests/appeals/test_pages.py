@@ -403,6 +403,8 @@ def test_countdowns(client, grid, submit):
     left = working_days_between(now, fresh.resolve_due)
     assert by_pk[fresh.pk] == countdown(fresh.resolve_due, "wd") and f"剩 {left} 个工作日" == by_pk[fresh.pk]["text"]
     assert by_pk[gas.pk]["text"] in ("剩 2 小时", "剩 1 小时")
+    assert countdown(gas.resolve_due, "h", now=gas.resolve_due + datetime.timedelta(hours=5))["text"] == "已超时 5 小时"
+    assert countdown(gas.resolve_due, "h", now=gas.resolve_due + datetime.timedelta(days=15, hours=3))["text"] == "已超时 15 天"
     body = text(get(client, grid.community_worker, "/appeals/", tab="dispatch"))
     assert '<span class="due overdue">已超期' in body
     # Past the deadline by working days: the count is the calendar's, holidays excluded.
@@ -432,6 +434,7 @@ def test_rates_match_a_hand_computed_case(client, grid, submit, act):
     assert re.search(r'data-rate="response"><span><b>100.0%</b><small>2/2</small>', row)
     assert re.search(r'data-rate="resolution"><span><b>50.0%</b><small>1/2</small>', row)
     assert re.search(r'data-rate="satisfaction"><span><b>50.0%</b><small>1/2</small>', row)
+    assert re.search(r'<td>（未派单）</td> <td class="num" data-label="诉求数">2</td>', body)
     totals = re.search(r'<tr class="totals">(.*?)</tr>', body).group(1)
     assert re.search(r'data-label="诉求数">4</td>', totals)
     assert re.search(r'data-rate="resolution"><span><b>33.3%</b><small>1/3</small>', totals)
