@@ -161,3 +161,14 @@ class TestDeadlineWatch:
         a = submit(category=grid.policy_q)
         act(grid.community_worker, a, "reject", note="非本社区事项")
         assert watch_deadlines(now=a.resolve_due + datetime.timedelta(days=3)) == (0, 0)
+
+
+def test_whistled_to_several_departments_counts_once(grid, submit, act):
+    from gongzhi.appeals import rates, selectors
+
+    a = submit(category=grid.illegal)
+    act(grid.street_admin, a, "whistle", departments=[grid.dept.pk, grid.dept2.pk])
+    visible = selectors.visible_appeals(grid.street_admin)
+    assert visible.filter(pk=a.pk).count() == 1
+    rows = rates.three_rates(visible, "compound")
+    assert sum(r["total"] for r in rows) == 1
