@@ -3,12 +3,13 @@
 One selector, `similar_appeals()`, over two backends picked by the database:
 
 * SQLite: an FTS5 table `appeals_appeal_fts` (columns grams, place, vis);
-* PostgreSQL: a table `appeals_appeal_fts` (appeal_id, doc tsvector) with a GIN index.
+* PostgreSQL: a table `appeals_appeal_fts` (appeal_id, compound_id, doc
+  tsvector) with a GIN index on doc and a btree on (compound_id, appeal_id).
 
 Both are kept in sync by triggers on appeals_appeal (insert, update of the
 searched columns, delete; on PostgreSQL also truncate) and hold OPEN appeals
-only, so the index is as small as the set we search (the partial index) and a
-closed appeal can never be suggested.
+only: the index is only as large as the set searched (a partial index, in
+effect) and a closed appeal can never be suggested.
 
 Why character bigrams and not trigrams: most Chinese words have two
 characters, and small particles (的, 又, 了) sit between them. "3栋电梯坏了" and
@@ -25,12 +26,16 @@ CJK analyser). So the index holds the text's bigrams as tokens:
   database's locale calls alphanumeric (CJK is dropped under LC_CTYPE=C), and
   even where it works it misses two-character words as above.
 
-The place and the visibility ride in the same index as extra tokens (the
-compound `k<id>`, the reporter `u<id>`, `pub` for public appeals), so one index
-lookup intersects "these words" with "in these compounds" and, for residents,
-"public or mine": the candidate set is small before any row is read. The few
-candidates are then re-ranked in Python by the share of the query's bigrams
-they contain, filtered by distance and by `may see`, and cut to `limit`.
+The place and the visibility go into the index lookup too, so the candidates
+are few before any appeal row is read: on SQLite as tokens in their own FTS5
+columns (compound `k<id>`; `u<reporter id>` and `pub` for public appeals), on
+PostgreSQL as the compound_id column plus `#u<id>`/`#pub` lexemes. A resident
+only ever matches public appeals and their own. Of the matches, the WINDOW
+most recent are ranked by the share of the query's bigrams they hold (the same
+Python ranking on both databases, no bm25/ts_rank: bm25's statistics read every
+query term's whole doclist), then filtered by distance and by "may see", and
+cut to `limit`. Work is thus bounded by the place and the window, not by the
+number of appeals in the database.
 """
 import logging
 import math
@@ -58,6 +63,9 @@ RADIUS_M = getattr(settings, "APPEAL_SIMILAR_RADIUS_M", 500)
 # Compounds whose centre is this much farther than the radius may still hold appeals inside it.
 COMPOUND_MARGIN_M = 1500
 MAX_QUERY_GRAMS = 48
+# At most this many matches (the most recent) are ranked. Only a place holding more open appeals than
+# this that share a bigram with the query loses its oldest ones; it keeps a query fast among millions.
+WINDOW = 3000
 MIN_SCORE = 0.3
 CATEGORY_BOOST = 0.1
 QUERY_MAX = 5000
@@ -132,7 +140,7 @@ def _sqlite_rebuild_sql():
 
 def _pg_install_sql():
     closed = _sql_list(CLOSED_STATUSES)
-    doc = "appeals_appeal_doc({r}.title, {r}.description, {r}.compound_id, {r}.reporter_id, {r}.is_public)"
+    doc = "appeals_appeal_doc({r}.title, {r}.description, {r}.reporter_id, {r}.is_public)"
     return [
         # Bigrams of letters/digits, lower-cased; pairs holding white space are left out.
         "CREATE OR REPLACE FUNCTION appeals_bigrams(t text) RETURNS text[] "
@@ -140,23 +148,26 @@ def _pg_install_sql():
         "SELECT coalesce(array_agg(DISTINCT g), '{}') FROM "
         "(SELECT substr(lower(t), i, 2) AS g FROM generate_series(1, char_length(t) - 1) AS i) AS s "
         "WHERE g !~ '\\s' $$",
-        # The search document: bigrams as lexemes (no parser, so no locale), plus place and visibility tokens.
-        # Tokens of three or more characters never collide with a bigram.
-        "CREATE OR REPLACE FUNCTION appeals_appeal_doc(title text, description text, compound_id bigint, "
+        # The search document: bigrams as lexemes (no parser, so no locale), plus visibility tokens
+        # (three or more characters, so they never collide with a bigram).
+        "CREATE OR REPLACE FUNCTION appeals_appeal_doc(title text, description text, "
         "reporter_id bigint, is_public boolean) RETURNS tsvector "
         "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ "
         "SELECT array_to_tsvector(appeals_bigrams(coalesce(title, '') || ' ' || coalesce(description, '')) "
-        "|| ARRAY['#k' || compound_id, '#u' || coalesce(reporter_id, 0)] "
+        "|| ARRAY['#u' || coalesce(reporter_id, 0)] "
         "|| CASE WHEN is_public THEN ARRAY['#pub'] ELSE ARRAY[]::text[] END) $$",
-        f"CREATE TABLE IF NOT EXISTS {TABLE} (appeal_id bigint PRIMARY KEY, doc tsvector NOT NULL)",
+        f"CREATE TABLE IF NOT EXISTS {TABLE} (appeal_id bigint PRIMARY KEY, compound_id bigint NOT NULL, "
+        "doc tsvector NOT NULL)",
         f"CREATE INDEX IF NOT EXISTS {TABLE}_doc ON {TABLE} USING gin (doc)",
+        # A compound's matches newest first, without sorting the rest of the table.
+        f"CREATE INDEX IF NOT EXISTS {TABLE}_place ON {TABLE} (compound_id, appeal_id)",
         "CREATE OR REPLACE FUNCTION appeals_appeal_fts_sync() RETURNS trigger LANGUAGE plpgsql AS $$ "
         "BEGIN "
         f"IF TG_OP = 'TRUNCATE' THEN DELETE FROM {TABLE}; RETURN NULL; END IF; "
         f"IF TG_OP <> 'INSERT' THEN DELETE FROM {TABLE} WHERE appeal_id = OLD.id; END IF; "
         f"IF TG_OP <> 'DELETE' AND NEW.status NOT IN ({closed}) THEN "
-        f"INSERT INTO {TABLE} (appeal_id, doc) VALUES (NEW.id, {doc.format(r='NEW')}) "
-        "ON CONFLICT (appeal_id) DO UPDATE SET doc = EXCLUDED.doc; "
+        f"INSERT INTO {TABLE} (appeal_id, compound_id, doc) VALUES (NEW.id, NEW.compound_id, {doc.format(r='NEW')}) "
+        "ON CONFLICT (appeal_id) DO UPDATE SET compound_id = EXCLUDED.compound_id, doc = EXCLUDED.doc; "
         "END IF; RETURN NULL; END $$",
         "CREATE OR REPLACE TRIGGER appeals_appeal_fts_ins AFTER INSERT OR DELETE ON appeals_appeal "
         "FOR EACH ROW EXECUTE FUNCTION appeals_appeal_fts_sync()",
@@ -171,8 +182,9 @@ def _pg_install_sql():
 def _pg_rebuild_sql():
     closed = _sql_list(CLOSED_STATUSES)
     return [f"DELETE FROM {TABLE}",
-            f"INSERT INTO {TABLE} (appeal_id, doc) SELECT id, appeals_appeal_doc(title, description, compound_id, "
-            f"reporter_id, is_public) FROM appeals_appeal WHERE status NOT IN ({closed})"]
+            f"INSERT INTO {TABLE} (appeal_id, compound_id, doc) SELECT id, compound_id, "
+            f"appeals_appeal_doc(title, description, reporter_id, is_public) "
+            f"FROM appeals_appeal WHERE status NOT IN ({closed})"]
 
 
 def _run(conn, statements):
@@ -198,7 +210,7 @@ def uninstall(conn=None):
         _run(conn, [f"DROP TRIGGER IF EXISTS {t} ON appeals_appeal"
                     for t in ("appeals_appeal_fts_ins", "appeals_appeal_fts_upd", "appeals_appeal_fts_trunc")]
              + [f"DROP TABLE IF EXISTS {TABLE}", "DROP FUNCTION IF EXISTS appeals_appeal_fts_sync()",
-                "DROP FUNCTION IF EXISTS appeals_appeal_doc(text, text, bigint, bigint, boolean)",
+                "DROP FUNCTION IF EXISTS appeals_appeal_doc(text, text, bigint, boolean)",
                 "DROP FUNCTION IF EXISTS appeals_bigrams(text)"])
 
 
@@ -286,7 +298,25 @@ def _visible_q(user):
     return Q(is_public=True) | Q(pk__in=visible_appeals(user).order_by().values("pk"))
 
 
+def _rank(rows, grams, n):
+    """Ids of the n rows (id, bigram tokens) holding the largest share of the query's bigrams."""
+    wanted = set(grams)
+    ranked = []
+    for rowid, tokens in rows:
+        have = {t for t in tokens if len(t) == 2 and t.isalnum()}
+        shared = len(wanted & have)
+        if shared:
+            ranked.append((shared / min(len(wanted), len(have)), shared, rowid))
+    ranked.sort(reverse=True)
+    return [rowid for _s, _n, rowid in ranked[:n]]
+
+
 def _sqlite_candidates(conn, grams, place, own_only_user, n):
+    """The WINDOW most recent matches, ranked in Python.
+
+    No bm25: its statistics read the whole doclist of every query term each
+    time, which is what makes it slow over a million rows.
+    """
     terms = " OR ".join('"%s"' % g.replace('"', '""') for g in grams)
     match = f"grams : ({terms})"
     if place.compound_ids is not None:
@@ -294,9 +324,10 @@ def _sqlite_candidates(conn, grams, place, own_only_user, n):
     if own_only_user is not None:
         match += f" AND vis : (pub OR u{int(own_only_user.pk)})"
     with conn.cursor() as cursor:
-        cursor.execute(f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s "
-                       f"ORDER BY bm25({TABLE}, 1.0, 0.0, 0.0) LIMIT %s", [match, n])
-        return [r[0] for r in cursor.fetchall()]
+        cursor.execute(f"SELECT rowid, grams FROM {TABLE} WHERE {TABLE} MATCH %s ORDER BY rowid DESC LIMIT %s",
+                       [match, WINDOW])
+        rows = [(rowid, (doc or "").split()) for rowid, doc in cursor.fetchall()]
+    return _rank(rows, grams, n)
 
 
 def _tsq(tokens):
@@ -304,16 +335,27 @@ def _tsq(tokens):
 
 
 def _pg_candidates(conn, grams, place, own_only_user, n):
-    words = _tsq(grams)
-    query = words
-    if place.compound_ids is not None:
-        query += " & " + _tsq([f"#k{pk}" for pk in sorted(place.compound_ids)])
+    """The WINDOW most recent matches, ranked in Python.
+
+    With a place, each compound is read newest first through (compound_id,
+    appeal_id), so the work is bounded by the place, not the table; without
+    one the planner picks the GIN index or the primary key walked backwards.
+    """
+    query = _tsq(grams)
     if own_only_user is not None:
         query += " & " + _tsq(["#pub", f"#u{int(own_only_user.pk)}"])
     with conn.cursor() as cursor:
-        cursor.execute(f"SELECT appeal_id FROM {TABLE} WHERE doc @@ %s::tsquery "
-                       f"ORDER BY ts_rank(doc, %s::tsquery) DESC, appeal_id DESC LIMIT %s", [query, words, n])
-        return [r[0] for r in cursor.fetchall()]
+        if place.compound_ids is not None:
+            cursor.execute(
+                f"SELECT m.appeal_id, tsvector_to_array(m.doc) FROM unnest(%s::bigint[]) AS k(id) "
+                f"CROSS JOIN LATERAL (SELECT appeal_id, doc FROM {TABLE} WHERE compound_id = k.id "
+                f"AND doc @@ %s::tsquery ORDER BY appeal_id DESC LIMIT %s) AS m ORDER BY m.appeal_id DESC LIMIT %s",
+                [sorted(place.compound_ids), query, WINDOW, WINDOW])
+        else:
+            cursor.execute(f"SELECT appeal_id, tsvector_to_array(doc) FROM {TABLE} WHERE doc @@ %s::tsquery "
+                           f"ORDER BY appeal_id DESC LIMIT %s", [query, WINDOW])
+        rows = cursor.fetchall()
+    return _rank(rows, grams, n)
 
 
 def similar_appeals(*, text, compound=None, lat=None, lng=None, category=None, exclude_id=None, limit=5, user=None):
@@ -336,7 +378,7 @@ def similar_appeals(*, text, compound=None, lat=None, lng=None, category=None, e
     query_grams = text_grams(text)
     own_only = None if _sees_all_candidates(user) else user
     conn = default_connection
-    n = max(limit * 8, 40)
+    n = max(limit * 8, 40) * (4 if place.point is not None else 1)  # some fall outside the radius later
     if query_grams and conn.vendor in ("sqlite", "postgresql"):
         if conn.vendor == "sqlite":
             ensure(conn)

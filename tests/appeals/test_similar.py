@@ -149,6 +149,14 @@ class TestIndexSync:
                                            description="电梯坏了") for i in range(5)])
         assert len(indexed_ids()) == 6
 
+    @pytest.mark.skipif(connection.vendor != "postgresql", reason="TRUNCATE is PostgreSQL's (Django's flush uses it)")
+    def test_postgresql_truncate_empties_the_index(self, grid, submit):
+        submit(description=LIFT)
+        with connection.cursor() as c:
+            c.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            c.execute("TRUNCATE appeals_appeal CASCADE")
+        assert indexed_ids() == []
+
     @pytest.mark.skipif(connection.vendor != "sqlite", reason="only SQLite rebuilds tables in migrations")
     def test_sqlite_triggers_put_back_after_a_table_rebuild(self, grid, submit):
         a = submit(description=LIFT)
