@@ -186,7 +186,9 @@ def parties_of(user, appeal):
 
 
 def may_view(user, appeal):
-    if scope_of(user).superuser or appeal.reporter_id == getattr(user, "pk", None):
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if scope_of(user).superuser or (appeal.reporter_id is not None and appeal.reporter_id == user.pk):
         return True
     if can(user, A.APPEAL_VIEW, appeal):
         return True

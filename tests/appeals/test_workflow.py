@@ -335,3 +335,14 @@ def test_two_threads_one_winner(grid, submit):
     assert sorted(results) == ["conflict", "ok"]
     a.refresh_from_db()
     assert a.version == 2 and a.events.filter(action="dispatch").count() == 1
+
+
+def test_nobody_anonymous_sees_a_hotline_appeal(grid, submit):
+    from django.contrib.auth.models import AnonymousUser
+
+    from gongzhi.appeals.services import may_view
+
+    a = submit(user=grid.community_worker, channel=Channel.HOTLINE)
+    assert a.reporter_id is None
+    assert not may_view(None, a) and not may_view(AnonymousUser(), a)
+    assert may_view(grid.community_worker, a)
