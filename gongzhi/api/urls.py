@@ -3,6 +3,7 @@ from ninja import NinjaAPI
 
 from gongzhi.accounts.api import router as accounts_router
 from gongzhi.appeals.api import router as appeals_router
+from gongzhi.appeals.api_admin import router as appeals_admin_router
 from gongzhi.appeals.api_similar import router as similar_router
 from gongzhi.core.api import router as core_router
 from gongzhi.grid.api import router as grid_router
@@ -25,4 +26,5 @@ api.add_router("/", notifications_router, tags=["notifications"])
 api.add_router("/", core_router)
 api.add_router("/appeals", similar_router, tags=["appeals"])  # before /appeals/{ref}
 api.add_router("/", appeals_router, tags=["appeals"])
+api.add_router("/", appeals_admin_router, tags=["appeal settings"])
 api.add_router("/", imports_router, tags=["import / export"])

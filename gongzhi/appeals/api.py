@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from ninja.responses import Status as HttpStatus
 
-from gongzhi.accounts.policy import A, can, require
+from gongzhi.accounts.policy import A, can
 from gongzhi.api.base import ErrorOut
 from gongzhi.core.pagination import keyset_page
 from gongzhi.core.workdays import LOCAL
@@ -21,7 +21,7 @@ from . import rates as rates_mod
 from . import selectors, services
 from . import workflow as wf
 from .errors import AppealError
-from .models import Category, Channel, RoutingRule
+from .models import Channel
 
 router = Router()
 ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
@@ -169,11 +169,6 @@ def _detail(user, a):
     return out
 
 
-@router.get("/appeal-categories", response=list[CategoryOut], summary="The category tree (flat, with parent ids)")
-def categories(request):
-    return list(Category.objects.filter(is_active=True).order_by("order", "code"))
-
-
 @router.get("/appeals", response={200: AppealPage, 400: ErrorOut},
             summary="A queue: dispatch, handle, verify, mine, or all visible appeals (keyset pages)")
 def appeal_list(request, queue: str = "all", status: str = "", category: int | None = None,
@@ -288,9 +283,3 @@ class RuleOut(Schema):
     organisation_id: int | None
     priority: int
     is_active: bool
-
-
-@router.get("/routing-rules", response={200: list[RuleOut], 404: ErrorOut}, summary="Routing rules (admins)")
-def routing_rules(request):
-    require(request.auth, A.CATEGORY_MANAGE)
-    return list(RoutingRule.objects.all())
