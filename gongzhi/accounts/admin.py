@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
 
 from .models import RoleAssignment, User
 
@@ -15,5 +16,5 @@ class UserAdmin(BaseUserAdmin):
     list_display = ("username", "display_name", "phone_masked", "is_active", "is_superuser")
     readonly_fields = ("phone_masked",)
     raw_id_fields = ("resident",)
-    fieldsets = BaseUserAdmin.fieldsets + (("共治", {"fields": ("display_name", "phone_masked", "resident")}),)
+    fieldsets = BaseUserAdmin.fieldsets + ((_("共治"), {"fields": ("display_name", "phone_masked", "resident")}),)
     inlines = [RoleInline]

@@ -281,7 +281,7 @@ def calendar_day_add(*, user, date, kind, name="", until=None):
             raise ValidationError({"date": _("调休上班日应为周六或周日（工作日本来就上班）")})
     taken = list(CalendarDay.objects.filter(date__in=days).order_by("date"))
     if taken:
-        raise ValidationError({"date": _("%(dates)s 已登记，请先删除") % {"dates": "、".join(f"{d.date:%Y-%m-%d}" for d in taken)}})
+        raise ValidationError({"date": _("%(dates)s 已登记，请先删除") % {"dates": _("、").join(f"{d.date:%Y-%m-%d}" for d in taken)}})
     rows = CalendarDay.objects.bulk_create([CalendarDay(date=d, kind=kind, name=name) for d in days])
     for row in CalendarDay.objects.filter(date__in=days):
         audit(AuditAction.CREATE, user=user, obj=row, changes={"date": [None, row.date.isoformat()], "kind": [None, kind],

@@ -7,6 +7,7 @@ requires. services.appeal_act() is the only code that applies it.
 from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .models import Status as S
 
@@ -43,16 +44,16 @@ TRANSITIONS = {
     "reassign": T(_("改派"), _WORKING, S.DISPATCHED, {DISPATCHER}, needs_handler=True),
     "return": T(_("退单"), {S.DISPATCHED, S.IN_PROGRESS}, S.RETURNED, {HANDLER}, needs_note=True),
     "take": T(_("接单"), {S.DISPATCHED}, S.IN_PROGRESS, {HANDLER}),
-    "hold": T(_("挂起"), {S.IN_PROGRESS}, S.ON_HOLD, {HANDLER, DISPATCHER}, needs_note=True),
+    "hold": T(pgettext_lazy("appeal action", "挂起"), {S.IN_PROGRESS}, S.ON_HOLD, {HANDLER, DISPATCHER}, needs_note=True),
     "resume": T(_("恢复办理"), {S.ON_HOLD}, S.IN_PROGRESS, {HANDLER, DISPATCHER}),
-    "request_extension": T(_("申请延期"), {S.IN_PROGRESS}, S.EXTENSION_REQUESTED, {HANDLER}, needs_note=True),
+    "request_extension": T(pgettext_lazy("appeal action", "申请延期"), {S.IN_PROGRESS}, S.EXTENSION_REQUESTED, {HANDLER}, needs_note=True),
     "grant_extension": T(_("同意延期"), {S.EXTENSION_REQUESTED}, S.IN_PROGRESS, {DISPATCHER}),
     "refuse_extension": T(_("不同意延期"), {S.EXTENSION_REQUESTED}, S.IN_PROGRESS, {DISPATCHER}, needs_note=True),
     "resolve": T(_("办结"), {S.IN_PROGRESS}, S.RESOLVED, {HANDLER}, needs_note=True),
     "verify": T(_("核查通过"), {S.RESOLVED}, S.VERIFIED, {VERIFIER, REPORTER}),
     "reject_result": T(_("不认可办理结果"), {S.RESOLVED}, S.IN_PROGRESS, {VERIFIER, REPORTER}, needs_note=True),
     "close": T(_("结案"), {S.VERIFIED}, S.CLOSED, {DISPATCHER, REPORTER}),
-    "reject": T(_("不予受理"), {S.SUBMITTED, S.ACCEPTED, S.RETURNED, S.REOPENED}, S.REJECTED, {DISPATCHER}, needs_note=True),
+    "reject": T(pgettext_lazy("appeal action", "不予受理"), {S.SUBMITTED, S.ACCEPTED, S.RETURNED, S.REOPENED}, S.REJECTED, {DISPATCHER}, needs_note=True),
     "reopen": T(_("重启"), {S.CLOSED}, S.REOPENED, {REPORTER}, needs_note=True),
     # Actions that leave the status alone but always leave a timeline row.
     "rate": T(_("评价"), {S.VERIFIED, S.CLOSED}, None, {REPORTER}),

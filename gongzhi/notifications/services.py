@@ -185,7 +185,7 @@ def _clean_events(events):
         raise ValidationError({"events": _("事件应为动作名称的列表")})
     unknown = sorted(set(events) - set(ACTIONS))
     if unknown:
-        raise ValidationError({"events": _("未知事件：%s") % "、".join(unknown)})
+        raise ValidationError({"events": _("未知事件：%s") % _("、").join(unknown)})
     return sorted(set(events), key=ACTIONS.index)
 
 

@@ -156,7 +156,7 @@ def member_end(request, pk: Id, mid: Id):
 def coverage_add(request, pk: Id, payload: CoverageIn):
     org = _get_org(request.user, pk)
     if payload.level not in LEVELS:
-        raise ValidationError({"level": _("网格层级无效，应为：%s") % "、".join(LEVELS)})
+        raise ValidationError({"level": _("网格层级无效，应为：%s") % _("、").join(LEVELS)})
     try:
         node = get_or_404(request.user, A.GRID_VIEW, GRID_MODELS[payload.level].objects.all(), pk=payload.node_id)
     except Http404:

@@ -148,7 +148,7 @@ def resident_set_tags(*, user, resident, tags, audited=True):
     found = list(Tag.objects.filter(code__in=codes))
     unknown = codes - {t.code for t in found}
     if unknown:
-        raise ValidationError({"tags": _("未知标签：%s") % "、".join(sorted(unknown))})
+        raise ValidationError({"tags": _("未知标签：%s") % _("、").join(sorted(unknown))})
     if not can(user, A.REVEAL_ID, resident):
         if any(t.sensitive for t in found):
             raise ValidationError({"tags": _("无权设置敏感标签")})
