@@ -322,6 +322,10 @@ def suite(small, big, work, base_db, repeat, with_tracemalloc, label):
     return fig
 
 
+def short(n):
+    return f"{n // 1000}k" if n >= 1000 and n % 1000 == 0 else str(n)
+
+
 def verdict(value, target):
     return "MET" if value <= target else "NOT MET"
 
@@ -354,11 +358,12 @@ def report(args, figures):
     row(f"ratio (target <= {MEMORY_TARGET:.1f}x)",
         lambda f: f"{f['mem_ratio']:.2f}x {verdict(f['mem_ratio'], MEMORY_TARGET)}")
     row("  RSS after start-up, before the import", lambda f: f"{mb(f['base_small']):.1f} MB")
-    row("  growth during the import, 10k / 30k",
+    sizes = f"{short(args.households)} / {short(args.big)}"
+    row(f"  growth during the import, {sizes}",
         lambda f: f"{mb(f['rss_small'] - f['base_small']):.1f} / {mb(f['rss_big'] - f['base_big']):.1f} MB")
-    row("  /proc VmHWM cross-check, 10k / 30k", lambda f: f"{mb(f['hwm_small']):.0f} / {mb(f['hwm_big']):.0f} MB")
+    row(f"  /proc VmHWM cross-check, {sizes}", lambda f: f"{mb(f['hwm_small']):.0f} / {mb(f['hwm_big']):.0f} MB")
     if any("tm_small" in f for f in figures.values()):
-        row("tracemalloc peak (Python heap), 10k / 30k",
+        row(f"tracemalloc peak (Python heap), {sizes}",
             lambda f: f"{f['tm_small'] / 2**20:.1f} / {f['tm_big'] / 2**20:.1f} MB" if "tm_small" in f else "-")
         row("  ratio", lambda f: f"{f['tm_big'] / f['tm_small']:.2f}x" if "tm_small" in f else "-")
     print(line)

@@ -11,7 +11,8 @@ One pass, streamed, all or nothing
 Rows are read one at a time (openpyxl read-only mode, or the csv module) and
 handled in batches of IMPORT_BATCH_SIZE rows. The whole run is one database
 transaction: each batch is validated, looked up with one query per kind of
-record, and its valid rows are written (bulk_create / bulk_update) at once.
+record, and its rows are written at once (one multi-row insert per model for
+new records — see BulkInsert — and bulk_update for changed ones).
 Every row is validated, even after the first bad one, so the report lists
 every bad row. At the end the transaction is rolled back when any row was bad
 or when this is a dry run, so nothing is ever half written and a dry run
@@ -37,6 +38,7 @@ import codecs
 import csv
 import datetime
 import logging
+import operator
 import os
 import re
 import types
@@ -564,6 +566,9 @@ class BulkInsert:
         ops = self.connection.ops
         self.fields = [f for f in model._meta.concrete_fields if not f.primary_key]
         self.adapters = [self._adapter(f) for f in self.fields]
+        self.attnames = {f.attname for f in self.fields}
+        self.by_attname = {f.attname: f for f in self.fields}
+        self.getter = operator.itemgetter(*[f.attname for f in self.fields])
         columns = ", ".join(ops.quote_name(f.column) for f in self.fields)
         marks = ", ".join(["%s"] * len(self.fields))
         self.sql = f"INSERT INTO {ops.quote_name(model._meta.db_table)} ({columns}) VALUES ({marks})"
@@ -582,23 +587,22 @@ class BulkInsert:
         return lambda v: field.get_db_prep_save(v, self.connection)
 
     def insert(self, records):
-        missing = object()
+        wanted = self.attnames
+        adapted = [(i, adapt, {}) for i, adapt in enumerate(self.adapters) if adapt is not None]
         rows = []
-        pairs = [(f.attname, f, adapt, {}) for f, adapt in zip(self.fields, self.adapters)]
         for rec in records:
             values = rec.__dict__
-            row = []
-            for attname, field, adapt, memo in pairs:
-                v = values.get(attname, missing)
-                if v is missing:
-                    v = field.get_default()
-                if adapt is not None and v is not None:
+            for attname in wanted - values.keys():  # not set by the record: the field's default
+                values[attname] = self.by_attname[attname].get_default()
+            row = list(self.getter(values))
+            for i, adapt, memo in adapted:
+                v = row[i]
+                if v is not None:
                     # A batch shares one timestamp: adapt each distinct value once.
-                    adapted = memo.get(v, missing)
-                    if adapted is missing:
-                        adapted = memo[v] = adapt(v)
-                    v = adapted
-                row.append(v)
+                    got = memo.get(v)
+                    if got is None:
+                        got = memo[v] = adapt(v)
+                    row[i] = got
             rows.append(row)
         with self.connection.cursor() as cursor:
             cursor.executemany(self.sql, rows)
