@@ -39,7 +39,7 @@ def category_choices(tree, blank=True):
         out = []
         for n in nodes:
             c = n["category"]
-            out.append((str(c.pk), ("— " * depth) + c.name))
+            out.append((str(c.pk), ("— " * depth) + c.label))
             out += flatten(n["children"], depth + 1)
         return out
 
@@ -48,9 +48,9 @@ def category_choices(tree, blank=True):
     for node in tree:
         c = node["category"]
         if node["children"]:
-            choices.append((c.name, [(str(c.pk), _("%(name)s（其他）") % {"name": c.name})] + flatten(node["children"], 0)))
+            choices.append((c.label, [(str(c.pk), _("%(name)s（其他）") % {"name": c.label})] + flatten(node["children"], 0)))
         else:
-            loose.append((str(c.pk), c.name))
+            loose.append((str(c.pk), c.label))
     if loose:
         choices.append((_("其他"), loose))
     return choices

@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.core import crypto
+from gongzhi.core.models import BilingualName
 from gongzhi.core.identity import mask_mobile
 from gongzhi.orgs.models import OrgKind
 
@@ -42,7 +43,7 @@ DEFAULT_RESPOND = {k: ((1, TimeUnit.HOURS) if k == AppealKind.EMERGENCY else (1,
                    for k in AppealKind.values}
 
 
-class Category(models.Model):
+class Category(BilingualName, models.Model):
     parent = models.ForeignKey("self", verbose_name=_("上级分类"), null=True, blank=True, on_delete=models.PROTECT,
                                related_name="children")
     code = models.SlugField(_("编码"), max_length=40, unique=True)

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
@@ -87,3 +88,13 @@ class CalendarDay(models.Model):
 
     def __str__(self):
         return f"{self.date} {self.get_kind_display()} {self.name}"
+
+
+class BilingualName:
+    """For models with `name` (Chinese, the default) and `name_en`: the name in the reader's language."""
+
+    @property
+    def label(self):
+        if self.name_en and (get_language() or "").startswith("en"):
+            return self.name_en
+        return self.name

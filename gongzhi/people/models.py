@@ -4,10 +4,11 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.core import crypto
+from gongzhi.core.models import BilingualName
 from gongzhi.core.identity import mask_id_number, mask_mobile
 
 
-class Tag(models.Model):
+class Tag(BilingualName, models.Model):
     """A group that needs attention: elderly living alone, 低保 household, veteran, …"""
 
     code = models.SlugField(_("编码"), max_length=40, unique=True)
