@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from gongzhi.core.audit import audit
 from gongzhi.core.models import AuditAction
@@ -44,7 +45,7 @@ def _remind(pk, now):
     if not changed:
         return 0
     appeal = Appeal.objects.get(pk=pk)
-    _event(appeal, None, "remind", "", "", note="距离办结时限不足 %d 小时" % settings.APPEAL_REMIND_HOURS,
+    _event(appeal, None, "remind", "", "", note=_("距离办结时限不足 %d 小时") % settings.APPEAL_REMIND_HOURS,
            organisation=appeal.handler, data={"resolve_due": appeal.resolve_due.isoformat()}, at=now)
     return 1
 
@@ -62,7 +63,7 @@ def _escalate(pk, now):
     Appeal.objects.filter(pk=pk).update(escalation_level=level, escalated_at=now, version=F("version") + 1,
                                         updated_at=now)
     appeal.refresh_from_db()
-    _event(appeal, None, "escalate", "", "", note="已超过办结时限，升级至%s督办" % HandlerLevel(level).label,
+    _event(appeal, None, "escalate", "", "", note=_("已超过办结时限，升级至%s督办") % HandlerLevel(level).label,
            data={"level": level}, at=now)
     audit(AuditAction.UPDATE, obj=appeal, detail="escalate", changes={"escalation_level": [None, level]})
     return 1
