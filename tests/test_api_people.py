@@ -354,3 +354,23 @@ def test_tags_list_visibility(cast, api):
     assert api.get(cast.owners1, "/api/v1/tags").json()["count"] == 0
     assert {t["code"] for t in api.get(cast.street_admin, "/api/v1/tags").json()["items"]} == {"dibao",
                                                                                               "elderly_alone"}
+
+
+@pytest.mark.django_db
+def test_household_create_race_is_a_clear_error(cast, monkeypatch):
+    """Another desk creates the same room between our check and our insert: a clear error, no 500."""
+    from django.core.exceptions import ValidationError
+
+    from gongzhi.grid.models import Household
+    from gongzhi.people import services
+
+    real = services._apply_household_fields
+
+    def and_a_rival_inserts(h, **fields):
+        real(h, **fields)
+        Household.objects.create(building=h.building, code=h.code, address="rival")
+
+    monkeypatch.setattr(services, "_apply_household_fields", and_a_rival_inserts)
+    with pytest.raises(ValidationError) as e:
+        services.household_create(user=cast.community_worker, building=cast.B1, code="909", address="一期1栋909")
+    assert "code" in e.value.message_dict

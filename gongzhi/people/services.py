@@ -229,7 +229,11 @@ def household_create(*, user, building, code, address, floor_area=None, tenure=T
     _apply_household_fields(h, code=code, address=address, floor_area=floor_area, tenure=tenure)
     if Household.objects.filter(building=building, code=h.code).exists():
         raise ValidationError({"code": _("该楼栋已有此房号")})
-    h.save()
+    try:
+        with transaction.atomic():  # a concurrent create of the same room loses here, not with a 500
+            h.save()
+    except IntegrityError:
+        raise ValidationError({"code": _("该楼栋已有此房号")})
     audit(AuditAction.CREATE, user=user, obj=h, changes=diff({}, _household_snapshot(h)))
     return h
 
