@@ -139,6 +139,9 @@ AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 0.5  # hours
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
+# One count per account, whether the username or the mobile (in any spelling) was typed; a Chinese / JSON answer.
+AXES_USERNAME_CALLABLE = "gongzhi.accounts.lockout.axes_username"
+AXES_LOCKOUT_CALLABLE = "gongzhi.accounts.lockout.lockout_response"
 AXES_ENABLED = envbool("AXES_ENABLED", True)
 # Lock the account (by username), not the address: many staff share one office IP.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]

@@ -4,6 +4,8 @@ from django.dispatch import receiver
 from gongzhi.core.audit import audit
 from gongzhi.core.models import AuditAction
 
+from .lockout import login_name
+
 
 @receiver(user_logged_in)
 def _logged_in(sender, request, user, **kwargs):
@@ -18,5 +20,6 @@ def _logged_out(sender, request, user, **kwargs):
 
 @receiver(user_login_failed)
 def _login_failed(sender, credentials, request=None, **kwargs):
+    # The account's username, never a mobile or ID number typed into the login box.
     audit(AuditAction.LOGIN_FAILED, request=request, success=False,
-          username=str(credentials.get("username", ""))[:150], object_type="accounts.user")
+          username=login_name(credentials.get("username", "")), object_type="accounts.user")
