@@ -129,6 +129,23 @@ def _inside(scope_path, obj_path):
     return lvl in obj_path and obj_path[lvl] == scope_path[lvl]
 
 
+def is_grid_node(obj):
+    """A node of the grid itself (sub-district … household), as opposed to a record hung on it (a resident, an appeal)."""
+    return getattr(obj, "level", None) in LEVELS
+
+
+def needs_inside(action, obj):
+    """Does `action` on `obj` need the object inside the user's subtree?
+
+    Seeing an ancestor "for context" is for the grid's own nodes only (a
+    building's grid worker reads the compound's and the community's names).
+    A record hung on an ancestor (an appeal about the whole compound) is
+    outside a building's subtree: not to be read, let alone acted on.
+    Writes always need the object inside.
+    """
+    return action in WRITE_ACTIONS or not is_grid_node(obj)
+
+
 @dataclass
 class Scope:
     """What one user may do where; built once per request from their role assignments."""
@@ -189,7 +206,7 @@ def can(user, action, obj=None) -> bool:
     obj_path = obj.path() if hasattr(obj, "path") else {}
     if not obj_path:
         return False
-    test = _inside if action in WRITE_ACTIONS else _contains
+    test = _inside if needs_inside(action, obj) else _contains
     return any(test(p, obj_path) for p in paths)
 
 

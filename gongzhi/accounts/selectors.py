@@ -20,8 +20,7 @@ from gongzhi.grid.models import GRID_MODELS, LEVELS
 from gongzhi.orgs.models import Coverage, Organisation
 
 from .models import RoleAssignment, User
-from .policy import (MODEL_PATHS, ROLE_ACTIONS, WRITE_ACTIONS, _OFFICE_KINDS_BY_ROLE, _ORG_ACTING_ROLES,
-                     node_path)
+from .policy import MODEL_PATHS, ROLE_ACTIONS, _OFFICE_KINDS_BY_ROLE, _ORG_ACTING_ROLES, needs_inside, node_path
 
 
 def roles_granting(action):
@@ -41,8 +40,9 @@ def _node_q(obj_path, *, below):
     """A filter over a grid reference (RoleAssignment, Coverage) matching scopes that hold the object.
 
     As policy._contains: a scope at the object's node or one of its ancestors;
-    and, unless the action is a write (policy._inside), also a scope inside the
-    object's subtree (a building's grid worker sees the compound for context).
+    and, for grid nodes unless the action is a write (policy.needs_inside), also
+    a scope inside the object's subtree (a building's grid worker sees the
+    compound for context).
     """
     q = Q()
     for lvl in LEVELS:
@@ -63,7 +63,7 @@ def role_assignments_with_action(action, obj, *, roles=None):
     obj_path = _path_of(obj)
     if not granting or not obj_path:
         return RoleAssignment.objects.none()
-    node = _node_q(obj_path, below=action not in WRITE_ACTIONS)
+    node = _node_q(obj_path, below=not needs_inside(action, obj))
     covering_orgs = Coverage.objects.filter(node).values("organisation_id")
     return RoleAssignment.objects.filter(role__in=granting).filter(
         (Q(organisation__isnull=True) & node) | Q(organisation_id__in=covering_orgs))
