@@ -1,7 +1,9 @@
 """Reads of appeals, always scoped by the asking user."""
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
-from gongzhi.accounts.policy import A, acting_org_ids, scope_of, scoped
+from gongzhi.accounts.models import User
+from gongzhi.accounts.policy import A, acting_org_ids, can, scope_of, scoped
 
 from . import workflow as wf
 from .models import Appeal, AppealEvent, Category, Status, WhistleCall
@@ -58,12 +60,40 @@ def queue(user, name, *, status=None, category=None, compound=None, q=""):
     return qs
 
 
+def sees_as_staff(user, appeal, parties):
+    """Does the user read this appeal as staff (who did what, the desk's notes), not only as its reporter?
+
+    A party other than the reporter, or staff whose scope holds the appeal. Staff
+    rights elsewhere do not count: property staff reporting an appeal about
+    another compound read it as any reporter does.
+    """
+    return bool(parties - {wf.REPORTER}) or scope_of(user).superuser or can(user, A.APPEAL_VIEW, appeal)
+
+
+# Timeline data only the desk needs (why the routing suggested whom).
+_DESK_DATA = ("suggested_handler", "rule")
+
+
 def timeline(user, appeal, parties):
-    """Timeline rows the user may read; internal notes stay with staff."""
+    """Timeline rows the user may read, as the user may read them.
+
+    Internal notes stay with the parties who work the appeal. A reporter reading
+    as such also sees nobody else's identity: another person's act shows no
+    actor (an unsaved stand-in, so actor_id is None), and the routing note and
+    routing data of the submission are left out.
+    """
     events = AppealEvent.objects.filter(appeal=appeal).select_related("actor", "organisation")
-    staff = parties - {wf.REPORTER}
-    if not staff and not scope_of(user).superuser:
+    if not (parties - {wf.REPORTER}) and not scope_of(user).superuser:
         events = events.filter(internal=False)
+    if sees_as_staff(user, appeal, parties):
+        return events
+    events = list(events)
+    for e in events:
+        if e.actor_id is not None and e.actor_id != user.pk:
+            e.actor = User(display_name=_("其他居民") if e.action == "me_too" else _("工作人员"))
+        if e.action == "submit":
+            e.note = ""
+            e.data = {k: v for k, v in (e.data or {}).items() if k not in _DESK_DATA}
     return events
 
 

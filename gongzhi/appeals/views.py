@@ -265,7 +265,7 @@ def _render_detail(request, appeal, *, failed=None, status=200):
     appeal = Appeal.objects.select_related("category", "compound__community", "building", "handler", "suggested_handler",
                                            "routing_rule", "reporter", "entered_by", "duplicate_of").get(pk=appeal.pk)
     parties = services.parties_of(user, appeal)
-    staff = bool(parties - {wf.REPORTER}) or pq.is_staff(user)
+    staff = selectors.sees_as_staff(user, appeal, parties)  # for this appeal, not staff somewhere else
     events = list(selectors.timeline(user, appeal, parties))
     for e in events:
         e.label = pq.event_label(e)

@@ -64,3 +64,58 @@ class TestBuildingScope:
         assert api.get(building_worker, f"/api/v1/compounds/{grid.K1.pk}").status_code == 200
         # ...but writes need the node inside the scope.
         assert not can(building_worker, A.GRID_CHANGE, grid.K1)
+
+
+class TestWhatTheReporterSees:
+    """The reporter follows their appeal to the end, but learns nobody else's identity from it."""
+
+    @pytest.fixture
+    def worked(self, grid, submit, act):
+        a = submit(description=LIFT, is_public=True)
+        act(grid.community_worker, a, "dispatch", handler=grid.property_co)
+        act(grid.property1, a, "take")
+        act(grid.property1, a, "note", note="业主脾气急，注意沟通", internal=True)
+        act(grid.property1, a, "reply", note="维保单位下午到场")
+        from gongzhi.appeals.services import appeal_me_too
+
+        appeal_me_too(user=grid.resident2, appeal=a)
+        return a
+
+    OTHERS = ("community_worker", "property1", "resident2")
+
+    def test_api_timeline_names_nobody_else(self, grid, api, worked):
+        d = api.get(grid.resident1, f"/api/v1/appeals/{worked.pk}").json()
+        actions = [e["action"] for e in d["timeline"]]
+        assert actions == ["submit", "dispatch", "take", "reply", "me_too"]  # no internal note
+        text = str(d["timeline"])
+        for name in self.OTHERS:
+            assert name not in text
+        assert d["timeline"][0]["actor"] == "resident1"  # their own act
+        assert [e["actor"] for e in d["timeline"][1:]] == [None] * 4
+        # The desk's routing note is withheld from the reporter, in the timeline as in the field.
+        assert d["routing_note"] == "" and d["timeline"][0]["note"] == ""
+        assert "suggested_handler" not in d["timeline"][0]["data"] and "rule" not in d["timeline"][0]["data"]
+        # What was answered to them stays.
+        assert d["timeline"][3]["note"] == "维保单位下午到场"
+
+    def test_page_timeline_names_nobody_else(self, grid, client, worked):
+        client.force_login(grid.resident1)
+        body = client.get(f"/appeals/{worked.pk}/").content.decode()
+        for name in self.OTHERS:
+            assert name not in body
+        assert "业主脾气急" not in body and "维保单位下午到场" in body
+
+    def test_staff_still_see_who_did_what(self, grid, api, worked):
+        d = api.get(grid.community_worker, f"/api/v1/appeals/{worked.pk}").json()
+        assert [e["actor"] for e in d["timeline"]] == ["resident1", "community_worker", "property1", "property1",
+                                                       "property1", "resident2"]
+        assert d["timeline"][0]["note"] and "业主脾气急" in str(d["timeline"])
+
+    def test_staff_reporting_out_of_their_scope_see_it_as_a_reporter(self, grid, client, submit, act):
+        """property1 serves K1 and K2; their own appeal about K3 shows them no desk details of K3."""
+        a = submit(user=grid.property1, description="东风花园门口路灯不亮", category=grid.lighting, compound=grid.K3)
+        act(grid.street_admin, a, "dispatch", handler=grid.office2)
+        client.force_login(grid.property1)
+        body = client.get(f"/appeals/{a.pk}/").content.decode()
+        assert "street_admin" not in body
+        assert a.routing_note and a.routing_note not in body
