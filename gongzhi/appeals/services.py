@@ -92,8 +92,17 @@ def _check_channel(user, channel, compound):
     elif channel == Channel.OPEN311:  # only the service account of an Open311 client (gongzhi.open311)
         if getattr(user, "open311_client", None) is None:
             raise NotAllowed(_("只有开放接口客户端可以通过该渠道提交诉求"), field="channel")
-    elif not scope_of(user).roles and not scope_of(user).superuser:
-        raise NotAllowed(_("账号尚未开通，无法提交诉求"))
+    elif not can(user, A.APPEAL_CREATE):  # the pages' rule, for the API too (an outdoor worker's role grants none)
+        raise NotAllowed(_("账号尚未开通，无法提交诉求") if not scope_of(user).roles else _("您的账号无权提交诉求"))
+
+
+def _check_household(user, household):
+    """A household is someone's home: only its own resident, or staff whose scope holds it, may name it.
+
+    Refused like a household that does not exist, so the answer confirms nothing.
+    """
+    if household is not None and not can(user, A.APPEAL_CREATE, household):
+        raise ValidationError({"household": _("户不存在")})
 
 
 @transaction.atomic
@@ -126,6 +135,7 @@ def appeal_submit(*, user, category, description, title="", channel=Channel.APP,
     compound, building, household, lat, lng, place_note = _resolve_place(
         compound=compound, building=building, household=household, lat=lat, lng=lng)
     _check_channel(user, channel, compound)
+    _check_household(user, household)
     if is_public and not category.may_be_public:
         raise ValidationError({"is_public": _("该分类的诉求不公开")})
     now = now or timezone.now()
@@ -348,6 +358,8 @@ def _whistle_report(user, appeal, note, now):
 @transaction.atomic
 def appeal_me_too(*, user, appeal):
     """A resident adds their voice to an open appeal instead of filing a new one."""
+    if not can(user, A.APPEAL_CREATE):  # "me too" is a submission in all but name
+        raise NotAllowed(_("您的账号无权提交诉求"))
     appeal = Appeal.objects.filter(pk=appeal.pk if isinstance(appeal, Appeal) else appeal).first()
     if appeal is None or not (appeal.is_public or may_view(user, appeal)):
         raise Http404

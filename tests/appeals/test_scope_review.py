@@ -119,3 +119,90 @@ class TestWhatTheReporterSees:
         body = client.get(f"/appeals/{a.pk}/").content.decode()
         assert "street_admin" not in body
         assert a.routing_note and a.routing_note not in body
+
+
+def _png():
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 30), (10, 120, 200)).save(buf, "PNG")
+    return SimpleUploadedFile("p.png", buf.getvalue(), content_type="image/png")
+
+
+class TestWriteSide:
+    """Acting on what one may not, or only sees, through the API and the pages."""
+
+    def test_resident_cannot_file_for_a_household_not_theirs(self, grid, api, client):
+        before = Appeal.objects.count()
+        r = api.post(grid.resident1, "/api/v1/appeals", {"category": "lift", "description": "家里水管爆了",
+                                                         "household_id": grid.H2.pk})
+        assert r.status_code == 400 and r.json()["field"] == "household"
+        # The answer is the one for a household that does not exist: it confirms nothing.
+        missing = api.post(grid.resident1, "/api/v1/appeals", {"category": "lift", "description": "家里水管爆了",
+                                                               "household_id": 999999})
+        assert missing.json()["detail"] == r.json()["detail"]
+        assert Appeal.objects.count() == before
+        ok = api.post(grid.resident1, "/api/v1/appeals", {"category": "lift", "description": "家里水管爆了",
+                                                          "household_id": grid.H1.pk})
+        assert ok.status_code == 201
+
+    def test_staff_file_for_households_in_their_scope_only(self, grid, api):
+        r = api.post(grid.community_worker, "/api/v1/appeals", {
+            "category": "lift", "description": "来电：家里水管爆了", "channel": "hotline",
+            "household_id": grid.H3.pk, "contact_name": "刘先生"})  # H3 is in community C2
+        assert r.status_code in (400, 403)
+        assert not Appeal.objects.filter(household=grid.H3).exists()
+        r = api.post(grid.community_worker, "/api/v1/appeals", {
+            "category": "lift", "description": "来电：家里水管爆了", "channel": "hotline",
+            "household_id": grid.H2.pk, "contact_name": "陈女士"})
+        assert r.status_code == 201
+
+    def test_a_role_without_appeal_create_cannot_file_through_the_api_either(self, grid, api, client, submit):
+        client.force_login(grid.rider1)
+        assert client.get("/appeals/new/").status_code == 404
+        r = api.post(grid.rider1, "/api/v1/appeals", {"category": "lift", "description": "路口井盖丢了",
+                                                      "compound_id": grid.K1.pk})
+        assert r.status_code == 403
+        a = submit(description=LIFT, is_public=True)
+        assert api.post(grid.rider1, f"/api/v1/appeals/{a.pk}/me-too").status_code in (403, 404)
+        assert Appeal.objects.get(pk=a.pk).me_too_count == 0
+        assert not Appeal.objects.filter(reporter=grid.rider1).exists()
+
+    def test_no_me_too_on_a_private_appeal_and_no_photos_on_anothers(self, grid, api, client, submit, settings,
+                                                                    tmp_path):
+        settings.STORAGES = {**settings.STORAGES, "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}}}
+        private = submit(description=LIFT)
+        public = submit(description="小区东门路灯坏了好几天", category=grid.lighting, is_public=True)
+        assert api.post(grid.resident2, f"/api/v1/appeals/{private.pk}/me-too").status_code == 404
+        client.force_login(grid.resident2)
+        assert client.post(f"/appeals/{private.pk}/metoo/").status_code == 404
+        for a in (private, public):
+            r = client.post(f"/api/v1/appeals/{a.pk}/photos", {"photo": _png()},
+                            HTTP_AUTHORIZATION=api._headers(grid.resident2)["HTTP_AUTHORIZATION"])
+            assert r.status_code == 404
+            assert a.photos.count() == 0
+
+    def test_only_the_reporter_rates_and_reopens_within_the_window(self, grid, api, submit, act, settings):
+        a = submit(description=LIFT, is_public=True)
+        act(grid.community_worker, a, "dispatch", handler=grid.property_co)
+        act(grid.property1, a, "take")
+        act(grid.property1, a, "resolve", note="已修好")
+        act(grid.grid_worker, a, "verify")
+        for user, status in ((grid.resident2, 404), (grid.community_worker, 403), (grid.property1, 403)):
+            r = api.post(user, f"/api/v1/appeals/{a.pk}/actions/rate", {"rating": "satisfied"})
+            assert r.status_code == status, user
+        assert Appeal.objects.get(pk=a.pk).rating == ""
+        r = api.post(grid.resident1, f"/api/v1/appeals/{a.pk}/actions/rate", {"rating": "unsatisfied"})
+        assert r.status_code == 200 and r.json()["status"] == Status.CLOSED
+        import datetime
+
+        from django.utils import timezone
+
+        Appeal.objects.filter(pk=a.pk).update(
+            closed_at=timezone.now() - datetime.timedelta(days=settings.APPEAL_REOPEN_DAYS, minutes=1))
+        r = api.post(grid.resident1, f"/api/v1/appeals/{a.pk}/actions/reopen", {"note": "又坏了"})
+        assert r.status_code == 403 and Appeal.objects.get(pk=a.pk).status == Status.CLOSED
