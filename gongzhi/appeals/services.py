@@ -276,7 +276,8 @@ def appeal_act(*, user, appeal, action, version=None, note="", internal=False, h
     elif action == "reject":
         if duplicate_of:  # a duplicate: linked to its original
             original = Appeal.objects.filter(pk=pk_from_number(duplicate_of)).first() if pk_from_number(duplicate_of) else None
-            if original is None or original.pk == appeal.pk:
+            # Only an appeal the user may see: a link to one outside their scope would confirm it exists.
+            if original is None or original.pk == appeal.pk or not may_view(user, original):
                 raise ValidationError({"duplicate_of": _("重复的原诉求不存在")})
             updates["duplicate_of"] = original
         updates["closed_at"] = now

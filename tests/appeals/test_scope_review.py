@@ -206,3 +206,16 @@ class TestWriteSide:
             closed_at=timezone.now() - datetime.timedelta(days=settings.APPEAL_REOPEN_DAYS, minutes=1))
         r = api.post(grid.resident1, f"/api/v1/appeals/{a.pk}/actions/reopen", {"note": "又坏了"})
         assert r.status_code == 403 and Appeal.objects.get(pk=a.pk).status == Status.CLOSED
+
+    def test_duplicate_of_must_be_an_appeal_the_desk_may_see(self, grid, api, submit):
+        elsewhere = submit(user=grid.street_admin, description="东风花园路灯坏了", category=grid.lighting,
+                           compound=grid.K3)
+        a = submit(description=LIFT)
+        r = api.post(grid.community_worker, f"/api/v1/appeals/{a.pk}/actions/reject",
+                     {"note": "重复", "duplicate_of": elsewhere.number})
+        assert r.status_code == 400 and r.json()["field"] == "duplicate_of"
+        assert Appeal.objects.get(pk=a.pk).status == Status.SUBMITTED
+        mine = submit(description=LIFT)
+        r = api.post(grid.community_worker, f"/api/v1/appeals/{a.pk}/actions/reject",
+                     {"note": "重复", "duplicate_of": mine.number})
+        assert r.status_code == 200 and r.json()["duplicate_of"] == mine.number
