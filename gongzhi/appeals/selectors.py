@@ -4,6 +4,7 @@ from django.utils.translation import gettext as _
 
 from gongzhi.accounts.models import User
 from gongzhi.accounts.policy import A, acting_org_ids, can, scope_of, scoped
+from gongzhi.orgs.models import Organisation, OrgKind
 
 from . import workflow as wf
 from .models import Appeal, AppealEvent, Category, Status, WhistleCall
@@ -107,3 +108,37 @@ def category_tree():
         return [{"category": c, "children": build(c.pk)} for c in children.get(parent_id, [])]
 
     return build(None)
+
+
+# Party branches work inside their organisation; appeals go to the organisation itself.
+_BRANCHES = (OrgKind.COMPOUND_BRANCH, OrgKind.PROPERTY_BRANCH, OrgKind.UNIT_BRANCH)
+
+
+def handler_candidates(appeal):
+    """Active organisations that may handle an appeal: those covering its compound, community or sub-district.
+
+    Closest first (compound, then community, then sub-district); the suggested handler (a routing rule may name
+    any organisation) and the current one are always included. The only organisations dispatch and reassign accept.
+    """
+    compound = appeal.compound
+    community_id, subdistrict_id = compound.community_id, compound.community.subdistrict_id
+    orgs = (Organisation.objects.filter(is_active=True)
+            .exclude(kind__in=_BRANCHES)
+            .filter(Q(coverage__compound=compound.pk) | Q(coverage__community=community_id)
+                    | Q(coverage__subdistrict=subdistrict_id))
+            .prefetch_related("coverage").distinct())
+    ranked = {}
+    for org in orgs:
+        rank = 3
+        for c in org.coverage.all():
+            if c.compound_id == compound.pk:
+                rank = min(rank, 0)
+            elif c.community_id == community_id:
+                rank = min(rank, 1)
+            elif c.subdistrict_id == subdistrict_id:
+                rank = min(rank, 2)
+        ranked[org.pk] = (rank, org)
+    for extra in (appeal.suggested_handler, appeal.handler):
+        if extra is not None and extra.pk not in ranked and extra.is_active:
+            ranked[extra.pk] = (-1, extra)
+    return [org for _, org in sorted(ranked.values(), key=lambda t: (t[0], t[1].kind, t[1].code))]

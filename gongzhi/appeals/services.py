@@ -215,12 +215,21 @@ def get_for_action(user, pk, *, lock=False):
     return appeal
 
 
-def _handler_org(value):
+def _handler_org(value, appeal):
+    """The organisation to hand the appeal to: one that serves its place (selectors.handler_candidates).
+
+    Any other would be handed a resident's appeal about a place it has nothing to do with.
+    """
+    from .selectors import handler_candidates
+
     if value is None or value == "":
         raise ValidationError({"handler": _("请选择承办单位")})
-    org = value if isinstance(value, Organisation) else Organisation.objects.filter(pk=value, is_active=True).first()
+    org = value if isinstance(value, Organisation) else Organisation.objects.filter(pk=value, is_active=True).first() \
+        if str(value).isdigit() else None
     if org is None:
         raise ValidationError({"handler": _("承办单位不存在")})
+    if org.pk not in {o.pk for o in handler_candidates(appeal)}:
+        raise ValidationError({"handler": _("承办单位须为服务该诉求所在小区、社区或街道的组织")})
     return org
 
 
@@ -249,7 +258,7 @@ def appeal_act(*, user, appeal, action, version=None, note="", internal=False, h
     updates, data, org = {}, {}, None
 
     if transition.needs_handler:
-        org = _handler_org(handler)
+        org = _handler_org(handler, appeal)
         updates["handler"] = org
         data["handler"] = org.pk
     if action == "take" and appeal.responded_at is None:

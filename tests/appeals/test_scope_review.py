@@ -219,3 +219,18 @@ class TestWriteSide:
         r = api.post(grid.community_worker, f"/api/v1/appeals/{a.pk}/actions/reject",
                      {"note": "重复", "duplicate_of": mine.number})
         assert r.status_code == 200 and r.json()["duplicate_of"] == mine.number
+
+    def test_dispatch_only_to_an_organisation_serving_the_place(self, grid, api, submit):
+        """K3's property company would read a K1 resident's appeal if the desk could hand it over."""
+        a = submit(description=LIFT)
+        for other in (grid.other_property, grid.office2):
+            r = api.post(grid.community_worker, f"/api/v1/appeals/{a.pk}/actions/dispatch", {"handler": other.pk})
+            assert r.status_code == 400 and r.json()["field"] == "handler"
+        assert Appeal.objects.get(pk=a.pk).handler_id is None
+        other_staff = _user("dongfeng_staff", Role.PROPERTY_STAFF, org=grid.other_property)
+        assert api.get(other_staff, f"/api/v1/appeals/{a.pk}").status_code == 404
+        for ok in (grid.property_co, grid.office, grid.dept):
+            assert api.post(grid.community_worker, f"/api/v1/appeals/{a.pk}/actions/"
+                            + ("dispatch" if ok == grid.property_co else "reassign"), {"handler": ok.pk}).status_code == 200
+        r = api.post(grid.community_worker, f"/api/v1/appeals/{a.pk}/actions/reassign", {"handler": grid.other_property.pk})
+        assert r.status_code == 400 and Appeal.objects.get(pk=a.pk).handler_id == grid.dept.pk
