@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from gongzhi.accounts.policy import A, can, get_or_404, require, scoped
+from gongzhi.core.identity import normalise_mobile
 from gongzhi.grid.models import Household
 from gongzhi.grid.tree import ancestors
 from gongzhi.orgs.models import Organisation
@@ -24,6 +25,7 @@ from .selectors import residents_for
 
 SEARCH_PAGE_SIZE = 20
 ID_LIKE = re.compile(r"\d{17}[\dXx]")
+MOBILE_LIKE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 HOUSEHOLDS = Household.objects.select_related("building__compound__community__subdistrict")
 RESIDENTS = Resident.objects.select_related("household__building__compound__community__subdistrict")
 
@@ -193,12 +195,14 @@ def search(request):
         page = Paginator(residents_for(user, q=q, tag=tag), SEARCH_PAGE_SIZE).get_page(request.GET.get("page"))
         for r in page.object_list:
             _decorate(user, r)
-    # A full ID number typed into the box is used, not echoed back into the page.
+    # A full ID number or mobile typed into the box is used, not echoed back into the page.
     q_value = (form.data.get("q") or "") if form.is_bound else ""
     hidden_id = bool(ID_LIKE.search(q_value))
+    hidden_phone = not hidden_id and bool(MOBILE_LIKE.search(normalise_mobile(q_value)))
     template = "people/search.html#results" if _is_htmx(request) else "people/search.html"
-    return render(request, template, {"form": form, "page": page, "q_value": "" if hidden_id else q_value,
-                                      "hidden_id": hidden_id})
+    return render(request, template, {"form": form, "page": page,
+                                      "q_value": "" if hidden_id or hidden_phone else q_value,
+                                      "hidden_id": hidden_id, "hidden_phone": hidden_phone})
 
 
 # ---- tags ---------------------------------------------------------------------------------------
