@@ -70,3 +70,22 @@ def mask_mobile(v: str) -> str:
     if not v:
         return ""
     return v[:3] + "****" + v[7:] if len(v) == 11 else "*" * len(v)
+
+
+# Identifiers inside free text; full-width digits (a Chinese input method's) are read as ASCII first.
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
+_MOBILE_IN_TEXT = re.compile(r"(?<![0-9+])(?:(?:\+|00)86[\s-]?)?1[3-9][0-9](?:[\s-]?[0-9]){8}(?![0-9])")
+
+
+def redact_identifiers(text) -> str:
+    """Free text with every ID number and mainland mobile number in it masked, for public listings.
+
+    A resident may type their number into an appeal they make public; what
+    anyone may read must never carry it in full.
+    """
+    if not text:
+        return ""
+    text = str(text).translate(_FULL_WIDTH_DIGITS)
+    text = _ID_IN_TEXT.sub(lambda m: mask_id_number(normalise_id_number(m.group())), text)
+    return _MOBILE_IN_TEXT.sub(lambda m: mask_mobile(normalise_mobile(m.group())), text)

@@ -7,6 +7,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from gongzhi.appeals.models import AppealKind, TimeUnit
+from gongzhi.core.identity import redact_identifiers
 from gongzhi.grid.models import Compound
 
 from .render import iso
@@ -103,21 +104,22 @@ def _coordinate(own, fallback):
 
 
 def service_request(appeal, extra, media_url=None):
+    """One public request. Free text is written by people: any mobile or ID number in it goes out masked."""
     closed = appeal.status in CLOSED_STATUSES
     notes = extra.get("reject_note") if appeal.status == "rejected" else appeal.public_reply
     return {
         "service_request_id": appeal.number,
         "status": "closed" if closed else "open",
-        "status_notes": notes or None,
+        "status_notes": redact_identifiers(notes) or None,
         "service_name": _name(appeal.category),
         "service_code": appeal.category.code,
-        "description": appeal.description,
+        "description": redact_identifiers(appeal.description),
         "agency_responsible": appeal.handler.name if appeal.handler_id else None,
         "service_notice": service_notice(appeal.category),
         "requested_datetime": iso(appeal.created_at),
         "updated_datetime": iso(appeal.updated_at),
         "expected_datetime": iso(appeal.resolve_due),
-        "address": _address(appeal),
+        "address": redact_identifiers(_address(appeal)),
         "address_id": appeal.compound.code,
         "zipcode": "",
         "lat": _coordinate(appeal.lat, appeal.compound.center_lat),

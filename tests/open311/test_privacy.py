@@ -1,0 +1,38 @@
+"""The public listing is read by anyone on the internet: never a full mobile or ID number, even one a
+resident typed into a public appeal's text (DOMAIN.md: 低保 公示 leaks are a known failure)."""
+import re
+
+import pytest
+
+from gongzhi.appeals.services import appeal_act, appeal_submit
+from gongzhi.core.identity import id_check_digit, redact_identifiers
+
+from .conftest import BASE
+
+pytestmark = pytest.mark.django_db
+
+ID_RE = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
+MOBILE_RE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+ID = "44148119800101001" + id_check_digit("44148119800101001")
+
+
+def test_redact_identifiers():
+    text = f"电话13812345678，+86 139-1234-5678，身份证{ID}，房号1301，订单号20261128123456789012"
+    out = redact_identifiers(text)
+    assert not MOBILE_RE.search(out) and ID not in out
+    assert "138****5678" in out and "441481********1001"[:6] in out
+    assert "房号1301" in out and "20261128123456789012" in out  # other numbers are left alone
+    assert redact_identifiers("") == "" and redact_identifiers(None) == ""
+
+
+def test_public_listing_masks_identifiers_typed_into_the_text(world, client):
+    g = world
+    a = appeal_submit(user=g.resident1, category=g.lighting, compound=g.K1, is_public=True,
+                      description=f"路灯坏了，请联系我13812345678，身份证{ID}", address="1栋旁 电话 13912345678")
+    appeal_act(user=g.community_worker, appeal=a, action="dispatch", handler=g.office.pk)
+    appeal_act(user=g.community_worker, appeal=a, action="take")
+    appeal_act(user=g.community_worker, appeal=a, action="resolve", note="已修复，已电话13812345678告知")
+    for url in (f"{BASE}/requests.json", f"{BASE}/requests.xml", f"{BASE}/requests/{a.number}.json"):
+        body = client.get(url).content.decode()
+        assert "路灯坏了" in body and "138****5678" in body
+        assert not MOBILE_RE.search(body) and not ID_RE.search(body), url
