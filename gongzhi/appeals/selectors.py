@@ -15,6 +15,15 @@ HANDLER_STATUSES = (Status.DISPATCHED, Status.IN_PROGRESS, Status.ON_HOLD, Statu
 VERIFY_STATUSES = (Status.RESOLVED,)
 
 
+# Shown to anyone (other residents' suggestions, "me too", photos, Open311): marked public by its reporter,
+# in a category that may be public. Making a category private withdraws its appeals everywhere at once.
+PUBLIC = Q(is_public=True, category__may_be_public=True)
+
+
+def shown_publicly(appeal):
+    return bool(appeal.is_public and appeal.category.may_be_public)
+
+
 def visible_appeals(user):
     """Every appeal the user may read: in their scope, theirs, their organisation's, or whistled to it."""
     base = Appeal.objects.select_related(*LIST_RELATED)

@@ -370,8 +370,10 @@ def appeal_me_too(*, user, appeal):
     """A resident adds their voice to an open appeal instead of filing a new one."""
     if not can(user, A.APPEAL_CREATE):  # "me too" is a submission in all but name
         raise NotAllowed(_("您的账号无权提交诉求"))
-    appeal = Appeal.objects.filter(pk=appeal.pk if isinstance(appeal, Appeal) else appeal).first()
-    if appeal is None or not (appeal.is_public or may_view(user, appeal)):
+    from .selectors import shown_publicly
+
+    appeal = Appeal.objects.select_related("category").filter(pk=appeal.pk if isinstance(appeal, Appeal) else appeal).first()
+    if appeal is None or not (shown_publicly(appeal) or may_view(user, appeal)):
         raise Http404
     if not appeal.is_open:
         raise Conflict(_("该诉求已结束，不能附议"))

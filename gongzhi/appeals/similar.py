@@ -295,7 +295,9 @@ def _visible_q(user):
         return Q()
     from .selectors import visible_appeals
 
-    return Q(is_public=True) | Q(pk__in=visible_appeals(user).order_by().values("pk"))
+    from .selectors import PUBLIC
+
+    return PUBLIC | Q(pk__in=visible_appeals(user).order_by().values("pk"))
 
 
 def _rank(rows, grams, n):

@@ -1,4 +1,4 @@
-"""Serving appeal photos: only to who may see the appeal, or to anyone when the appeal is public.
+"""Serving appeal photos: only to who may see the appeal, or to anyone when the appeal is shown publicly.
 
 Photos are not under a public media URL; every request comes through here.
 Anything out of scope answers 404, like every other record.
@@ -10,6 +10,7 @@ from gongzhi.accounts.models import ApiToken
 
 from .models import AppealPhoto
 from .photos import SIZES
+from .selectors import shown_publicly
 from .services import may_view
 
 
@@ -27,11 +28,11 @@ def _user(request):
 def photo(request, pk, size):
     if size not in SIZES:
         raise Http404
-    item = AppealPhoto.objects.select_related("appeal").filter(pk=pk).first()
+    item = AppealPhoto.objects.select_related("appeal__category").filter(pk=pk).first()
     if item is None:
         raise Http404
     appeal = item.appeal
-    public = appeal.is_public
+    public = shown_publicly(appeal)
     if not public:
         user = _user(request)
         if user is None or not may_view(user, appeal):

@@ -9,6 +9,7 @@ import datetime
 from django.db.models import Exists, OuterRef
 
 from gongzhi.appeals.models import Appeal, AppealEvent, AppealPhoto, Category, PhotoKind, Status
+from gongzhi.appeals.selectors import PUBLIC
 from gongzhi.appeals.services import TEXT_MAX
 
 from .models import ServiceRequest
@@ -34,7 +35,7 @@ def service(code):
 
 
 def public_requests():
-    return (Appeal.objects.filter(is_public=True, category__may_be_public=True)
+    return (Appeal.objects.filter(PUBLIC)
             .select_related("category", "handler", "compound", "building")
             .only("id", "created_at", "updated_at", "status", "description", "public_reply", "resolve_due", "address",
                   "lat", "lng", "category__code", "category__name", "category__name_en", "category__resolve_amount",

@@ -234,3 +234,33 @@ class TestWriteSide:
                             + ("dispatch" if ok == grid.property_co else "reassign"), {"handler": ok.pk}).status_code == 200
         r = api.post(grid.community_worker, f"/api/v1/appeals/{a.pk}/actions/reassign", {"handler": grid.other_property.pk})
         assert r.status_code == 400 and Appeal.objects.get(pk=a.pk).handler_id == grid.dept.pk
+
+
+class TestPublicMeansPublicCategoryToo:
+    """An appeal is shown publicly only while its category may be public (as Open311 already had it):
+    an admin who makes a category private withdraws its appeals everywhere at once."""
+
+    def test_category_made_private_withdraws_its_public_appeals(self, grid, api, client, submit, settings, tmp_path):
+        settings.STORAGES = {**settings.STORAGES, "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}}}
+        from gongzhi.appeals.photos import photo_add, photo_url
+
+        a = submit(description="小区东门路灯坏了好几天", category=grid.lighting, is_public=True)
+        photo = photo_add(user=grid.resident1, appeal=a, file=_png())
+        similar = dict(text="东门路灯坏了", compound=grid.K1.pk)
+        assert api.get(grid.resident2, "/api/v1/appeals/similar", **similar).json()["count"] == 1
+        assert client.get(photo_url(photo)).status_code == 200
+        grid.lighting.may_be_public = False
+        grid.lighting.save()
+        assert api.get(grid.resident2, "/api/v1/appeals/similar", **similar).json()["count"] == 0
+        client.force_login(grid.resident2)
+        assert "东门路灯" not in client.get("/appeals/similar/", {"description": "东门路灯坏了",
+                                                                  "compound": grid.K1.pk}).content.decode()
+        assert api.post(grid.resident2, f"/api/v1/appeals/{a.pk}/me-too").status_code == 404
+        client.logout()
+        assert client.get(photo_url(photo)).status_code == 404
+        assert client.get("/open311/v2/requests.json").json() == []
+        # Its reporter and the staff still see it, photo included.
+        assert api.get(grid.resident1, "/api/v1/appeals/similar", **similar).json()["count"] == 1
+        client.force_login(grid.community_worker)
+        assert client.get(photo_url(photo)).status_code == 200
