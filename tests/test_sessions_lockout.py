@@ -159,3 +159,11 @@ def test_logout_by_get_does_nothing(client, cast):
     page_login(client, "community_worker", cast.password)
     assert client.get("/accounts/logout/").status_code == 405
     assert client.get("/appeals/").status_code == 200
+
+
+def test_lockout_in_english_with_the_language_cookie(client, cast):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    for _ in range(5):
+        page_login(client, "resident1", "wrong-password")
+    r = page_login(client, "resident1", cast.password)
+    assert r.status_code == 429 and "the account is locked" in r.content.decode()
