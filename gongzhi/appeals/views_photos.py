@@ -8,7 +8,7 @@ from django.views.decorators.http import require_safe
 
 from gongzhi.accounts.models import ApiToken
 
-from .models import AppealPhoto
+from .models import AppealPhoto, PhotoKind
 from .photos import SIZES
 from .selectors import shown_publicly
 from .services import may_view
@@ -32,7 +32,9 @@ def photo(request, pk, size):
     if item is None:
         raise Http404
     appeal = item.appeal
-    public = shown_publicly(appeal)
+    # The reporter's own photos of a public appeal are public (Open311 links them); evidence and patrol
+    # photos, often taken inside a home, stay with those who may see the appeal.
+    public = shown_publicly(appeal) and item.kind == PhotoKind.REPORT
     if not public:
         user = _user(request)
         if user is None or not may_view(user, appeal):

@@ -264,3 +264,26 @@ class TestPublicMeansPublicCategoryToo:
         assert api.get(grid.resident1, "/api/v1/appeals/similar", **similar).json()["count"] == 1
         client.force_login(grid.community_worker)
         assert client.get(photo_url(photo)).status_code == 200
+
+
+def test_only_the_reporters_photos_of_a_public_appeal_are_public(grid, client, submit, act, settings, tmp_path):
+    """A public appeal shows the photos its reporter made public (what Open311 lists); the handler's evidence
+    (often taken inside a home) stays with those who may see the appeal, photo ids being easy to guess."""
+    settings.STORAGES = {**settings.STORAGES, "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}}}
+    from gongzhi.appeals.models import PhotoKind
+    from gongzhi.appeals.photos import photo_add, photo_url
+
+    a = submit(description="楼道灯不亮", category=grid.lighting, is_public=True)
+    report = photo_add(user=grid.resident1, appeal=a, file=_png())
+    act(grid.community_worker, a, "dispatch", handler=grid.property_co)
+    act(grid.property1, a, "take")
+    evidence = photo_add(user=grid.property1, appeal=a, file=_png(), kind=PhotoKind.EVIDENCE)
+    assert client.get(photo_url(report)).status_code == 200
+    assert client.get(photo_url(evidence)).status_code == 404
+    assert client.get(photo_url(evidence, "thumb")).status_code == 404
+    for user in (grid.resident1, grid.property1, grid.community_worker):
+        client.force_login(user)
+        assert client.get(photo_url(evidence)).status_code == 200
+    client.force_login(grid.resident2)
+    assert client.get(photo_url(evidence)).status_code == 404
