@@ -167,3 +167,14 @@ def test_lockout_in_english_with_the_language_cookie(client, cast):
         page_login(client, "resident1", "wrong-password")
     r = page_login(client, "resident1", cast.password)
     assert r.status_code == 429 and "the account is locked" in r.content.decode()
+
+
+def test_a_login_by_mobile_is_logged_under_the_username(client, with_mobile):
+    from axes.models import AccessLog
+
+    assert page_login(client, "+86 139 1234 5678", with_mobile.password).status_code == 302
+    assert api_login(client, MOBILE, with_mobile.password).status_code == 200
+    logs = list(AccessLog.objects.all())
+    assert logs and {log.username for log in logs} == {"resident1"}
+    for e in AuditEntry.objects.all():
+        assert not MOBILE_RE.search(f"{e.username} {e.object_repr} {e.changes} {e.detail}")
