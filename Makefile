@@ -33,3 +33,10 @@ bench: setup
 
 clean-db:
 	rm -f var/gongzhi.sqlite3 var/gongzhi.sqlite3-wal var/gongzhi.sqlite3-shm
+
+# Appeals: intake on the production server, queues and duplicate suggestion among 1,000,000 appeals (bench/README.md).
+.PHONY: bench-appeals
+bench-appeals: setup
+	$(PY) bench/appeal_intake_bench.py
+	$(PY) bench/appeal_queue_bench.py --keep
+	$(PY) bench/appeal_similar_bench.py

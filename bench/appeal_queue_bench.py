@@ -1,0 +1,328 @@
+"""Queue benchmark: the dispatcher's and a handler's queue with 1,000,000 appeals in the database.
+
+    .venv/bin/python bench/appeal_queue_bench.py               (SQLite and PostgreSQL; or: make bench-appeals)
+    .venv/bin/python bench/appeal_queue_bench.py --db postgresql --keep
+
+For each database: the shared 1M-appeal data set (bench/_appeals_setup.py: the demo at scale 0.05, then
+1,000,000 appeals bulk-inserted — most closed, about 4% open and recent, handlers as the routing rules
+pick them — the duplicate-search index rebuilt, ANALYZE), generated once and reused while it is there.
+
+Then, in one process set up like the server (DEBUG off), for each queue — the dispatcher's
+(selectors.queue(community_worker, "dispatch")) and a handler's (selectors.queue(property1, "handle")) —
+page 1 and page 1,000 (the cursor of page 1,000 is computed once from the id at offset 999 x limit; when the
+queue has fewer pages, its last page), timed as:
+
+* selector + keyset: selectors.queue(...) and keyset_page(...) evaluated (the user loaded fresh each run,
+  outside the timer, so the policy scope is computed inside it, as in a request);
+* API request: GET /api/v1/appeals?queue=...&cursor=... through Django's test Client with a bearer token:
+  the whole request, which also counts the queue (`count`);
+* COUNT(*): the queue's count alone.
+
+The work queues hold open appeals only, a few thousand rows, so they have no page 1,000; the same queues
+over every status (`status=` with every status: the dispatcher's and the handler's full history) do, and
+are measured too. Targets: each page under 50 ms server time, page 1,000 / page 1 <= 1.5.
+"""
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _appeals_setup as setup  # noqa: E402
+
+TARGET_MS = 50.0
+TARGET_RATIO = 1.5
+
+
+# ---- in the child: the measurements ------------------------------------------------------------
+
+def measure(args):
+    from django.db import connection, reset_queries
+    from django.test import Client
+
+    from gongzhi.accounts.models import ApiToken, User
+    from gongzhi.appeals import selectors
+    from gongzhi.appeals.models import Status
+    from gongzhi.core.pagination import encode_cursor, keyset_page
+
+    all_statuses = ",".join(Status.values)
+    try:  # the API stops counting here (gongzhi/appeals/api.py); without a cap, it counts every row
+        from gongzhi.appeals.api import COUNT_CAP as cap
+    except ImportError:
+        cap = float("inf")
+    client = Client()
+    tokens = {name: ApiToken.issue(User.objects.get(username=name), 2)[1] for name in ("community_worker", "property1")}
+    cases = [
+        ("dispatch", "community_worker", "", "dispatch queue (open)"),
+        ("handle", "property1", "", "handler queue (open)"),
+        ("dispatch", "community_worker", all_statuses, "dispatch, every status"),
+        ("handle", "property1", all_statuses, "handle, every status"),
+    ]
+    limit = args.limit
+    out = []
+    for name, username, status, label in cases:
+        user = User.objects.get(username=username)
+        qs = selectors.queue(user, name, status=status)
+        rows_total = qs.count()
+        pages = max(1, -(-rows_total // limit))
+        deep = min(args.page, pages)
+        cursor = None
+        if deep > 1:
+            last_id_before = qs.order_by("-id").values_list("id", flat=True)[(deep - 1) * limit - 1]
+            cursor = encode_cursor([last_id_before])
+            # The keyset page must be the page an OFFSET would give.
+            expect = list(qs.order_by("-id").values_list("id", flat=True)[(deep - 1) * limit:deep * limit])
+            got = [a.pk for a in keyset_page(selectors.queue(user, name, status=status), cursor=cursor, limit=limit)[0]]
+            assert got == expect, f"keyset page {deep} differs from the offset page"
+
+        def selector_run(c):
+            u = User.objects.get(username=username)  # fresh: the scope is computed inside the timer
+            t0 = time.perf_counter()
+            rows, _next = keyset_page(selectors.queue(u, name, status=status), cursor=c, limit=limit)
+            elapsed = time.perf_counter() - t0
+            assert rows
+            return elapsed
+
+        def api_run(c):
+            params = {"queue": name, "limit": limit}
+            if status:
+                params["status"] = status
+            if c:
+                params["cursor"] = c
+            t0 = time.perf_counter()
+            r = client.get("/api/v1/appeals", params, HTTP_AUTHORIZATION=f"Bearer {tokens[username]}")
+            elapsed = time.perf_counter() - t0
+            assert r.status_code == 200, r.content[:300]
+            body = json.loads(r.content)
+            assert body["items"] and body["count"] == min(rows_total, cap), body.get("detail")
+            assert body.get("count_capped", False) == (rows_total > cap)
+            return elapsed
+
+        def count_run(_c, capped=False):
+            q = selectors.queue(User.objects.get(username=username), name, status=status)
+            t0 = time.perf_counter()
+            n = q.order_by()[:cap + 1].count() if capped else q.count()
+            elapsed = time.perf_counter() - t0
+            assert n == (min(rows_total, cap + 1) if capped else rows_total)
+            return elapsed
+
+        fns = {"selector": selector_run, "api": api_run, "count": count_run,
+               "capped": lambda c: count_run(c, capped=True)}
+        timings = {("selector", 1): [], ("selector", deep): [], ("api", 1): [], ("api", deep): [], ("count", 0): [],
+                   ("capped", 0): []}
+        runs = [("selector", 1, None), ("selector", deep, cursor), ("api", 1, None), ("api", deep, cursor),
+                ("count", 0, None), ("capped", 0, None)]
+        for fn_name, page, c in runs:  # warm-up: one of each
+            fns[fn_name](c)
+        started = time.perf_counter()
+        for i in range(args.runs):
+            # Interleaved, so that a change of machine load touches every figure alike.
+            for fn_name, page, c in runs:
+                timings[fn_name, page].append(fns[fn_name](c))
+            if time.perf_counter() - started > args.budget and i >= 4:
+                break
+        if args.proposal:
+            proposal = measure_proposal(user, username, name, status, cursor, limit, args.runs)
+        reset_queries()
+        plan = explain(connection, selectors.queue(user, name, status=status).order_by("-id")
+                       .filter(**({"id__lt": last_id_before} if cursor else {}))[:limit + 1]) if args.plans else None
+        out.append({
+            "label": label, "queue": name, "user": username, "status": "every" if status else "open",
+            "rows": rows_total, "pages": pages, "deep": deep, "runs": len(timings["count", 0]),
+            "ms": {f"{k[0]}:{k[1]}": [round(1000 * v, 3) for v in vs] for k, vs in timings.items()},
+            "plan": plan, "proposal": proposal if args.proposal else None,
+        })
+    print(json.dumps({"cases": out, "vendor": connection.vendor, "cap": cap if cap != float("inf") else None}))
+
+
+def merged_keyset_page(user, name, statuses, before, limit):
+    """NOT the product's code: a proposal, measured beside it (--proposal).
+
+    A keyset page over an IN list of statuses, depth-independent where an index gives each status's rows
+    newest first: one query per status (at most limit + 1 ids, newest first), merged here, then the
+    page's rows read by id. The handler queue has such an index, (handler, status, -id); the dispatch
+    queue's (status, compound, -id) serves it on SQLite, but PostgreSQL also needs one in id order
+    within a status (e.g. (status, -id)) to keep its deep pages short.
+    """
+    import heapq
+
+    from gongzhi.accounts.policy import A, acting_org_ids, scoped
+    from gongzhi.appeals.models import Appeal
+    from gongzhi.appeals.selectors import LIST_RELATED
+
+    if name == "dispatch":
+        base = scoped(user, A.APPEAL_DISPATCH, Appeal.objects.all())
+    else:
+        base = Appeal.objects.filter(handler_id__in=acting_org_ids(user) or [0])
+    lists = []
+    for s in statuses:
+        q = base.filter(status=s)
+        if before:
+            q = q.filter(id__lt=before)
+        lists.append(list(q.order_by("-id").values_list("id", flat=True)[:limit + 1]))
+    top = list(heapq.merge(*lists, reverse=True))[:limit + 1]
+    return list(Appeal.objects.select_related(*LIST_RELATED).filter(id__in=top).order_by("-id"))
+
+
+def measure_proposal(user, username, name, status, cursor, limit, runs):
+    from gongzhi.accounts.models import User
+    from gongzhi.appeals import selectors
+    from gongzhi.core.pagination import decode_cursor, keyset_page
+
+    statuses = status.split(",") if status else (selectors.DISPATCH_STATUSES if name == "dispatch"
+                                                 else selectors.HANDLER_STATUSES)
+    before = decode_cursor(cursor)[0] if cursor else None
+    out = {}
+    for page, b, c in ((1, None, None), ("deep", before, cursor)):
+        expect = [a.pk for a in keyset_page(selectors.queue(user, name, status=status), cursor=c, limit=limit)[0]]
+        got = [a.pk for a in merged_keyset_page(user, name, statuses, b, limit)][:limit]
+        assert got == expect, "the proposal must give the same page"
+        times = []
+        for i in range(runs + 1):
+            u = User.objects.get(username=username)
+            t0 = time.perf_counter()
+            merged_keyset_page(u, name, statuses, b, limit)
+            if i:
+                times.append(round(1000 * (time.perf_counter() - t0), 3))
+        out[str(page)] = times
+    return out
+
+
+def explain(connection, qs):
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as cur:
+        if connection.vendor == "sqlite":
+            cur.execute("EXPLAIN QUERY PLAN " + sql, params)
+            return [r[-1] for r in cur.fetchall()]
+        cur.execute("EXPLAIN " + sql, params)
+        return [r[0] for r in cur.fetchall()]
+
+
+# ---- the parent ---------------------------------------------------------------------------------
+
+def med(values):
+    return statistics.median(values) if values else float("nan")
+
+
+def report(args, results):
+    print()
+    print(f"Queue benchmark: {args.count:,} appeals; limit {args.limit}; server time in ms, median of the runs "
+          f"[slowest]; page {args.page:,} or, when the queue is shorter, its last page.")
+    print(f"Machine: {setup.machine()}")
+    head = (f"{'database':<11}{'queue':<25}{'rows':>10}{'page':>7}{'selector+keyset':>22}{'API request':>22}"
+            f"{'COUNT(*)':>16}{'API count':>14}  verdict")
+    line = "-" * (len(head) + 20)
+    print(line)
+    print(head)
+    print(line)
+    all_met = True
+    work_met = True
+    for r in results:
+        for case in r["cases"]:
+            ms = case["ms"]
+            for page in (1, case["deep"]):
+                sel, api = ms[f"selector:{page}"], ms[f"api:{page}"]
+                ok = med(sel) < TARGET_MS and med(api) < TARGET_MS
+                page_label = f"{page:,}" + ("*" if page > 1 and page < args.page else "")
+                count = f"{med(ms['count:0']):.1f} [{max(ms['count:0']):.1f}]" if page == 1 else ""
+                capped = f"{med(ms['capped:0']):.1f} [{max(ms['capped:0']):.1f}]" if page == 1 else ""
+                print(f"{r['label'] if page == 1 and case is r['cases'][0] else '':<11}"
+                      f"{case['label'] if page == 1 else '':<25}{case['rows'] if page == 1 else '':>10}"
+                      f"{page_label:>7}{med(sel):>13.1f} [{max(sel):>6.1f}]{med(api):>13.1f} [{max(api):>6.1f}]"
+                      f"{count:>16}{capped:>14}  {'< 50 ms' if ok else 'OVER 50 ms'}")
+                all_met &= ok
+                if case["status"] == "open":
+                    work_met &= ok
+            if case["deep"] > 1:
+                rs = med(ms[f"selector:{case['deep']}"]) / med(ms["selector:1"])
+                ra = med(ms[f"api:{case['deep']}"]) / med(ms["api:1"])
+                ok = rs <= TARGET_RATIO and ra <= TARGET_RATIO
+                print(f"{'':<11}{'':<25}{'':>10}{'ratio':>7}{rs:>22.2f}{ra:>22.2f}{'':>30}  "
+                      f"{'<= 1.5' if ok else 'OVER 1.5'}")
+                all_met &= ok
+                if case["status"] == "open":
+                    work_met &= ok
+        print(line)
+    print("* the queue's last page (it has fewer than 1,000 pages).")
+    cap = next((r["cap"] for r in results if r.get("cap")), None)
+    print("'API request' includes the response's `count`. 'COUNT(*)': counting every row of the queue alone; "
+          + (f"'API count': the count as the API makes it, stopping at {cap:,} rows (`count_capped`)."
+             if cap else "'API count': the same (this API counts every row)."))
+    if any(c.get("proposal") for r in results for c in r["cases"]):
+        print()
+        print("Proposal, NOT the product's code (--proposal): the same pages from one query per status "
+              "(newest first, at most limit + 1 ids),")
+        print("merged, then the page's rows read by id (merged_keyset_page). Same rows; ms, median [slowest]:")
+        for r in results:
+            for case in r["cases"]:
+                p = case["proposal"]
+                ratio = med(p["deep"]) / med(p["1"])
+                print(f"  {r['label']:<11}{case['label']:<25} page 1 {med(p['1']):>7.1f} [{max(p['1']):>6.1f}]   "
+                      f"page {case['deep']:,} {med(p['deep']):>7.1f} [{max(p['deep']):>6.1f}]   ratio {ratio:.2f}")
+    for r in results:
+        for case in r["cases"]:
+            if case.get("plan"):
+                print(f"\n{r['label']} · {case['label']} · page {case['deep']:,}, query plan:")
+                for p in case["plan"]:
+                    print("   ", p)
+    print()
+    print(f"Work queues (open appeals): targets {'met' if work_met else 'NOT met'}; "
+          f"every case above: {'met' if all_met else 'NOT met'}.")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", default="sqlite,postgresql", help="sqlite, postgresql or both (default)")
+    parser.add_argument("--count", type=int, default=setup.MILLION, help="appeals in the data set (default 1,000,000)")
+    parser.add_argument("--limit", type=int, default=50, help="page size (the API's default, 50)")
+    parser.add_argument("--page", type=int, default=1000, help="the deep page (default 1,000)")
+    parser.add_argument("--runs", type=int, default=15, help="timed runs of each figure (median reported)")
+    parser.add_argument("--budget", type=float, default=60, help="stop a queue's runs after this many seconds")
+    parser.add_argument("--plans", action="store_true", help="print the query plan of each deep page")
+    parser.add_argument("--proposal", action="store_true",
+                        help="also time a proposed depth-independent keyset (per-status scans, merged; not the "
+                             "product's code) on the same pages")
+    parser.add_argument("--data-dir", default=str(setup.MILLION_DIR), help="where the 1M data sets live")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the 1M data sets (e.g. for appeal_similar_bench.py, which reuses them)")
+    parser.add_argument("--child", action="store_true")
+    args = parser.parse_args()
+    if args.child:
+        import django
+
+        django.setup()
+        return measure(args)
+    kinds = setup.parse_kinds(args.db)
+    print(f"Queue benchmark on {', '.join(kinds)}; machine: {setup.machine()}", flush=True)
+    results = []
+    try:
+        for kind in kinds:
+            t0 = time.perf_counter()
+            target, info, reused = setup.ensure_million(kind, args.count, args.data_dir)
+            print(f"  {target.label}: {setup.describe_million(info, reused)}", flush=True)
+            proc = subprocess.run([setup.PYTHON, __file__, "--child", "--limit", str(args.limit), "--page",
+                                   str(args.page), "--runs", str(args.runs), "--budget", str(args.budget)]
+                                  + (["--plans"] if args.plans else []) + (["--proposal"] if args.proposal else []),
+                                  cwd=setup.ROOT, env=target.env(), text=True, capture_output=True)
+            if proc.returncode != 0:
+                sys.stderr.write(proc.stdout + proc.stderr)
+                raise SystemExit(f"measuring on {target.label} failed")
+            data = json.loads(proc.stdout.strip().splitlines()[-1])
+            data["label"] = target.label
+            results.append(data)
+            print(f"  {target.label}: measured in {time.perf_counter() - t0:.0f} s (data set included)", flush=True)
+    finally:
+        if not args.keep:
+            for kind in kinds:
+                setup.million_target(kind, args.data_dir).drop()
+        else:
+            print(f"  kept the data sets under {args.data_dir}"
+                  + (f" and PostgreSQL database {setup.MILLION_PG_DB}" if "postgresql" in kinds else ""))
+    report(args, results)
+
+
+if __name__ == "__main__":
+    main()
