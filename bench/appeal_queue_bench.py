@@ -318,6 +318,10 @@ def main():
         if not args.keep:
             for kind in kinds:
                 setup.million_target(kind, args.data_dir).drop()
+            try:
+                Path(args.data_dir).rmdir()  # only if no other data set is left in it
+            except OSError:
+                pass
         else:
             print(f"  kept the data sets under {args.data_dir}"
                   + (f" and PostgreSQL database {setup.MILLION_PG_DB}" if "postgresql" in kinds else ""))
