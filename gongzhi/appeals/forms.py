@@ -11,6 +11,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from gongzhi.core.ids import as_id
 from gongzhi.core.models import DayKind
 from gongzhi.orgs.models import OrgKind
 
@@ -199,7 +200,7 @@ class ActionForm(PageForm):
         kw = {"action": d["action"], "version": d["version"], "note": d.get("note", ""),
               "internal": bool(d.get("internal"))}
         if d.get("handler"):
-            kw["handler"] = int(d["handler"]) if d["handler"].isdigit() else -1
+            kw["handler"] = as_id(d["handler"]) or -1
         if d.get("days"):
             kw["days"] = d["days"]
         if d.get("rating"):

@@ -159,8 +159,9 @@ def number_for(pk, created_at):
 
 def pk_from_number(value):
     """Accept an appeal number (20261128-1234) or a bare id; None when neither."""
-    tail = str(value).strip().rsplit("-", 1)[-1]
-    return int(tail) if tail.isdigit() else None
+    from gongzhi.core.ids import as_id
+
+    return as_id(str(value).strip().rsplit("-", 1)[-1])
 
 
 class Appeal(models.Model):

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from gongzhi.core.audit import audit
+from gongzhi.core.ids import as_id
 from gongzhi.core.models import AuditAction
 
 from . import workflow as wf
@@ -220,7 +221,7 @@ def photo_add(*, user, appeal, file, kind=PhotoKind.REPORT, event=None):
     _check(user, get_for_action(user, pk), kind)  # out of scope: 404
     if event is not None:
         event_id = event.pk if isinstance(event, AppealEvent) else event
-        event = AppealEvent.objects.filter(pk=event_id, appeal_id=pk).first() if str(event_id).isdigit() else None
+        event = AppealEvent.objects.filter(pk=as_id(event_id), appeal_id=pk).first() if as_id(event_id) else None
         if event is None:
             raise ValidationError({"event": _("流转记录不属于该诉求")})
     clean = validate_image(file)

@@ -19,6 +19,7 @@ from gongzhi.accounts.models import Role
 from gongzhi.accounts.policy import A, acting_org_ids, acts_for, can, scope_of
 from gongzhi.core.audit import audit
 from gongzhi.core.identity import validate_mobile
+from gongzhi.core.ids import as_id
 from gongzhi.core.models import AuditAction
 from gongzhi.core.workdays import add_hours, add_working_days
 from gongzhi.grid.models import Building, Compound, Household
@@ -111,7 +112,7 @@ def appeal_submit(*, user, category, description, title="", channel=Channel.APP,
                   contact_name="", contact_phone="", now=None):
     errors = {}
     if not isinstance(category, Category):
-        category = Category.objects.filter(pk=category, is_active=True).first() if str(category or "").isdigit() else \
+        category = Category.objects.filter(pk=as_id(category), is_active=True).first() if as_id(category) else \
             Category.objects.filter(code=category or "", is_active=True).first()
     if category is None:
         errors["category"] = [_("请选择有效的诉求分类")]
@@ -224,8 +225,8 @@ def _handler_org(value, appeal):
 
     if value is None or value == "":
         raise ValidationError({"handler": _("请选择承办单位")})
-    org = value if isinstance(value, Organisation) else Organisation.objects.filter(pk=value, is_active=True).first() \
-        if str(value).isdigit() else None
+    org = value if isinstance(value, Organisation) else Organisation.objects.filter(pk=as_id(value), is_active=True).first() \
+        if as_id(value) else None
     if org is None:
         raise ValidationError({"handler": _("承办单位不存在")})
     if org.pk not in {o.pk for o in handler_candidates(appeal)}:

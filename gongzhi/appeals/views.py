@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from gongzhi.accounts.policy import A, can, scoped
 from gongzhi.core.models import CalendarDay
 from gongzhi.core.pagination import keyset_page
+from gongzhi.core.ids import as_id
 from gongzhi.core.workdays import LOCAL, local_date
 from gongzhi.orgs.models import Organisation
 
@@ -110,7 +111,7 @@ def appeal_similar(request):
     if similar is not None and len(text) >= 4:
         def num(name):
             v = request.GET.get(name) or ""
-            return int(v) if v.isdigit() else None
+            return as_id(v)
         lat, lng = request.GET.get("lat") or None, request.GET.get("lng") or None
         try:
             results = list(pq.call_with(similar, user=user, text=text, description=text, category=num("category"),
@@ -236,8 +237,8 @@ def _panels(user, appeal, parties, failed):
             p.update(errors=failed["errors"], note=failed["data"].get("note", ""), open=True, one_tap=False)
             if "days" in failed["data"]:
                 p["days"] = failed["data"]["days"]
-            if failed["data"].get("handler", "").isdigit():
-                p["handler_selected"] = int(failed["data"]["handler"])
+            if as_id(failed["data"].get("handler")):
+                p["handler_selected"] = as_id(failed["data"]["handler"])
         if name == "rate" and only_reporter:
             p["open"] = True
         panels.append(p)

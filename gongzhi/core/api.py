@@ -7,6 +7,7 @@ from ninja import Router, Schema
 from gongzhi.accounts.policy import ALL_ACTIONS, A, can, require, scope_of
 from gongzhi.api.base import ErrorOut, Page, Text, paginate
 
+from .ids import as_id
 from .models import AuditAction, AuditEntry
 
 router = Router()
@@ -57,8 +58,8 @@ def audit_entries(*, user="", action="", object_type="", object_id="", date_from
     user = (user or "").strip()
     if user:
         match = Q(username=user)
-        if user.isdigit():
-            match |= Q(user_id=int(user))
+        if as_id(user):
+            match |= Q(user_id=as_id(user))
         qs = qs.filter(match)
     if action:
         qs = qs.filter(action=action)
