@@ -18,6 +18,7 @@ DESCRIPTION_MAX = TEXT_MAX  # 4000, Open311's limit
 CLOSED_STATUSES = (Status.CLOSED, Status.REJECTED)
 DEFAULT_WINDOW = datetime.timedelta(days=90)
 PAGE_SIZE_MAX = 1000
+PAGE_MAX = 1_000_000  # a later page is answered as this one (empty): offsets stay within the database's integers
 
 
 def services():

@@ -50,7 +50,7 @@ def _params(request):
         if (request.content_type or "").startswith("application/json"):
             try:
                 body = json.loads(request.body or b"{}")
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: "[[[[…" nested deep
                 raise Refused(400, _("请求体不是有效的 JSON"))
             if not isinstance(body, dict):
                 raise Refused(400, _("请求体应为 JSON 对象"))
@@ -70,8 +70,16 @@ def _params(request):
                 attributes[m.group(1)] = str(value)
             else:
                 data[key] = str(value)
+    for key, value in [*data.items(), *((f"attribute[{k}]", v) for k, v in attributes.items())]:
+        _no_nul(key, value)
     data["attributes"] = attributes
     return data
+
+
+def _no_nul(name, value):
+    # PostgreSQL can neither store nor compare NUL characters: bad input on both databases alike.
+    if "\x00" in name or "\x00" in value:
+        raise Refused(400, "%s: %s" % (name.replace("\x00", ""), _("不能包含空字符（NUL）")))
 
 
 def _check_jurisdiction(data):
@@ -105,6 +113,8 @@ def open311(*methods):
                 response["Allow"] = ", ".join(sorted(allowed))
                 return response
             try:
+                for name, value in kwargs.items():  # the code, id or token in the path
+                    _no_nul(name, value or "")
                 data = _params(request)
                 _check_jurisdiction(data)
                 response = view(request, data, fmt, *args, **kwargs)
@@ -193,14 +203,28 @@ def _moment(data, name, end_of_day=False):
     except ValueError:
         pass
     if moment is None and day is not None:
-        moment = datetime.datetime.combine(day + datetime.timedelta(days=1) if end_of_day else day, datetime.time.min)
-        if end_of_day:
-            moment -= datetime.timedelta(microseconds=1)
+        moment = datetime.datetime.combine(day, datetime.time.max if end_of_day else datetime.time.min)
     if moment is None:
         raise Refused(400, _("%(name)s 不是有效的 ISO 8601 时间：%(value)s") % {"name": name, "value": raw})
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment, out.LOCAL)
-    return moment
+    return _representable(moment)
+
+
+# The widest moments the database can compare in UTC: 0001-01-01 in Shanghai or 9999-12-31 a day later do
+# not exist in UTC. A client asking from the beginning of time or up to its end gets these bounds.
+_EARLIEST = datetime.datetime(1, 1, 2, tzinfo=datetime.timezone.utc)
+_LATEST = datetime.datetime(9999, 12, 30, tzinfo=datetime.timezone.utc)
+
+
+def _representable(moment):
+    try:
+        in_utc = moment.astimezone(datetime.timezone.utc)
+    except OverflowError:
+        return _EARLIEST if moment.year < 5000 else _LATEST
+    if in_utc < _EARLIEST:
+        return _EARLIEST
+    return _LATEST if in_utc > _LATEST else moment
 
 
 def _int(data, name, default, lo, hi=None):
@@ -232,7 +256,7 @@ def _list(request, data, fmt):
         ids=ids, codes=_list_of(data, "service_code"), statuses=statuses,
         start=_moment(data, "start_date"), end=_moment(data, "end_date", end_of_day=True),
         updated_after=_moment(data, "updated_after"), updated_before=_moment(data, "updated_before", end_of_day=True),
-        page=_int(data, "page", 1, 1), page_size=_int(data, "page_size", selectors.PAGE_SIZE_MAX, 1, selectors.PAGE_SIZE_MAX),
+        page=_int(data, "page", 1, 1, selectors.PAGE_MAX), page_size=_int(data, "page_size", selectors.PAGE_SIZE_MAX, 1, selectors.PAGE_SIZE_MAX),
         now=timezone.now())
     if wanted:  # a full number must match, not only its id part
         full = {v for v in wanted if "-" in v}
