@@ -134,12 +134,15 @@ def _csv_stream(rows):
 def write_xlsx(rows, fileobj):
     """Write template rows into a workbook, row by row."""
     import openpyxl
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     wb = openpyxl.Workbook(write_only=True)
     ws = wb.create_sheet(_("居民"))
     ws.append(HEADERS)
     for row in rows:
-        ws.append(row)
+        # Control characters (a name typed with \x01 in it) cannot be stored in a worksheet: leave them out,
+        # or one such value would fail the whole export.
+        ws.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in row])
     wb.save(fileobj)
 
 
