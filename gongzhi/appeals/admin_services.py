@@ -271,9 +271,9 @@ def calendar_day_add(*, user, date, kind, name="", until=None):
     until = until or date
     if until < date:
         raise ValidationError({"until": _("结束日期不能早于开始日期")})
-    days = [date + datetime.timedelta(days=i) for i in range((until - date).days + 1)]
-    if len(days) > MAX_RANGE_DAYS:
+    if (until - date).days + 1 > MAX_RANGE_DAYS:  # before listing them: 0001-01-01 to 9999-12-31 is 3.6 million days
         raise ValidationError({"until": _("一次最多登记%(n)d天") % {"n": MAX_RANGE_DAYS}})
+    days = [date + datetime.timedelta(days=i) for i in range((until - date).days + 1)]
     if kind == DayKind.WORKDAY:
         if len(days) > 1:
             raise ValidationError({"until": _("调休上班日请逐天登记")})
