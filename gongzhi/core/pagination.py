@@ -19,7 +19,7 @@ def decode_cursor(cursor):
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError):  # RecursionError: "[[[[…" nested deep
         raise ValidationError({"cursor": _("分页游标无效")})
     if not isinstance(values, list) or not values:
         raise ValidationError({"cursor": _("分页游标无效")})
@@ -33,8 +33,10 @@ def keyset_page(queryset, *, cursor=None, limit=50):
     qs = queryset.order_by("-id")
     if values is not None:
         try:
-            last_id = int(values[0])
-        except (TypeError, ValueError):
+            last_id = int(values[0])  # OverflowError: a cursor holding 1e400 decodes to infinity
+        except (TypeError, ValueError, OverflowError):
+            raise ValidationError({"cursor": _("分页游标无效")})
+        if not 0 < last_id < 2**63:  # beyond the database's integers: no id to start below
             raise ValidationError({"cursor": _("分页游标无效")})
         qs = qs.filter(id__lt=last_id)
     rows = list(qs[:limit + 1])
