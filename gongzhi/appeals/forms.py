@@ -227,6 +227,9 @@ class QueueFilterForm(PageForm):
         self.fields["compound"].choices = [("", _("全部小区"))] + [(k.pk, k.name) for k in compounds]
 
 
+RATES_FIRST_DAY, RATES_LAST_DAY = datetime.date(1, 1, 2), datetime.date(9999, 12, 30)
+
+
 class RatesForm(PageForm):
     start = forms.DateField(label=_("开始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     end = forms.DateField(label=_("结束日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -236,6 +239,11 @@ class RatesForm(PageForm):
 
     def clean(self):
         data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        for name, day in (("start", start), ("end", end)):
+            if day and not RATES_FIRST_DAY <= day <= RATES_LAST_DAY:  # the period in UTC must not overflow
+                self.add_error(name, _("日期超出范围"))
+                data[name] = None
         start, end = data.get("start"), data.get("end")
         if start and end and end < start:
             self.add_error("end", _("结束日期不能早于开始日期"))
