@@ -21,3 +21,5 @@ urlpatterns = [
     path("appeals/photos/<int:pk>/<str:size>/", views_photos.photo, name="appeal_photo"),
     path("appeals/", include("gongzhi.appeals.urls")),
 ]
+
+handler404 = "gongzhi.api.base.api_aware_404"  # JSON under /api/, the page elsewhere

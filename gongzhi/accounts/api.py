@@ -45,5 +45,5 @@ def token(request, payload: TokenIn):
 
 @router.post("/token/form", auth=None, response={200: TokenOut, 400: ErrorOut, 401: ErrorOut},
              summary="The same, as an HTML form post", include_in_schema=False)
-def token_form(request, username: Form[Text] = "", password: Form[Text] = ""):
+def token_form(request, username: Text = Form(""), password: Text = Form("")):
     return _issue(request, username, password)

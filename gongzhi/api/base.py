@@ -1,12 +1,18 @@
-"""The JSON API's shared parts: bearer auth, error format, paginated lists."""
+"""The JSON API's shared parts: bearer auth, error format, paginated lists, input types."""
+import datetime
+from decimal import Decimal
 from typing import Annotated, Generic, TypeVar
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext
-from ninja import Schema
+from django.views import defaults
+from ninja import NinjaAPI, Schema
+from ninja.errors import HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, WithJsonSchema
 
 from gongzhi.accounts.models import ApiToken
 
@@ -50,14 +56,97 @@ def validation_payload(exc: DjangoValidationError):
     return {"detail": " ".join(exc.messages), "field": None, "errors": None}
 
 
+def _field_of(loc):
+    """The field a pydantic error location names: ("body", "payload", "tags", 2) -> "tags", ("query", "year") -> "year"."""
+    names = [str(p) for p in loc if not isinstance(p, int)]
+    if names and names[0] in ("body", "query", "path", "form", "file", "header", "cookie"):
+        names = names[1:]
+    if names and names[0] == "payload" and len(names) > 1:
+        names = names[1:]
+    return ".".join(names) or (str(loc[0]) if loc else "body")
+
+
+def _message_of(error):
+    # A validator's own (translated) message rather than pydantic's "Value error, …" wrapping of it.
+    if error.get("type") == "value_error" and (error.get("ctx") or {}).get("error") is not None:
+        return str(error["ctx"]["error"])
+    return str(error.get("msg", ""))
+
+
+def input_error_payload(exc: NinjaValidationError):
+    """Ninja's 422 for input that does not fit the schema, in the same shape as every other error."""
+    errors = {}
+    for error in exc.errors:
+        errors.setdefault(_field_of(error.get("loc") or ()), []).append(_message_of(error))
+    field = next(iter(errors), None)
+    return {"detail": "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()), "field": field, "errors": errors}
+
+
 def install_error_handlers(api):
     @api.exception_handler(DjangoValidationError)
     def _invalid(request, exc):
         return api.create_response(request, validation_payload(exc), status=400)
 
+    @api.exception_handler(NinjaValidationError)
+    def _unfit(request, exc):
+        return api.create_response(request, input_error_payload(exc), status=422)
+
     @api.exception_handler(Http404)
     def _not_found(request, exc):
         return api.create_response(request, {"detail": "未找到 / not found"}, status=404)
+
+    @api.exception_handler(HttpError)
+    def _http_error(request, exc):
+        if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
+            # Not JSON, or JSON that is not an object: name the body as the field at fault.
+            return api.create_response(request, {"detail": gettext("请求内容应为一个 JSON 对象"), "field": "body"},
+                                       status=400)
+        return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+
+
+class ObjectBodyParser(Parser):
+    """JSON bodies must be objects. Ninja reads the fields of a body schema out of a dict and would take
+    any other JSON value (5, [], "x") as an empty object: a PATCH of nothing, answered 200."""
+
+    def parse_body(self, request):
+        data = super().parse_body(request)
+        if not isinstance(data, dict):
+            raise ValueError("the request body is not a JSON object")
+        return data
+
+
+class GongzhiAPI(NinjaAPI):
+    """NinjaAPI whose OpenAPI document also lists the answers every operation can give:
+    401 without a valid token, 400 for a body that is not a JSON object and 422 for input that does not fit
+    the schema, all as ErrorOut. JSON bodies are parsed by ObjectBodyParser."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("parser", ObjectBodyParser())
+        super().__init__(*args, **kwargs)
+
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.setdefault("ErrorOut", ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}"))
+        error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                documented = {str(code) for code in responses}
+                if operation.get("security") and "401" not in documented:
+                    responses[401] = {"description": "Unauthorized", **error}
+                if operation.get("requestBody") and "400" not in documented:
+                    responses[400] = {"description": "Bad Request", **error}
+                if (operation.get("parameters") or operation.get("requestBody")) and "422" not in documented:
+                    responses[422] = {"description": "Unprocessable Content", **error}
+        return schema
+
+
+def api_aware_404(request, exception):
+    """Django's 404 for URLs no route matches (e.g. /api/v1/imports/-1): JSON under /api/, the page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "未找到 / not found", "field": None, "errors": None}, status=404)
+    return defaults.page_not_found(request, exception)
 
 
 def _no_nul(value: str) -> str:
@@ -68,7 +157,18 @@ def _no_nul(value: str) -> str:
 
 
 # Use for every free-text input and query parameter of the API (the pages' forms already refuse NUL).
-Text = Annotated[str, AfterValidator(_no_nul)]
+# The schema says so too, so clients (and fuzzers) know NUL is not valid input.
+Text = Annotated[str, AfterValidator(_no_nul), WithJsonSchema({"type": "string", "pattern": "^[^\\u0000]*$"})]
 
 # Use for every id the API receives (path, query or body): out-of-range numbers are a 422, not a database error.
 Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+# A day used as a filter bound: datetime's range less a day at each end, so that the day's first or last moment
+# in Shanghai, and that moment in UTC, exist.
+Day = Annotated[datetime.date, Field(ge=datetime.date(1, 1, 2), le=datetime.date(9999, 12, 30))]
+
+# A decimal input (coordinates, areas): a JSON number or a string holding one. Pydantic's own schema would
+# promise that any string is accepted; this one says which strings are.
+DECIMAL_STRING = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
+Dec = Annotated[Decimal, WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string", "pattern": DECIMAL_STRING}]},
+                                        mode="validation")]

@@ -1,6 +1,4 @@
 """The JSON API under /api/v1/: one router per app, wired here."""
-from ninja import NinjaAPI
-
 from gongzhi.accounts.api import router as accounts_router
 from gongzhi.appeals.api import router as appeals_router
 from gongzhi.appeals.api_admin import router as appeals_admin_router
@@ -12,11 +10,11 @@ from gongzhi.orgs.api import router as orgs_router
 from gongzhi.people.api import router as people_router
 from gongzhi.people.api_imports import router as imports_router
 
-from .base import BearerAuth, install_error_handlers
+from .base import BearerAuth, GongzhiAPI, install_error_handlers
 
-api = NinjaAPI(title="Gongzhi 共治 API", version="1", urls_namespace="api", auth=BearerAuth(),
-               description="社区共治平台 JSON API. Authenticate with POST /api/v1/auth/token, then send "
-                           "`Authorization: Bearer <token>`.")
+api = GongzhiAPI(title="Gongzhi 共治 API", version="1", urls_namespace="api", auth=BearerAuth(),
+                 description="社区共治平台 JSON API. Authenticate with POST /api/v1/auth/token, then send "
+                             "`Authorization: Bearer <token>`.")
 install_error_handlers(api)
 api.add_router("/auth", accounts_router, tags=["auth"])
 api.add_router("/", grid_router, tags=["grid"])

@@ -13,7 +13,7 @@ from ninja import Query, Router, Schema
 from ninja.responses import Status as HttpStatus
 
 from gongzhi.accounts.policy import A, can
-from gongzhi.api.base import ErrorOut
+from gongzhi.api.base import Day, Dec, ErrorOut, Id, Text
 from gongzhi.core.pagination import keyset_page
 from gongzhi.core.workdays import LOCAL
 
@@ -53,19 +53,19 @@ class CategoryOut(Schema):
 
 
 class AppealIn(Schema):
-    category: str
-    description: str
-    title: str = ""
-    channel: str = Channel.APP
+    category: Text
+    description: Text
+    title: Text = ""
+    channel: Text = Channel.APP
     is_public: bool = False
-    compound_id: int | None = None
-    building_id: int | None = None
-    household_id: int | None = None
-    lat: Decimal | None = None
-    lng: Decimal | None = None
-    address: str = ""
-    contact_name: str = ""
-    contact_phone: str = ""
+    compound_id: Id | None = None
+    building_id: Id | None = None
+    household_id: Id | None = None
+    lat: Dec | None = None
+    lng: Dec | None = None
+    address: Text = ""
+    contact_name: Text = ""
+    contact_phone: Text = ""
 
 
 class AppealOut(Schema):
@@ -135,13 +135,13 @@ class AppealPage(Schema):
 
 class ActionIn(Schema):
     version: int | None = None
-    note: str = ""
+    note: Text = ""
     internal: bool = False
-    handler: int | None = None
+    handler: Id | None = None
     days: int | None = None
-    rating: str | None = None
-    departments: list[int] = []
-    duplicate_of: str | None = None
+    rating: Text | None = None
+    departments: list[Id] = []
+    duplicate_of: Text | None = None
 
 
 def _out(a):
@@ -177,8 +177,8 @@ def _detail(user, a):
 
 @router.get("/appeals", response={200: AppealPage, 400: ErrorOut},
             summary="A queue: dispatch, handle, verify, mine, or all visible appeals (keyset pages)")
-def appeal_list(request, queue: str = "all", status: str = "", category: int | None = None,
-                compound: int | None = None, q: str = "", cursor: str = "", limit: int = 50):
+def appeal_list(request, queue: Text = "all", status: Text = "", category: Id | None = None,
+                compound: Id | None = None, q: Text = "", cursor: Text = "", limit: int = 50):
     if queue not in ("dispatch", "handle", "verify", "mine", "all"):
         return HttpStatus(400, {"detail": _("队列无效"), "field": "queue"})
     try:
@@ -236,9 +236,9 @@ def appeal_action(request, ref: str, action: str, payload: ActionIn):
 
 
 class RatesQuery(Schema):
-    group_by: str = "handler"
-    start: date | None = None
-    end: date | None = None
+    group_by: Text = "handler"
+    start: Day | None = None
+    end: Day | None = None
 
 
 class RateOut(Schema):

@@ -3,14 +3,16 @@
 The same services as the settings pages (admin_services); a refusal is 404.
 """
 import datetime
+from typing import Annotated
 
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 from ninja.responses import Status as HttpStatus
+from pydantic import Field
 
 from gongzhi.accounts.policy import A, require
-from gongzhi.api.base import ErrorOut, validation_payload
+from gongzhi.api.base import ErrorOut, Id, Text, validation_payload
 from gongzhi.core.models import CalendarDay
 
 from . import admin_services
@@ -20,41 +22,44 @@ from .models import Category, RoutingRule
 router = Router()
 WRITE = {400: ErrorOut, 404: ErrorOut}
 
+# The years a calendar can hold (datetime's range): anything else is a 422, not an overflow in the date lookup.
+Year = Annotated[int, Field(ge=1, le=9999)]
+
 
 class CategoryIn(Schema):
-    code: str
-    name: str
-    name_en: str = ""
-    description: str = ""
-    parent: int | None = None
-    kind: str
-    handler_level: str
-    handler_kind: str
+    code: Text
+    name: Text
+    name_en: Text = ""
+    description: Text = ""
+    parent: Id | None = None
+    kind: Text
+    handler_level: Text
+    handler_kind: Text
     respond_amount: int
-    respond_unit: str
+    respond_unit: Text
     resolve_amount: int
-    resolve_unit: str
+    resolve_unit: Text
     may_be_public: bool = True
     is_active: bool = True
     order: int = 0
 
 
 class RuleIn(Schema):
-    name: str
-    category: int | None = None
-    community: int | None = None
-    compound: int | None = None
-    handler_kind: str = ""
-    handler_level: str = ""
-    organisation: int | None = None
+    name: Text
+    category: Id | None = None
+    community: Id | None = None
+    compound: Id | None = None
+    handler_kind: Text = ""
+    handler_level: Text = ""
+    organisation: Id | None = None
     priority: int = 0
     is_active: bool = True
 
 
 class DayIn(Schema):
     date: datetime.date
-    kind: str
-    name: str = ""
+    kind: Text
+    name: Text = ""
     until: datetime.date | None = None
 
 
@@ -83,7 +88,7 @@ def category_create(request, payload: CategoryIn):
 
 
 @router.put("/appeal-categories/{pk}", response={200: CategoryOut, **WRITE}, summary="Replace a category (admins)")
-def category_update(request, pk: int, payload: CategoryIn):
+def category_update(request, pk: Id, payload: CategoryIn):
     require(request.auth, A.CATEGORY_MANAGE)
     category = get_object_or_404(Category, pk=pk)
     try:
@@ -93,7 +98,7 @@ def category_update(request, pk: int, payload: CategoryIn):
 
 
 @router.delete("/appeal-categories/{pk}", response={204: None, **WRITE}, summary="Delete an unused category (admins)")
-def category_delete(request, pk: int):
+def category_delete(request, pk: Id):
     require(request.auth, A.CATEGORY_MANAGE)
     try:
         admin_services.category_delete(user=request.auth, category=get_object_or_404(Category, pk=pk))
@@ -117,7 +122,7 @@ def rule_create(request, payload: RuleIn):
 
 
 @router.put("/routing-rules/{pk}", response={200: RuleOut, **WRITE}, summary="Replace a routing rule (admins)")
-def rule_update(request, pk: int, payload: RuleIn):
+def rule_update(request, pk: Id, payload: RuleIn):
     require(request.auth, A.CATEGORY_MANAGE)
     try:
         return admin_services.routing_rule_update(user=request.auth, rule=get_object_or_404(RoutingRule, pk=pk),
@@ -127,7 +132,7 @@ def rule_update(request, pk: int, payload: RuleIn):
 
 
 @router.delete("/routing-rules/{pk}", response={204: None, **WRITE}, summary="Delete a routing rule (admins)")
-def rule_delete(request, pk: int):
+def rule_delete(request, pk: Id):
     require(request.auth, A.CATEGORY_MANAGE)
     admin_services.routing_rule_delete(user=request.auth, rule=get_object_or_404(RoutingRule, pk=pk))
     return HttpStatus(204, None)
@@ -135,7 +140,7 @@ def rule_delete(request, pk: int):
 
 @router.get("/calendar", response={200: list[DayOut], 404: ErrorOut},
             summary="Holidays and adjusted working days of a year (anyone signed in: deadlines depend on them)")
-def calendar(request, year: int | None = None):
+def calendar(request, year: Year | None = None):
     year = year or datetime.date.today().year
     return list(CalendarDay.objects.filter(date__year=year).order_by("date"))
 
@@ -152,7 +157,7 @@ def calendar_add(request, payload: DayIn):
 
 
 @router.delete("/calendar/{pk}", response={204: None, **WRITE}, summary="Remove a calendar day")
-def calendar_delete(request, pk: int):
+def calendar_delete(request, pk: Id):
     require(request.auth, A.CALENDAR_MANAGE)
     try:
         admin_services.calendar_day_delete(user=request.auth, day=pk)

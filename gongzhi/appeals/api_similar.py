@@ -11,7 +11,7 @@ from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status as HttpStatus
 
-from gongzhi.api.base import ErrorOut, validation_payload
+from gongzhi.api.base import ErrorOut, Id, Text, validation_payload
 
 from . import photos as photos_mod
 from . import services
@@ -56,8 +56,8 @@ class SimilarPage(Schema):
 
 @router.get("/similar", response={200: SimilarPage, 400: ErrorOut},
             summary="Open appeals like the text, in the same compound or near the point")
-def similar(request, text: str = "", compound: str | None = None, lat: str | None = None, lng: str | None = None,
-            category: str | None = None, exclude: str | None = None, limit: int = 5):
+def similar(request, text: Text = "", compound: Text | None = None, lat: Text | None = None, lng: Text | None = None,
+            category: Text | None = None, exclude: Text | None = None, limit: int = 5):
     """Suggestions while an appeal is typed. Only appeals the caller may see, or public ones;
     no reporter identity is ever included."""
     try:
@@ -114,7 +114,7 @@ def photo_list(request, ref: str):
 @router.post("/{ref}/photos", response={201: PhotoOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
              summary="Upload a photo (multipart field `photo`); stored re-encoded, without location metadata")
 def photo_upload(request, ref: str, photo: File[UploadedFile], kind: Form[str] = PhotoKind.REPORT,
-                 event: Form[int | None] = None):
+                 event: Form[Id | None] = None):
     try:
         item = photos_mod.photo_add(user=request.auth, appeal=_pk(ref), file=photo, kind=kind, event=event)
     except (ValidationError, AppealError) as e:

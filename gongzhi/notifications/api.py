@@ -16,7 +16,7 @@ from ninja import Router, Schema
 from ninja.responses import Status
 
 from gongzhi.accounts.policy import A, get_or_404
-from gongzhi.api.base import ErrorOut
+from gongzhi.api.base import ErrorOut, Id, Text
 from gongzhi.core.pagination import keyset_page
 from gongzhi.orgs.models import Organisation
 
@@ -48,9 +48,9 @@ class ReadAllOut(Schema):
 
 
 class WebhookIn(Schema):
-    url: str
-    events: list[str] = []
-    description: str = ""
+    url: Text
+    events: list[Text] = []
+    description: Text = ""
 
 
 class WebhookOut(Schema):
@@ -88,7 +88,7 @@ class DeliveryPage(Schema):
 
 
 @router.get("/notifications", response={200: InboxOut, 400: ErrorOut}, summary="My notifications, newest first")
-def inbox(request, unread: bool = False, cursor: str = "", limit: int = 30):
+def inbox(request, unread: bool = False, cursor: Text = "", limit: int = 30):
     qs = selectors.notifications_for(request.user, unread=unread)
     items, next_cursor = keyset_page(qs, cursor=cursor or None, limit=limit)
     return {"count": qs.count(), "unread": selectors.unread_count(request.user), "items": items,
@@ -102,7 +102,7 @@ def read_all(request):
 
 @router.post("/notifications/{pk}/read", response={200: NotificationOut, 404: ErrorOut},
              summary="Mark one of my notifications read")
-def read_one(request, pk: int):
+def read_one(request, pk: Id):
     return services.notification_mark_read(user=request.user, notification_id=pk)
 
 
@@ -117,13 +117,13 @@ def _org(request, pk):
 
 @router.get("/organisations/{pk}/webhooks", response={200: list[WebhookOut], 404: ErrorOut},
             summary="An organisation's webhook endpoints")
-def webhook_list(request, pk: int):
+def webhook_list(request, pk: Id):
     return [_webhook(e) for e in selectors.webhooks_of(request.user, _org(request, pk))]
 
 
 @router.post("/organisations/{pk}/webhooks", response={201: WebhookCreatedOut, 400: ErrorOut, 404: ErrorOut},
              summary="Register a webhook endpoint; the answer holds its signing secret, shown this once")
-def webhook_create(request, pk: int, payload: WebhookIn):
+def webhook_create(request, pk: Id, payload: WebhookIn):
     org = _org(request, pk)
     selectors.webhooks_of(request.user, org)  # 404 before validating anything for those who may not
     endpoint, secret = services.webhook_create(user=request.user, organisation=org, url=payload.url,
@@ -133,7 +133,7 @@ def webhook_create(request, pk: int, payload: WebhookIn):
 
 @router.delete("/organisations/{pk}/webhooks/{wid}", response={204: None, 404: ErrorOut},
                summary="Remove a webhook endpoint and its delivery log")
-def webhook_delete(request, pk: int, wid: int):
+def webhook_delete(request, pk: Id, wid: Id):
     endpoint = selectors.webhook_of(request.user, _org(request, pk), wid)
     services.webhook_delete(user=request.user, endpoint=endpoint)
     return Status(204, None)
@@ -141,7 +141,7 @@ def webhook_delete(request, pk: int, wid: int):
 
 @router.get("/organisations/{pk}/webhooks/{wid}/deliveries", response={200: DeliveryPage, 400: ErrorOut, 404: ErrorOut},
             summary="Deliveries to one endpoint, newest first, with each attempt's outcome")
-def webhook_deliveries(request, pk: int, wid: int, status: str = "", cursor: str = "", limit: int = 50):
+def webhook_deliveries(request, pk: Id, wid: Id, status: Text = "", cursor: Text = "", limit: int = 50):
     endpoint = selectors.webhook_of(request.user, _org(request, pk), wid)
     items, next_cursor = keyset_page(selectors.deliveries_of(endpoint, status=status), cursor=cursor or None,
                                      limit=limit)

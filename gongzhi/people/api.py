@@ -17,7 +17,7 @@ from ninja import Router, Schema
 from ninja.responses import Status
 
 from gongzhi.accounts.policy import A, can, get_or_404, require, scoped
-from gongzhi.api.base import ErrorOut, Id, Page, Text, paginate
+from gongzhi.api.base import Dec, ErrorOut, Id, Page, Text, paginate
 from gongzhi.grid.models import Building, Household, Tenure
 
 from . import selectors, services
@@ -141,14 +141,14 @@ class HouseholdIn(Schema):
     building_id: Id
     code: Text
     address: Text
-    floor_area: Decimal | None = None
+    floor_area: Dec | None = None
     tenure: Text = Tenure.OWNER.value
 
 
 class HouseholdPatch(Schema):
     code: Text | None = None
     address: Text | None = None
-    floor_area: Decimal | None = None
+    floor_area: Dec | None = None
     tenure: Text | None = None
 
 

@@ -20,7 +20,7 @@ from . import exports, imports
 router = Router()
 
 
-class CountsOut(Schema):
+class ImportCountsOut(Schema):  # not CountsOut: the grid's schema has that name in the OpenAPI document
     households_created: int
     households_updated: int
     residents_created: int
@@ -46,7 +46,7 @@ class ImportJobOut(Schema):
     status: str
     status_display: str
     progress: ProgressOut
-    counts: CountsOut
+    counts: ImportCountsOut
     error_count: int
     errors: list[RowErrorOut]
     created_at: datetime.datetime
