@@ -183,7 +183,8 @@ def appeal_list(request, queue: Text = "all", status: Text = "", category: Id | 
         return HttpStatus(400, {"detail": _("队列无效"), "field": "queue"})
     try:
         qs = selectors.queue(request.auth, queue, status=status, category=category, compound=compound, q=q)
-        rows, next_cursor = keyset_page(qs, cursor=cursor, limit=limit)
+        rows, next_cursor = keyset_page(qs, cursor=cursor, limit=limit,
+                                        branches=selectors.queue_branches(queue, status))
     except ValidationError as e:
         return _error(e)
     counted = qs.order_by()[:COUNT_CAP + 1].count()

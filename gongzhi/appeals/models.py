@@ -226,6 +226,8 @@ class Appeal(models.Model):
         indexes = [
             models.Index(fields=["status", "compound", "-id"], name="appeal_queue_idx"),
             models.Index(fields=["handler", "status", "-id"], name="appeal_handler_queue_idx"),
+            # Work queues read each status newest first (core.pagination.keyset_page with branches).
+            models.Index(fields=["status", "-id"], name="appeal_status_recent_idx"),
         ]
 
     def __str__(self):

@@ -70,6 +70,18 @@ def queue(user, name, *, status=None, category=None, compound=None, q=""):
     return qs
 
 
+_QUEUE_STATUSES = {"dispatch": DISPATCH_STATUSES, "handle": HANDLER_STATUSES, "verify": VERIFY_STATUSES}
+
+
+def queue_branches(name, status=None):
+    """One filter per status in play, for keyset_page(branches=...): each walks its own index."""
+    if status:
+        statuses = [s for s in str(status).split(",") if s in Status.values]
+    else:
+        statuses = list(_QUEUE_STATUSES.get(name, ()))
+    return [Q(status=s) for s in statuses] if len(statuses) > 1 else None
+
+
 def sees_as_staff(user, appeal, parties):
     """Does the user read this appeal as staff (who did what, the desk's notes), not only as its reporter?
 

@@ -176,11 +176,12 @@ def appeal_list(request):
                          compound=filters.get("compound"), q=filters.get("q") or "")
     if tab == "dispatch":
         qs = qs.select_related("suggested_handler")
+    branches = selectors.queue_branches(tab, filters.get("status") or None)
     try:
-        rows, next_cursor = keyset_page(qs, cursor=request.GET.get("cursor"), limit=PAGE_SIZE)
+        rows, next_cursor = keyset_page(qs, cursor=request.GET.get("cursor"), limit=PAGE_SIZE, branches=branches)
     except ValidationError:
         messages.error(request, _("分页链接无效，已回到第一页"))
-        rows, next_cursor = keyset_page(qs, limit=PAGE_SIZE)
+        rows, next_cursor = keyset_page(qs, limit=PAGE_SIZE, branches=branches)
     pq.attach_countdowns(rows)
     return render(request, "appeals/list.html", {
         "tabs": tabs, "tab": tab, "staff": staff, "form": form, "rows": rows, "next_cursor": next_cursor,
