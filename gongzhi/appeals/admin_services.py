@@ -220,8 +220,8 @@ def routing_rule_create(*, user, **data):
     return rule
 
 
-@transaction.atomic
-def routing_rule_update(*, user, rule, **data):
+def _locked_rule(user, rule):
+    """The rule, locked for the change, if the admin may manage rules and the rule's place is theirs."""
     require(user, A.CATEGORY_MANAGE)
     rule = RoutingRule.objects.select_for_update().filter(pk=getattr(rule, "pk", rule)).first()
     if rule is None:
@@ -229,6 +229,12 @@ def routing_rule_update(*, user, rule, **data):
     for node in (rule.community, rule.compound):
         if node is not None:
             require(user, A.CATEGORY_MANAGE, node)
+    return rule
+
+
+@transaction.atomic
+def routing_rule_update(*, user, rule, **data):
+    rule = _locked_rule(user, rule)
     before = _snapshot(rule, RULE_FIELDS)
     for k, v in _clean_rule(user, data).items():
         setattr(rule, k, v)
@@ -241,13 +247,7 @@ def routing_rule_update(*, user, rule, **data):
 
 @transaction.atomic
 def routing_rule_delete(*, user, rule):
-    require(user, A.CATEGORY_MANAGE)
-    rule = RoutingRule.objects.select_for_update().filter(pk=getattr(rule, "pk", rule)).first()
-    if rule is None:
-        raise ValidationError({"rule": _("派单规则不存在")})
-    for node in (rule.community, rule.compound):
-        if node is not None:
-            require(user, A.CATEGORY_MANAGE, node)
+    rule = _locked_rule(user, rule)
     snapshot = _snapshot(rule, RULE_FIELDS)
     audit(AuditAction.DELETE, user=user, obj=rule, changes=diff(snapshot, {k: None for k in snapshot}))
     rule.delete()
