@@ -1,11 +1,11 @@
 import pytest
 from django.core.exceptions import ValidationError
 
+from conftest import square  # tests/conftest.py
 from gongzhi.appeals.models import RoutingRule
 from gongzhi.appeals.routing import locate, point_in_polygon, route
 from gongzhi.orgs.models import Organisation, OrgKind
 
-from .conftest import square
 
 
 def test_point_in_polygon():

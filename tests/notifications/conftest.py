@@ -4,7 +4,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from appeals.conftest import act, grid, submit  # noqa: F401  (the appeals fixtures, reused)
+from appeals.conftest import act, submit  # noqa: F401  (the appeals fixtures, reused)
 
 
 @pytest.fixture(autouse=True)

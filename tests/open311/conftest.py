@@ -2,7 +2,6 @@
 import json
 import re
 import xml.etree.ElementTree as ET
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,6 @@ from referencing.jsonschema import DRAFT4
 
 from gongzhi.appeals.models import Category
 from gongzhi.open311 import services
-from gongzhi.orgs.models import Coverage, Organisation, OrgKind
 
 SCHEMAS = Path(settings.BASE_DIR).parent / "shared" / "open311" / "georeport-v2"
 BASE = "/open311/v2"
@@ -21,30 +19,12 @@ BASE = "/open311/v2"
 DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)$")
 
 
-def _square(lat, lng, half=0.001):
-    return {"type": "Polygon", "coordinates": [[[lng - half, lat - half], [lng + half, lat - half],
-                                                [lng + half, lat + half], [lng - half, lat + half],
-                                                [lng - half, lat - half]]]}
-
-
 @pytest.fixture
-def world(cast):
-    """The cast with compound boundaries, the community and street offices, and the categories used."""
-    c = cast
-    for k, (lat, lng) in ((c.K1, (24.140, 115.730)), (c.K2, (24.150, 115.730)), (c.K3, (24.160, 115.750))):
-        k.center_lat, k.center_lng, k.boundary = Decimal(str(lat)), Decimal(str(lng)), _square(lat, lng)
-        k.save()
-    c.office = Organisation.objects.create(kind=OrgKind.COMMUNITY_OFFICE, code="CO1", name="新城社区居委会")
-    Coverage.objects.create(organisation=c.office, community=c.C)
-    c.office2 = Organisation.objects.create(kind=OrgKind.COMMUNITY_OFFICE, code="CO2", name="东风社区居委会")
-    Coverage.objects.create(organisation=c.office2, community=c.C2)
-    c.dept = Organisation.objects.create(kind=OrgKind.GOV_DEPARTMENT, code="D1", name="城管执法中队")
-    Coverage.objects.create(organisation=c.dept, subdistrict=c.S)
-    c.lift = Category.objects.get(code="lift")
-    c.lighting = Category.objects.get(code="lighting")
-    c.hardship = Category.objects.get(code="hardship")  # may not be public
-    c.gas = Category.objects.get(code="gas_leak")
-    return c
+def world(grid):
+    """The appeals grid (polygons, offices, departments) plus the categories these tests use."""
+    grid.hardship = Category.objects.get(code="hardship")  # may not be public
+    grid.gas = Category.objects.get(code="gas_leak")
+    return grid
 
 
 @pytest.fixture
