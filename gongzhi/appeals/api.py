@@ -236,6 +236,22 @@ def appeal_action(request, ref: str, action: str, payload: ActionIn):
     return _detail(request.auth, services.get_for_action(request.auth, appeal.pk))
 
 
+class ContactOut(Schema):
+    contact_name: str
+    contact_phone: str
+
+
+@router.post("/appeals/{ref}/reveal-contact", response={200: ContactOut, **ERRORS},
+             summary="The caller's full phone number, for the desk, handler or verifier of the appeal (audited)")
+def appeal_reveal_contact(request, ref: Text):
+    appeal = _get(request.auth, ref)
+    try:
+        phone = services.appeal_contact_reveal(user=request.auth, appeal=appeal)
+    except (ValidationError, AppealError) as e:
+        return _error(e)
+    return {"contact_name": appeal.contact_name, "contact_phone": phone}
+
+
 class RatesQuery(Schema):
     group_by: Text = "handler"
     start: Day | None = None

@@ -388,3 +388,25 @@ def appeal_me_too(*, user, appeal):
     _event(appeal, user, "me_too", "", "", data={"count": appeal.me_too_count})
     return appeal
 
+
+# Who may call back the person behind an appeal entered for them (hotline, walk-in): the desk, the handler,
+# the verifier of that appeal — not its reporter, not staff elsewhere.
+CONTACT_PARTIES = frozenset({wf.DISPATCHER, wf.HANDLER, wf.VERIFIER})
+
+
+def may_reveal_contact(user, appeal, parties=None):
+    parties = parties_of(user, appeal) if parties is None else parties
+    return bool(appeal.contact_phone_enc) and bool(parties & CONTACT_PARTIES)
+
+
+def appeal_contact_reveal(*, user, appeal):
+    """The caller's full phone number, for the staff of this appeal; every reveal is audited."""
+    from gongzhi.core import crypto
+
+    appeal = get_for_action(user, appeal.pk if isinstance(appeal, Appeal) else appeal)
+    if not appeal.contact_phone_enc:
+        raise ValidationError({"contact_phone": _("该诉求没有登记联系电话")})
+    if not may_reveal_contact(user, appeal):
+        raise NotAllowed(_("您无权查看该诉求的联系电话"), field="contact_phone")
+    audit(AuditAction.REVEAL, user=user, obj=appeal, changes={"field": "contact_phone"})
+    return crypto.decrypt(appeal.contact_phone_enc)

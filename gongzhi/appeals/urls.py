@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:pk>/", views.appeal_detail, name="detail"),
     path("<int:pk>/act/", views.appeal_act, name="act"),
     path("<int:pk>/metoo/", views.appeal_me_too, name="me_too"),
+    path("<int:pk>/contact/", views.appeal_reveal_contact, name="reveal_contact"),
     path("rates/", views.rates_page, name="rates"),
     path("categories/", views.categories_page, name="categories"),
     path("categories/<int:pk>/", views.category_edit, name="category_edit"),

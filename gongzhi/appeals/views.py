@@ -28,7 +28,7 @@ from gongzhi.orgs.models import Organisation
 from . import admin_services, rates, selectors, services
 from . import page_queries as pq
 from . import workflow as wf
-from .errors import AppealError, Conflict
+from .errors import AppealError, Conflict, NotAllowed
 from .forms import (ActionForm, CalendarDayForm, CategoryForm, QueueFilterForm, RatesForm, RoutingRuleForm,
                     SubmitForm, add_service_errors, category_choices)
 from .models import Appeal, Category, PhotoKind, Rating, RoutingRule, Status, TimeUnit
@@ -262,7 +262,7 @@ def _deadlines(appeal):
     return out
 
 
-def _render_detail(request, appeal, *, failed=None, status=200):
+def _render_detail(request, appeal, *, failed=None, status=200, revealed_phone=None):
     user = request.user
     appeal = Appeal.objects.select_related("category", "compound__community", "building", "handler", "suggested_handler",
                                            "routing_rule", "reporter", "entered_by", "duplicate_of").get(pk=appeal.pk)
@@ -282,12 +282,25 @@ def _render_detail(request, appeal, *, failed=None, status=200):
         "deadlines": _deadlines(appeal), "photos": pq.photos_of(appeal), "ratings": Rating.choices,
         "whistle_calls": list(appeal.whistle_calls.select_related("department")) if staff else [],
         "hours_unit": TimeUnit.HOURS,
+        "can_reveal_contact": services.may_reveal_contact(user, appeal, parties), "revealed_phone": revealed_phone,
     }, status=status)
 
 
 @login_required
 def appeal_detail(request, pk):
     return _render_detail(request, services.get_for_action(request.user, pk))
+
+
+@login_required
+@require_POST
+def appeal_reveal_contact(request, pk):
+    appeal = services.get_for_action(request.user, pk)
+    try:
+        phone = services.appeal_contact_reveal(user=request.user, appeal=appeal)
+    except (ValidationError, NotAllowed) as e:
+        messages.error(request, " ".join(e.messages) if isinstance(e, ValidationError) else e.message)
+        return redirect("appeals:detail", pk=appeal.pk)
+    return _render_detail(request, appeal, revealed_phone=phone)
 
 
 @login_required
