@@ -21,7 +21,7 @@ from gongzhi.core.audit import audit
 from gongzhi.core.identity import validate_mobile
 from gongzhi.core.ids import as_id
 from gongzhi.core.models import AuditAction
-from gongzhi.core.workdays import add_hours, add_working_days
+from gongzhi.core.workdays import add_hours, add_working_days, calendar_after
 from gongzhi.grid.models import Building, Compound, Household
 from gongzhi.orgs.models import Organisation, OrgKind
 
@@ -43,8 +43,16 @@ _STAFF_CHANNELS = {
 }
 
 
-def deadline(start, amount, unit):
-    return add_hours(start, amount) if unit == TimeUnit.HOURS else add_working_days(start, amount)
+def deadlines(start, category):
+    """(respond_due, resolve_due) of an appeal received at `start`: one read of the calendar for both."""
+    wd = [a for a, u in ((category.respond_amount, category.respond_unit),
+                         (category.resolve_amount, category.resolve_unit)) if u != TimeUnit.HOURS]
+    overrides = calendar_after(start, max(wd)) if wd else None
+
+    def due(amount, unit):
+        return add_hours(start, amount) if unit == TimeUnit.HOURS else add_working_days(start, amount, overrides)
+
+    return due(category.respond_amount, category.respond_unit), due(category.resolve_amount, category.resolve_unit)
 
 
 def _clean_text(value, field, label, maximum, required=True):
@@ -141,14 +149,14 @@ def appeal_submit(*, user, category, description, title="", channel=Channel.APP,
         raise ValidationError({"is_public": _("该分类的诉求不公开")})
     now = now or timezone.now()
     handler, rule, routing_note = route(category, compound)
+    respond_due, resolve_due = deadlines(now, category)
     appeal = Appeal(
         category=category, channel=channel, title=title, description=description, is_public=bool(is_public),
         reporter=user if channel in (Channel.APP, Channel.OPEN311) else None, entered_by=user,
         contact_name=contact_name, compound=compound, building=building, household=household,
         lat=lat, lng=lng, address=address, suggested_handler=handler, routing_rule=rule,
         routing_note=(f"{place_note}；{routing_note}" if place_note else routing_note)[:200],
-        respond_due=deadline(now, category.respond_amount, category.respond_unit),
-        resolve_due=deadline(now, category.resolve_amount, category.resolve_unit),
+        respond_due=respond_due, resolve_due=resolve_due,
     )
     appeal.created_at = appeal.updated_at = now
     if contact_phone:

@@ -37,12 +37,22 @@ def end_of_day(day: datetime.date) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time(23, 59, 59), tzinfo=LOCAL)
 
 
-def add_working_days(start: datetime.datetime, n: int) -> datetime.datetime:
-    """Close of the n-th working day after the day of `start` (n ≥ 1); n = 0 gives the end of today."""
+def calendar_after(start: datetime.datetime, n: int) -> dict:
+    """The calendar's exceptions that counting n working days from `start` can meet: one query, reusable."""
+    day = local_date(start)
+    return _overrides(day, day + datetime.timedelta(days=max(_LOOKAHEAD_DAYS, n * 3)))
+
+
+def add_working_days(start: datetime.datetime, n: int, overrides=None) -> datetime.datetime:
+    """Close of the n-th working day after the day of `start` (n ≥ 1); n = 0 gives the end of today.
+
+    `overrides`: from calendar_after(start, m) with m ≥ n, to count several deadlines on one read.
+    """
     day = local_date(start)
     if n <= 0:
         return end_of_day(day)
-    overrides = _overrides(day, day + datetime.timedelta(days=max(_LOOKAHEAD_DAYS, n * 3)))
+    if overrides is None:
+        overrides = calendar_after(start, n)
     counted = 0
     while counted < n:
         day += datetime.timedelta(days=1)

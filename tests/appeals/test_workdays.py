@@ -53,3 +53,22 @@ class TestWorkingDays:
         # 23:30 UTC on Friday is already Saturday in Shanghai: counting starts from Saturday.
         start = datetime.datetime(2026, 11, 27, 23, 30, tzinfo=datetime.timezone.utc)
         assert add_working_days(start, 1).date() == datetime.date(2026, 11, 30)
+
+
+@pytest.mark.django_db
+def test_both_deadlines_from_one_calendar_read(grid):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from gongzhi.appeals.services import deadlines
+
+    friday = at(2026, 9, 18)
+    with CaptureQueriesContext(connection) as ctx:
+        respond, resolve = deadlines(friday, grid.policy_q)  # 1 wd and 2 wd
+    assert sum("core_calendarday" in q["sql"] for q in ctx.captured_queries) == 1
+    assert respond.date() == datetime.date(2026, 9, 20)  # the adjusted working Sunday
+    assert resolve.date() == datetime.date(2026, 9, 21)
+    gas = grid.lift.__class__.objects.get(code="gas_leak")  # both in hours: no calendar at all
+    with CaptureQueriesContext(connection) as ctx:
+        respond, resolve = deadlines(friday, gas)
+    assert not ctx.captured_queries and resolve == friday + datetime.timedelta(hours=2)
