@@ -426,6 +426,50 @@ def _insert_pg(connection, cols, rows):
                         "(SELECT max(id) FROM appeals_appeal))")
 
 
+def measure_on_million(title, script, child_args, args):
+    """Run `script --child child_args` once per database of args.db on the shared 1M data set.
+
+    The child prints its results as one JSON line on stdout and may report progress as JSON lines
+    {"progress": ...} on stderr. The data sets are dropped afterwards unless args.keep. Returns the results.
+    """
+    kinds = parse_kinds(args.db)
+    print(f"{title} on {', '.join(kinds)}; machine: {machine()}", flush=True)
+    results = []
+    try:
+        for kind in kinds:
+            t0 = time.perf_counter()
+            target, info, reused = ensure_million(kind, args.count, args.data_dir)
+            print(f"  {target.label}: {describe_million(info, reused)}", flush=True)
+            proc = subprocess.Popen([PYTHON, script, "--child", *child_args], cwd=ROOT, env=target.env(), text=True,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            errors = []
+            for err_line in proc.stderr:
+                try:
+                    print(f"    {json.loads(err_line)['progress']}", flush=True)
+                except (ValueError, KeyError, TypeError):
+                    errors.append(err_line)
+            stdout = proc.stdout.read()
+            if proc.wait() != 0:
+                sys.stderr.write(stdout + "".join(errors))
+                raise SystemExit(f"measuring on {target.label} failed")
+            data = json.loads(stdout.strip().splitlines()[-1])
+            data["label"] = target.label
+            results.append(data)
+            print(f"  {target.label}: measured in {time.perf_counter() - t0:.0f} s (data set included)", flush=True)
+    finally:
+        if not args.keep:
+            for kind in kinds:
+                million_target(kind, args.data_dir).drop()
+            try:
+                Path(args.data_dir).rmdir()  # only if no other data set is left in it
+            except OSError:
+                pass
+        else:
+            print(f"  kept the data sets under {args.data_dir}"
+                  + (f" and PostgreSQL database {MILLION_PG_DB}" if "postgresql" in kinds else ""))
+    return results
+
+
 def main():
     parser = argparse.ArgumentParser(description="Generate the 1M-appeal data set (used by the appeals benchmarks)")
     parser.add_argument("command", choices=["generate", "drop"])

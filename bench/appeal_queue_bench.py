@@ -25,7 +25,6 @@ are measured too. Targets: each page under 50 ms server time, page 1,000 / page 
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -297,36 +296,9 @@ def main():
 
         django.setup()
         return measure(args)
-    kinds = setup.parse_kinds(args.db)
-    print(f"Queue benchmark on {', '.join(kinds)}; machine: {setup.machine()}", flush=True)
-    results = []
-    try:
-        for kind in kinds:
-            t0 = time.perf_counter()
-            target, info, reused = setup.ensure_million(kind, args.count, args.data_dir)
-            print(f"  {target.label}: {setup.describe_million(info, reused)}", flush=True)
-            proc = subprocess.run([setup.PYTHON, __file__, "--child", "--limit", str(args.limit), "--page",
-                                   str(args.page), "--runs", str(args.runs), "--budget", str(args.budget)]
-                                  + (["--plans"] if args.plans else []) + (["--proposal"] if args.proposal else []),
-                                  cwd=setup.ROOT, env=target.env(), text=True, capture_output=True)
-            if proc.returncode != 0:
-                sys.stderr.write(proc.stdout + proc.stderr)
-                raise SystemExit(f"measuring on {target.label} failed")
-            data = json.loads(proc.stdout.strip().splitlines()[-1])
-            data["label"] = target.label
-            results.append(data)
-            print(f"  {target.label}: measured in {time.perf_counter() - t0:.0f} s (data set included)", flush=True)
-    finally:
-        if not args.keep:
-            for kind in kinds:
-                setup.million_target(kind, args.data_dir).drop()
-            try:
-                Path(args.data_dir).rmdir()  # only if no other data set is left in it
-            except OSError:
-                pass
-        else:
-            print(f"  kept the data sets under {args.data_dir}"
-                  + (f" and PostgreSQL database {setup.MILLION_PG_DB}" if "postgresql" in kinds else ""))
+    child = ["--limit", str(args.limit), "--page", str(args.page), "--runs", str(args.runs), "--budget", str(args.budget)]
+    child += (["--plans"] if args.plans else []) + (["--proposal"] if args.proposal else [])
+    results = setup.measure_on_million("Queue benchmark", __file__, child, args)
     report(args, results)
 
 

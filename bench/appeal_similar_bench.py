@@ -20,7 +20,6 @@ is reported as timed out instead of stalling the benchmark.
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -190,42 +189,9 @@ def main():
 
         django.setup()
         return measure(args)
-    kinds = setup.parse_kinds(args.db)
-    print(f"Duplicate-suggestion benchmark on {', '.join(kinds)}; machine: {setup.machine()}", flush=True)
-    results = []
-    try:
-        for kind in kinds:
-            t0 = time.perf_counter()
-            target, info, reused = setup.ensure_million(kind, args.count, args.data_dir)
-            print(f"  {target.label}: {setup.describe_million(info, reused)}", flush=True)
-            proc = subprocess.Popen([setup.PYTHON, __file__, "--child", "--runs", str(args.runs), "--texts",
-                                     str(args.texts), "--budget", str(args.budget), "--timeout", str(args.timeout)],
-                                    cwd=setup.ROOT, env=target.env(), text=True, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE)
-            errors = []
-            for err_line in proc.stderr:
-                try:
-                    print(f"    {json.loads(err_line)['progress']}", flush=True)
-                except (ValueError, KeyError, TypeError):
-                    errors.append(err_line)
-            stdout = proc.stdout.read()
-            if proc.wait() != 0:
-                sys.stderr.write(stdout + "".join(errors))
-                raise SystemExit(f"measuring on {target.label} failed")
-            data = json.loads(stdout.strip().splitlines()[-1])
-            data["label"] = target.label
-            results.append(data)
-            print(f"  {target.label}: measured in {time.perf_counter() - t0:.0f} s (data set included)", flush=True)
-    finally:
-        if not args.keep:
-            for kind in kinds:
-                setup.million_target(kind, args.data_dir).drop()
-            try:
-                Path(args.data_dir).rmdir()  # only if no other data set is left in it
-            except OSError:
-                pass
-        else:
-            print(f"  kept the data sets under {args.data_dir}")
+    child = ["--runs", str(args.runs), "--texts", str(args.texts), "--budget", str(args.budget),
+             "--timeout", str(args.timeout)]
+    results = setup.measure_on_million("Duplicate-suggestion benchmark", __file__, child, args)
     report(args, results)
 
 
