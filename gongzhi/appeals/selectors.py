@@ -92,17 +92,16 @@ def sees_as_staff(user, appeal, parties):
     return bool(parties - {wf.REPORTER}) or scope_of(user).superuser or can(user, A.APPEAL_VIEW, appeal)
 
 
-# Timeline data only the desk needs (why the routing suggested whom).
-_DESK_DATA = ("suggested_handler", "rule")
-
-
 def timeline(user, appeal, parties):
     """Timeline rows the user may read, as the user may read them.
 
     Internal notes stay with the parties who work the appeal. A reporter reading
-    as such also sees nobody else's identity: another person's act shows no
-    actor (an unsaved stand-in, so actor_id is None), and the routing note and
-    routing data of the submission are left out.
+    as such sees every step but not the staff's coordination: a row's note only
+    where workflow.reporter_sees_note allows it (the answers, not why it was
+    returned, held or extended, nor supervision and whistles), its data only the
+    keys in workflow.REPORTER_DATA. Nor anybody else's identity: another
+    person's act shows no actor (an unsaved stand-in, so actor_id is None).
+    The API, the page and everything else that shows a timeline read it here.
     """
     events = AppealEvent.objects.filter(appeal=appeal).select_related("actor", "organisation")
     if not (parties - {wf.REPORTER}) and not scope_of(user).superuser:
@@ -113,9 +112,9 @@ def timeline(user, appeal, parties):
     for e in events:
         if e.actor_id is not None and e.actor_id != user.pk:
             e.actor = User(display_name=_("其他居民") if e.action == "me_too" else _("工作人员"))
-        if e.action == "submit":
+        if not wf.reporter_sees_note(e.action, e.internal):
             e.note = ""
-            e.data = {k: v for k, v in (e.data or {}).items() if k not in _DESK_DATA}
+        e.data = {k: v for k, v in (e.data or {}).items() if k in wf.REPORTER_DATA}
     return events
 
 

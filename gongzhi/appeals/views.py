@@ -271,8 +271,6 @@ def _render_detail(request, appeal, *, failed=None, status=200, revealed_phone=N
     events = list(selectors.timeline(user, appeal, parties))
     for e in events:
         e.label = pq.event_label(e)
-        if not staff and e.action == "submit":
-            e.note = ""  # the routing note is for the desk
         e.from_label = Status(e.from_status).label if e.from_status in Status.values else ""
         e.to_label = Status(e.to_status).label if e.to_status in Status.values else ""
     panels = _panels(user, appeal, parties, failed)

@@ -68,3 +68,32 @@ TRANSITIONS = {
 def allowed_actions(status, parties):
     """Actions the parties may take from this status, in table order."""
     return [name for name, t in TRANSITIONS.items() if status in t.sources and t.parties & parties]
+
+
+# Whose eyes each timeline row's note is written for. Every action is in exactly one of the two sets
+# (tests/appeals/test_note_visibility.py checks it), so a new action has to be decided, not leaked.
+#
+# The staff's coordination: the routing note, the desk's instructions to a handler, why a handler returned,
+# held or resumed it, extension requests and the answers to them, supervision, whistles and the departments'
+# reports, the deadline reminders and escalations. The reporter sees that the step happened (its label and the
+# status it led to), never what was written.
+STAFF_NOTES = frozenset({
+    "submit", "dispatch", "reassign", "return", "hold", "resume", "request_extension", "grant_extension",
+    "refuse_extension", "supervise", "whistle", "whistle_report", "remind", "escalate",
+})
+# Written to the reporter or by them: the answers and the result, why it was refused, what verification found,
+# their own rating and reasons. A "note" is the reporter's only when its author left it not internal.
+REPORTER_NOTES = frozenset({
+    "accept", "take", "reply", "resolve", "verify", "reject_result", "close", "reject", "reopen", "rate", "note",
+    "me_too",
+})
+# Timeline data the reporter may read (the rest names handlers, rules, departments, days asked for).
+REPORTER_DATA = frozenset({"channel", "rating", "by", "count"})
+
+
+def reporter_sees_note(action, internal=False):
+    """May a reporter (reading as such, not as staff) read the note of a row with this action?
+
+    Unknown actions count as the staff's: a row nobody classified shows the reporter only that it happened.
+    """
+    return not internal and action in REPORTER_NOTES
