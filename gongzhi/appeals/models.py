@@ -268,11 +268,18 @@ class AppealEvent(models.Model):
     internal = models.BooleanField(_("内部备注"), default=False)
     organisation = models.ForeignKey("orgs.Organisation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     data = models.JSONField(default=dict, blank=True)
+    # The outbox: set in the same INSERT as the row, cleared by the notification drain once its
+    # messages and webhook deliveries exist, so a crash between commit and enqueue loses nothing.
+    notify_pending = models.BooleanField(default=False, editable=False)
 
     class Meta:
         ordering = ["at", "id"]
         verbose_name = _("诉求流转记录")
         verbose_name_plural = _("诉求流转记录")
+        indexes = [
+            # Only the few rows waiting for the drain: it stays tiny among millions of timeline rows.
+            models.Index(fields=["id"], condition=models.Q(notify_pending=True), name="appeal_event_pending_idx"),
+        ]
 
     def __str__(self):
         return f"{self.appeal_id} {self.action} {self.from_status}→{self.to_status}"

@@ -19,9 +19,14 @@ from django.db import transaction
 _muted = ContextVar("gongzhi_notifications_muted", default=False)
 
 
+def wanted():
+    """Whether a timeline row written now should notify anyone (its notify_pending flag)."""
+    return not _muted.get()
+
+
 def on_event(event):
     """Hook called for every timeline row (services._event)."""
-    if _muted.get():
+    if not event.notify_pending:
         return
     transaction.on_commit(partial(_enqueue, event.pk), robust=True)
 

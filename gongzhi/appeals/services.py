@@ -172,11 +172,12 @@ def appeal_submit(*, user, category, description, title="", channel=Channel.APP,
 
 def _event(appeal, user, action, from_status, to_status, *, note="", internal=False, organisation=None, data=None,
            at=None):
-    from .notify import on_event
+    from .notify import on_event, wanted
 
     event = AppealEvent.objects.create(appeal=appeal, at=at or timezone.now(), actor=user if getattr(user, "is_authenticated", False) else None,
                                        action=action, from_status=from_status, to_status=to_status, note=note,
-                                       internal=internal, organisation=organisation, data=data or {})
+                                       internal=internal, organisation=organisation, data=data or {},
+                                       notify_pending=wanted())
     on_event(event)
     return event
 
