@@ -150,6 +150,8 @@ SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 API_TOKEN_HOURS = int(os.environ.get("API_TOKEN_HOURS", "12"))
+# The idle rule for API tokens too: unused this long, a token ends (0: no idle limit). By default the session's.
+API_TOKEN_IDLE_MINUTES = int(os.environ.get("API_TOKEN_IDLE_MINUTES", str(max(1, SESSION_COOKIE_AGE // 60))))
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

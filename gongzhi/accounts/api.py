@@ -1,13 +1,15 @@
+import datetime
+
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.http import Http404
 from ninja import Form, Router, Schema
 from ninja.responses import Status
 
-from gongzhi.api.base import ErrorOut, Text
-from gongzhi.core.audit import audit
-from gongzhi.core.models import AuditAction
+from gongzhi.api.base import ErrorOut, Id, Text
 
-from .models import ApiToken
+from . import services
+from .selectors import live_tokens
 
 router = Router()
 
@@ -21,6 +23,7 @@ class TokenOut(Schema):
     token: str
     token_type: str = "Bearer"
     expires_at: str
+    idle_minutes: int | None = None  # unused this long, it ends (None: no idle limit)
     username: str
 
 
@@ -32,9 +35,9 @@ def _issue(request, username, password):
     user = authenticate(request, username=username, password=password)
     if user is None:
         return Status(401, {"detail": "用户名或密码错误，或账号已锁定 / invalid credentials or account locked"})
-    token, raw = ApiToken.issue(user, settings.API_TOKEN_HOURS)
-    audit(AuditAction.LOGIN, user=user, request=request, obj=user, detail="api token")
-    return Status(200, {"token": raw, "expires_at": token.expires_at.isoformat(), "username": user.username})
+    token, raw = services.token_issue(user=user, request=request)
+    return Status(200, {"token": raw, "expires_at": token.expires_at.isoformat(), "username": user.username,
+                        "idle_minutes": settings.API_TOKEN_IDLE_MINUTES or None})
 
 
 @router.post("/token", auth=None, response={200: TokenOut, 400: ErrorOut, 401: ErrorOut},
@@ -47,3 +50,35 @@ def token(request, payload: TokenIn):
              summary="The same, as an HTML form post", include_in_schema=False)
 def token_form(request, username: Text = Form(""), password: Text = Form("")):
     return _issue(request, username, password)
+
+
+class TokenInfoOut(Schema):
+    id: int
+    created_at: datetime.datetime
+    last_used_at: datetime.datetime | None
+    expires_at: datetime.datetime
+    idle_expires_at: datetime.datetime
+    current: bool
+
+
+@router.post("/logout", response={204: None},
+             summary="Revoke the token this request presents (it is refused from then on)")
+def logout(request):
+    services.token_revoke(user=request.auth, token=request.api_token, request=request)
+    return Status(204, None)
+
+
+@router.get("/tokens", response=list[TokenInfoOut],
+            summary="Your live tokens: when issued and last used, when they end (hard expiry, or unused until)")
+def token_list(request):
+    current = request.api_token.pk
+    return [{"id": t.pk, "created_at": t.created_at, "last_used_at": t.last_used_at, "expires_at": t.expires_at,
+             "idle_expires_at": t.idle_expires_at, "current": t.pk == current} for t in live_tokens(request.auth)]
+
+
+@router.delete("/tokens/{pk}", response={204: None, 404: ErrorOut}, summary="Revoke one of your tokens")
+def token_revoke(request, pk: Id):
+    if not live_tokens(request.auth).filter(pk=pk).exists():  # not theirs, or ended already
+        raise Http404
+    services.token_revoke(user=request.auth, token=pk, request=request)
+    return Status(204, None)

@@ -2,6 +2,7 @@
 import hashlib
 import secrets
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
@@ -77,7 +78,16 @@ def _token_digest(raw: str) -> str:
 
 
 class ApiToken(models.Model):
-    """A bearer token; only its digest is stored."""
+    """A bearer token; only its digest is stored.
+
+    It ends at `expires_at` (API_TOKEN_HOURS after issue), when its holder
+    revokes it (the row is deleted), or after API_TOKEN_IDLE_MINUTES unused:
+    the session's idle rule, for API clients. Use is recorded at most once per
+    TOUCH_EVERY to spare a write per request, so a token may end up to that
+    much before a full idle period has passed since its very last use, never after.
+    """
+
+    TOUCH_EVERY = timezone.timedelta(minutes=1)
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     digest = models.CharField(max_length=64, unique=True)
@@ -89,6 +99,36 @@ class ApiToken(models.Model):
         verbose_name = _("API 令牌")
         verbose_name_plural = _("API 令牌")
 
+    def __str__(self):
+        return f"{self.user} · #{self.pk}"
+
+    @staticmethod
+    def idle_limit():
+        """How long a token may go unused; None when settings.API_TOKEN_IDLE_MINUTES is 0 (no idle limit)."""
+        minutes = settings.API_TOKEN_IDLE_MINUTES
+        return timezone.timedelta(minutes=minutes) if minutes > 0 else None
+
+    @property
+    def last_active_at(self):
+        return self.last_used_at or self.created_at
+
+    @property
+    def idle_expires_at(self):
+        """When it ends unless used before: the idle limit after its last recorded use, or its hard expiry."""
+        idle = self.idle_limit()
+        return self.expires_at if idle is None else min(self.expires_at, self.last_active_at + idle)
+
+    @classmethod
+    def live(cls, now=None):
+        """Tokens that would still be accepted now."""
+        now = now or timezone.now()
+        qs = cls.objects.filter(expires_at__gt=now)
+        idle = cls.idle_limit()
+        if idle is not None:
+            qs = qs.filter(models.Q(last_used_at__gt=now - idle)
+                           | models.Q(last_used_at__isnull=True, created_at__gt=now - idle))
+        return qs
+
     @classmethod
     def issue(cls, user, hours):
         raw = secrets.token_urlsafe(32)
@@ -97,8 +137,23 @@ class ApiToken(models.Model):
         return token, raw
 
     @classmethod
-    def user_for(cls, raw):
-        token = cls.objects.select_related("user").filter(digest=_token_digest(raw or ""), expires_at__gt=timezone.now()).first()
+    def authenticate(cls, raw, now=None):
+        """The live token with this value (its use recorded), or None."""
+        now = now or timezone.now()
+        token = cls.objects.select_related("user").filter(digest=_token_digest(raw or ""), expires_at__gt=now).first()
         if token is None or not token.user.is_active:
             return None
-        return token.user
+        idle = cls.idle_limit()
+        if idle is not None and token.last_active_at <= now - idle:
+            # Ended for good: raising the idle limit later does not bring it back.
+            cls.objects.filter(pk=token.pk).update(expires_at=now)
+            return None
+        if token.last_used_at is None or now - token.last_used_at >= cls.TOUCH_EVERY:
+            cls.objects.filter(pk=token.pk).update(last_used_at=now)
+            token.last_used_at = now
+        return token
+
+    @classmethod
+    def user_for(cls, raw):
+        token = cls.authenticate(raw)
+        return token.user if token is not None else None

@@ -110,3 +110,10 @@ def _org_ids(orgs):
     if isinstance(orgs, (Organisation, int)):
         orgs = [orgs]
     return [o.pk if isinstance(o, Organisation) else int(o) for o in orgs if o is not None]
+
+
+def live_tokens(user):
+    """The user's API tokens that would still be accepted, newest first (never their values: only digests are kept)."""
+    from .models import ApiToken
+
+    return ApiToken.live().filter(user=user).order_by("-created_at", "-id")

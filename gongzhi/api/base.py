@@ -21,10 +21,11 @@ T = TypeVar("T")
 
 class BearerAuth(HttpBearer):
     def authenticate(self, request, token):
-        user = ApiToken.user_for(token)
-        if user is not None:
-            request.user = user
-        return user
+        api_token = ApiToken.authenticate(token)
+        if api_token is None:
+            return None
+        request.user, request.api_token = api_token.user, api_token  # logout revokes the token presented
+        return api_token.user
 
 
 class ErrorOut(Schema):
