@@ -30,7 +30,8 @@ the tags. A masked ID number or phone (as exported to a user who may not see
 them in clear) means "unchanged" too. Leading apostrophes added by the export
 against formula injection are removed again.
 
-Audit: one AuditAction.IMPORT entry per real import, with the counts. There
+Audit: one AuditAction.IMPORT entry per run, real or dry, with the file, the
+rows read and the errors found (and the counts it made or would make). There
 are no per-row entries: an import of 30,000 rows would bury the log, and the
 rows are traceable through `last_import` / `last_import_row`.
 """
@@ -1116,6 +1117,7 @@ def job_for(user, pk):
     return job
 
 
+COUNT_KEYS = ("households_created", "households_updated", "residents_created", "residents_updated")
 FINAL = {ImportStatus.FAILED, ImportStatus.CHECKED, ImportStatus.DONE, ImportStatus.ERROR}
 
 
@@ -1151,7 +1153,7 @@ def import_run(job_id):
         if importer.rows_read:
             job.rows_total = importer.rows_read
         if status in (ImportStatus.CHECKED, ImportStatus.DONE):
-            for key in ("households_created", "households_updated", "residents_created", "residents_updated"):
+            for key in COUNT_KEYS:
                 setattr(job, key, importer.counts[key])
         else:
             job.households_created = job.households_updated = job.residents_created = job.residents_updated = 0
@@ -1160,7 +1162,16 @@ def import_run(job_id):
             Path(job.file_path).unlink(missing_ok=True)
             job.file_path = ""
         job.save()
-        if not job.dry_run and status != ImportStatus.DONE:
+        if job.dry_run:
+            # Checking a file reads every resident in it: who checked which file is recorded like an import.
+            checked = status == ImportStatus.CHECKED
+            audit(AuditAction.IMPORT, user=job.user, object_type=ImportJob._meta.label_lower, object_id=str(job.pk),
+                  object_repr=job.file_name, success=checked,
+                  changes={"file": job.file_name, "dry_run": True, "rows": importer.rows_seen, "errors": len(errors),
+                           "error_rows": len({e["row"] for e in errors if e.get("row")}),
+                           **({k: importer.counts[k] for k in COUNT_KEYS} if checked else {})},
+                  detail=_("试运行检查通过，未写入数据") if checked else _("试运行发现错误，未写入数据"))
+        elif status != ImportStatus.DONE:
             audit(AuditAction.IMPORT, user=job.user, object_type=ImportJob._meta.label_lower, object_id=str(job.pk),
                   object_repr=job.file_name, success=False,
                   changes={"file": job.file_name, "errors": len(errors)}, detail=_("导入未完成，未写入任何数据"))
