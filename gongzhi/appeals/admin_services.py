@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts.policy import A, require
+from gongzhi.core import reference
 from gongzhi.core.audit import audit, diff
 from gongzhi.core.models import AuditAction, CalendarDay, DayKind
 from gongzhi.grid.models import Community, Compound
@@ -283,6 +284,7 @@ def calendar_day_add(*, user, date, kind, name="", until=None):
     if taken:
         raise ValidationError({"date": _("%(dates)s 已登记，请先删除") % {"dates": _("、").join(f"{d.date:%Y-%m-%d}" for d in taken)}})
     rows = CalendarDay.objects.bulk_create([CalendarDay(date=d, kind=kind, name=name) for d in days])
+    reference.bump()  # bulk_create sends no signal
     for row in CalendarDay.objects.filter(date__in=days):
         audit(AuditAction.CREATE, user=user, obj=row, changes={"date": [None, row.date.isoformat()], "kind": [None, kind],
                                                                 "name": [None, name]})

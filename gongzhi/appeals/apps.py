@@ -19,8 +19,14 @@ class AppealsConfig(AppConfig):
 
     def ready(self):
         from gongzhi.accounts.policy import register_model_paths
+        from gongzhi.core import reference
+        from gongzhi.grid.models import Community, Compound
+        from gongzhi.orgs.models import Coverage, Organisation
 
-        from .models import Appeal
+        from .models import Appeal, Category, RoutingRule
+
+        # What routing keeps in memory (routing.py): a write to any of these reloads it everywhere.
+        reference.watch(Category, RoutingRule, Compound, Community, Organisation, Coverage)
 
         register_model_paths(Appeal, {
             "subdistrict": "compound__community__subdistrict_id",

@@ -16,8 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from gongzhi.accounts.models import Role
 from gongzhi.accounts.policy import A, acting_org_ids, can, scope_of, scoped
-from gongzhi.core.models import CalendarDay, DayKind
-from gongzhi.core.workdays import is_working_day, local_date, working_days_between
+from gongzhi.core.workdays import calendar_between, is_working_day, local_date, working_days_between
 from gongzhi.grid.models import Building, Community, Compound
 from gongzhi.orgs.models import Organisation, OrgKind
 
@@ -147,11 +146,6 @@ def department_choices(appeal):
 # ---- countdowns --------------------------------------------------------------------------------
 
 
-def _overrides(days_from, days_to):
-    return {d: k == DayKind.WORKDAY for d, k in
-            CalendarDay.objects.filter(date__gte=days_from, date__lte=days_to).values_list("date", "kind")}
-
-
 def _wd_between(a, b, overrides):
     """working_days_between() on local dates with a calendar loaded once for a whole page."""
     sign = 1
@@ -202,7 +196,7 @@ def attach_countdowns(appeals, now=None):
     if not running:
         return appeals
     dates = [local_date(a.resolve_due) for a in running] + [local_date(now)]
-    overrides = _overrides(min(dates), max(dates))
+    overrides = calendar_between(min(dates), max(dates))
     for a in running:
         a.countdown = countdown(a.resolve_due, a.category.resolve_unit, now, overrides)
     return appeals

@@ -6,10 +6,53 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from gongzhi.core.reference import cached
 from gongzhi.grid.models import Compound
-from gongzhi.orgs.models import Organisation
+from gongzhi.orgs.models import Coverage, Organisation
 
 EARTH_RADIUS_M = 6371008.8
+
+
+# ---- reference data, kept per process (gongzhi.core.reference) ----------------------------------
+
+@cached
+def categories():
+    """Every category by id, each linked to its parent here, so ancestors() runs no query."""
+    from .models import Category
+
+    rows = {c.pk: c for c in Category.objects.all()}
+    for c in rows.values():
+        if c.parent_id:
+            c.parent = rows.get(c.parent_id)
+    return rows
+
+
+@cached
+def compounds():
+    """Every compound by id (in code order), with its community."""
+    return {c.pk: c for c in Compound.objects.select_related("community")}
+
+
+@cached
+def _active_rules():
+    from .models import RoutingRule
+
+    return list(RoutingRule.objects.filter(is_active=True).select_related("organisation").order_by("id"))
+
+
+@cached
+def _coverage():
+    """{(organisation kind, level, node id): the active organisation of that kind, lowest id first, serving it}."""
+    orgs = Organisation.objects.filter(is_active=True).in_bulk()
+    index = {}
+    rows = (Coverage.objects.filter(organisation_id__in=list(orgs)).order_by("organisation_id", "id")
+            .values_list("organisation_id", "subdistrict_id", "community_id", "compound_id"))
+    for org_id, *nodes in rows:
+        org = orgs[org_id]
+        for level, node in zip(("subdistrict", "community", "compound"), nodes):
+            if node:
+                index.setdefault((org.kind, level, node), org)
+    return index
 
 
 def distance_m(lat1, lng1, lat2, lng2) -> float:
@@ -61,14 +104,14 @@ def validate_point(lat, lng):
     return lat.quantize(Decimal("0.000001")), lng.quantize(Decimal("0.000001"))
 
 
-def locate(lat, lng, compounds=None):
+def locate(lat, lng, candidates=None):
     """The compound whose boundary holds the point, else the nearest centre within the limit."""
-    compounds = list(compounds if compounds is not None else Compound.objects.select_related("community"))
-    for c in compounds:
+    candidates = list(candidates if candidates is not None else compounds().values())
+    for c in candidates:
         if c.boundary and point_in_polygon(lat, lng, c.boundary):
             return c, _("位置在%(name)s范围内") % {"name": c.name}
     limit = settings.APPEAL_NEAREST_COMPOUND_M
-    best = min(((distance_m(lat, lng, c.center_lat, c.center_lng), c) for c in compounds
+    best = min(((distance_m(lat, lng, c.center_lat, c.center_lng), c) for c in candidates
                 if c.center_lat is not None and c.center_lng is not None), default=None, key=lambda t: t[0])
     if best and best[0] <= limit:
         return best[1], _("位置距%(name)s %(d)d 米（最近小区）") % {"name": best[1].name, "d": best[0]}
@@ -77,19 +120,12 @@ def locate(lat, lng, compounds=None):
 
 def _org_covering(kind, compound, level):
     """An active organisation of `kind` whose coverage includes the compound at `level` (or above it)."""
-    qs = Organisation.objects.filter(kind=kind, is_active=True)
-    community = compound.community
-    if level == "compound":
-        for q in ({"coverage__compound": compound}, {"coverage__community": community},
-                  {"coverage__subdistrict": community.subdistrict_id}):
-            org = qs.filter(**q).order_by("id").first()
-            if org:
-                return org
-        return None
-    if level == "community":
-        return (qs.filter(coverage__community=community).order_by("id").first()
-                or qs.filter(coverage__subdistrict=community.subdistrict_id).order_by("id").first())
-    return qs.filter(coverage__subdistrict=community.subdistrict_id).order_by("id").first()
+    compound = compounds().get(compound.pk, compound)
+    nodes = [("compound", compound.pk), ("community", compound.community_id),
+             ("subdistrict", compound.community.subdistrict_id)]
+    start = {"compound": 0, "community": 1}.get(level, 2)
+    index = _coverage()
+    return next((index[(kind, *node)] for node in nodes[start:] if (kind, *node) in index), None)
 
 
 def _rule_rank(rule, depth_of):
@@ -99,11 +135,9 @@ def _rule_rank(rule, depth_of):
 
 def route(category, compound):
     """(organisation, rule or None, note) for an appeal of `category` in `compound`."""
-    from .models import RoutingRule
-
-    lineage = category.ancestors()
+    lineage = categories().get(category.pk, category).ancestors()
     depth_of = {c.pk: len(lineage) - i for i, c in enumerate(lineage)}
-    rules = [r for r in RoutingRule.objects.filter(is_active=True).select_related("organisation")
+    rules = [r for r in _active_rules()
              if (r.category_id is None or r.category_id in depth_of)
              and (r.compound_id is None or r.compound_id == compound.pk)
              and (r.community_id is None or r.community_id == compound.community_id)]

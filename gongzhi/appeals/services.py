@@ -28,7 +28,7 @@ from gongzhi.orgs.models import Organisation, OrgKind
 from . import workflow as wf
 from .errors import Conflict, NotAllowed
 from .models import Appeal, AppealEvent, pk_from_number, Category, Channel, MeToo, Rating, Status, TimeUnit, WhistleCall
-from .routing import locate, route, validate_point
+from .routing import categories, locate, route, validate_point
 
 TITLE_MAX = 100
 TEXT_MAX = 4000  # Open311's limit for a description; also ours
@@ -53,6 +53,13 @@ def deadlines(start, category):
         return add_hours(start, amount) if unit == TimeUnit.HOURS else add_working_days(start, amount, overrides)
 
     return due(category.respond_amount, category.respond_unit), due(category.resolve_amount, category.resolve_unit)
+
+
+def category_lookup(value):
+    """The active category with this id or code, or None."""
+    pk, rows = as_id(value), categories()
+    found = rows.get(pk) if pk else next((c for c in rows.values() if c.code == (value or "")), None)
+    return found if found is not None and found.is_active else None
 
 
 def _clean_text(value, field, label, maximum, required=True):
@@ -120,8 +127,7 @@ def appeal_submit(*, user, category, description, title="", channel=Channel.APP,
                   contact_name="", contact_phone="", now=None):
     errors = {}
     if not isinstance(category, Category):
-        category = Category.objects.filter(pk=as_id(category), is_active=True).first() if as_id(category) else \
-            Category.objects.filter(code=category or "", is_active=True).first()
+        category = category_lookup(category)
     if category is None:
         errors["category"] = [_("请选择有效的诉求分类")]
     try:

@@ -261,7 +261,7 @@ def _resolve_place(compound, lat, lng):
         near = [c for c in near if distance_m(lat, lng, c.center_lat, c.center_lng) <= reach]
         if place.home is None and near:
             try:
-                place.home = locate(lat, lng, compounds=near)[0].pk
+                place.home = locate(lat, lng, candidates=near)[0].pk
             except ValidationError:
                 pass
         place.compound_ids = (place.compound_ids or set()) | {c.pk for c in near}

@@ -21,6 +21,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from . import reference
 from .identity import id_check_digit
 
 DEFAULT_SEED = 20230316
@@ -683,6 +684,7 @@ def load_plan(plan):
             phone=o["phone"], description=o["description"])
     Coverage.objects.bulk_create([Coverage(organisation=orgs[o["key"]], **node(ref)) for o in plan.orgs
                                   for ref in o["coverage"]])
+    reference.bump()  # the compounds and coverage were written in bulk, which sends no signal
 
     users, skipped = {}, []
     taken_usernames = set(User.objects.filter(username__in=[a["username"] for a in plan.accounts])

@@ -98,3 +98,12 @@ class BilingualName:
         if self.name_en and (get_language() or "").startswith("en"):
             return self.name_en
         return self.name
+
+
+class ReferenceStamp(models.Model):
+    """One row: the token under which processes may keep reference data in memory (gongzhi.core.reference)."""
+
+    token = models.CharField(max_length=32)
+
+    class Meta:
+        default_permissions = ()

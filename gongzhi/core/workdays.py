@@ -10,20 +10,28 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
+from .reference import cached
+
 LOCAL = ZoneInfo(settings.TIME_ZONE)
 _LOOKAHEAD_DAYS = 400
 
 
-def _overrides(start: datetime.date, end: datetime.date) -> dict:
+@cached
+def _calendar() -> dict:
+    """Every exception on the calendar, {date: is a working day} (a few dozen rows a year)."""
     from .models import CalendarDay, DayKind
 
-    return {d: (k == DayKind.WORKDAY) for d, k in
-            CalendarDay.objects.filter(date__gte=start, date__lte=end).values_list("date", "kind")}
+    return {d: (k == DayKind.WORKDAY) for d, k in CalendarDay.objects.values_list("date", "kind")}
+
+
+def calendar_between(start: datetime.date, end: datetime.date) -> dict:
+    """The calendar's exceptions from start to end (local dates), {date: is a working day}."""
+    return {d: w for d, w in _calendar().items() if start <= d <= end}
 
 
 def is_working_day(day: datetime.date, overrides=None) -> bool:
     if overrides is None:
-        overrides = _overrides(day, day)
+        overrides = calendar_between(day, day)
     if day in overrides:
         return overrides[day]
     return day.weekday() < 5
@@ -40,7 +48,7 @@ def end_of_day(day: datetime.date) -> datetime.datetime:
 def calendar_after(start: datetime.datetime, n: int) -> dict:
     """The calendar's exceptions that counting n working days from `start` can meet: one query, reusable."""
     day = local_date(start)
-    return _overrides(day, day + datetime.timedelta(days=max(_LOOKAHEAD_DAYS, n * 3)))
+    return calendar_between(day, day + datetime.timedelta(days=max(_LOOKAHEAD_DAYS, n * 3)))
 
 
 def add_working_days(start: datetime.datetime, n: int, overrides=None) -> datetime.datetime:
@@ -71,7 +79,7 @@ def working_days_between(start: datetime.datetime, end: datetime.datetime) -> in
     sign = 1
     if b < a:
         a, b, sign = b, a, -1
-    overrides = _overrides(a, b)
+    overrides = calendar_between(a, b)
     count = 0
     day = a
     while day < b:

@@ -6,3 +6,10 @@ class Open311Config(AppConfig):
     name = "gongzhi.open311"
     label = "open311"
     verbose_name = _("开放接口（Open311）")
+
+    def ready(self):
+        from gongzhi.core import reference
+
+        from .models import ApiClient, ApiKey
+
+        reference.watch(ApiClient, ApiKey)  # the usable keys kept in memory (services.py)

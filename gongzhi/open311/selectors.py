@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef
 from gongzhi.appeals.models import Appeal, AppealEvent, AppealPhoto, Category, PhotoKind, Status
 from gongzhi.appeals.selectors import PUBLIC
 from gongzhi.appeals.services import TEXT_MAX
+from gongzhi.core.reference import cached
 
 from .models import ServiceRequest
 
@@ -28,11 +29,15 @@ def services():
             .select_related("parent").order_by("order", "code"))
 
 
+@cached
+def _offered():
+    return {c.code: c for c in services()}
+
+
 def service(code):
+    """The service offered under this code, or None."""
     code = (code or "").strip()
-    if not code:
-        return None
-    return services().filter(code=code).first()
+    return _offered().get(code) if code else None
 
 
 def public_requests():
