@@ -473,7 +473,7 @@ def progress_file(job_id) -> Path:
 
 
 class ProgressChannel:
-    """Publishes rows_done while the import's transaction is still open.
+    """Publishes rows_done while the import's transaction is still open, and that the run is alive.
 
     Writing ImportJob.rows_done through the import's own connection would be
     useless: nobody sees it before the commit (PostgreSQL), and it would only
@@ -487,6 +487,10 @@ class ProgressChannel:
       for its whole transaction, so a second connection could not write. A
       SQLite install is one machine, so the count goes to a small file under
       VAR_DIR/imports/ that the web process reads (`live_rows_done`).
+
+    With either database the file is written at the start and after each
+    batch: its time is the run's last sign of life (`fail_stale`). The web
+    process and the worker share VAR_DIR/imports/ anyway (the upload is there).
     """
 
     def __init__(self, job):
@@ -494,12 +498,18 @@ class ProgressChannel:
         self.sqlite = connections[DEFAULT_DB_ALIAS].vendor == "sqlite"
         self._conn = None
 
+    def start(self):
+        self._write(0)
+
+    def _write(self, rows_done):
+        path = progress_file(self.job_id)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(str(int(rows_done)))
+        os.replace(tmp, path)
+
     def report(self, rows_done):
+        self._write(rows_done)
         if self.sqlite:
-            path = progress_file(self.job_id)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(str(int(rows_done)))
-            os.replace(tmp, path)
             return
         if self._conn is None:
             params = dict(connections[DEFAULT_DB_ALIAS].settings_dict)
@@ -512,8 +522,10 @@ class ProgressChannel:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
-        if self.sqlite:
-            progress_file(self.job_id).unlink(missing_ok=True)
+
+    def discard(self):
+        """Once the outcome is saved: until then the file says the run is alive."""
+        progress_file(self.job_id).unlink(missing_ok=True)
 
 
 def live_rows_done(job):
@@ -1114,6 +1126,8 @@ def job_for(user, pk):
         raise Http404
     if job.user_id != user.pk and not user.is_superuser:
         raise Http404
+    if job.status == ImportStatus.RUNNING and fail_stale(ImportJob.objects.filter(pk=job.pk)):
+        job.refresh_from_db()
     return job
 
 
@@ -1134,6 +1148,7 @@ def import_run(job_id):
     importer = Importer(job, progress)
     with translation.override(settings.LANGUAGE_CODE):
         try:
+            progress.start()
             if not job.file_path or not Path(job.file_path).exists():
                 raise ImportFileError(_("上传的文件已过期，请重新上传"))
             errors = importer.run(job.file_path, kind)
@@ -1162,6 +1177,7 @@ def import_run(job_id):
             Path(job.file_path).unlink(missing_ok=True)
             job.file_path = ""
         job.save()
+        progress.discard()
         if job.dry_run:
             # Checking a file reads every resident in it: who checked which file is recorded like an import.
             checked = status == ImportStatus.CHECKED
@@ -1176,6 +1192,65 @@ def import_run(job_id):
                   object_repr=job.file_name, success=False,
                   changes={"file": job.file_name, "errors": len(errors)}, detail=_("导入未完成，未写入任何数据"))
     return status
+
+
+# ---- runs whose worker died ---------------------------------------------------------------------
+
+
+def stale_after():
+    """How long a running job may show no progress before it counts as interrupted (settings.IMPORT_STALE_MINUTES)."""
+    return datetime.timedelta(minutes=max(1, int(getattr(settings, "IMPORT_STALE_MINUTES", 10))))
+
+
+def last_sign_of_life(job):
+    """When a running job last showed progress: its progress file's time (see ProgressChannel).
+
+    Without the file (the run never started writing it), when the job was created.
+    """
+    try:
+        mtime = progress_file(job.pk).stat().st_mtime
+    except OSError:
+        return job.created_at
+    return datetime.datetime.fromtimestamp(mtime, tz=datetime.timezone.utc)
+
+
+def fail_stale(jobs=None, now=None):
+    """Mark running jobs without progress for stale_after() as interrupted; returns the ids marked.
+
+    A worker that crashed or was killed mid-run leaves its job "running" for
+    ever. Its data is safe: the whole run is one transaction, which the
+    database rolled back when the worker's connection went. So the job is
+    ended with that said, its files removed, and the end audited. Called where
+    jobs are shown (the import page, a job's page and the API), and by the
+    `import_fail_stale` command.
+    """
+    now = now or timezone.now()
+    limit = stale_after()
+    qs = (ImportJob.objects.all() if jobs is None else jobs).filter(status=ImportStatus.RUNNING)
+    marked = []
+    for job in qs.select_related("user").order_by("id"):
+        if now - last_sign_of_life(job) < limit:
+            continue
+        with translation.override(settings.LANGUAGE_CODE):
+            message = _("导入已中断：处理程序超过%(minutes)d分钟没有进展（可能已停止运行），未写入任何数据。请重新上传文件。") % {
+                "minutes": int(limit.total_seconds() // 60)}
+            detail = _("导入中断，已标记为失败，未写入任何数据")
+        rows_done = live_rows_done(job)
+        # Only while it is still running: a worker that finishes meanwhile keeps its own outcome.
+        changed = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.RUNNING).update(
+            status=ImportStatus.ERROR, errors=[{"row": None, "column": "", "message": message}], finished_at=now,
+            file_path="", households_created=0, households_updated=0, residents_created=0, residents_updated=0)
+        if not changed:
+            continue
+        if job.file_path:
+            Path(job.file_path).unlink(missing_ok=True)
+        progress_file(job.pk).unlink(missing_ok=True)
+        audit(AuditAction.IMPORT, user=job.user, object_type=ImportJob._meta.label_lower, object_id=str(job.pk),
+              object_repr=job.file_name, success=False,
+              changes={"file": job.file_name, "dry_run": job.dry_run, "rows_done": rows_done,
+                       "stale_minutes": int(limit.total_seconds() // 60)}, detail=detail)
+        marked.append(job.pk)
+    return marked
 
 
 def error_lines(job):

@@ -50,6 +50,8 @@ def _require_import_or_export(user):
 def _page(request, *, error=None, status=200):
     user = request.user
     may_import = can(user, A.IMPORT)
+    if may_import:
+        imports.fail_stale(ImportJob.objects.filter(user=user))
     jobs = ImportJob.objects.filter(user=user).order_by("-created_at")[:10] if may_import else []
     compounds = scoped(user, A.EXPORT, Compound.objects.select_related("community")).order_by("code") \
         if can(user, A.EXPORT) else []
