@@ -15,6 +15,13 @@ Parties:
   called       users acting for the departments a whistle called
   whistlers    sub-district admins (who may blow the whistle) over the place
   supervisors  on an escalation, the supervisors of the level it went up to
+
+Each party is one query. The drain (services.drain_batch) passes one `memo`
+dict for a whole batch of events: a party is decided by the appeal's place on
+the grid (desk, verifiers, whistlers, supervisors) or by an organisation
+(handler, old handler, called departments), so it is asked once per place or
+organisation in the batch. Without a memo every call asks afresh; the answers
+are the same either way (tests/notifications/test_drain.py compares them).
 """
 from gongzhi.accounts.models import Role
 from gongzhi.accounts.policy import A
@@ -70,26 +77,59 @@ _SUPERVISOR_ROLES = {
 
 
 def _ids(users):
-    return set(users.values_list("pk", flat=True))
+    return frozenset(users.values_list("pk", flat=True))
 
 
-def desk(appeal):
-    ids = _ids(users_with_action(A.APPEAL_DISPATCH, appeal, roles=(Role.COMMUNITY_WORKER,)))
-    return ids or _ids(users_with_action(A.APPEAL_DISPATCH, appeal))
+def _memo(memo, key, compute):
+    if memo is None:
+        return compute()
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = compute()
+    return found
 
 
-def handlers(event):
+def _place(appeal):
+    """What the grid-scoped parties depend on: the appeal's node and its ancestors."""
+    return tuple(appeal.path().items())
+
+
+def desk(appeal, memo=None):
+    def compute():
+        ids = _ids(users_with_action(A.APPEAL_DISPATCH, appeal, roles=(Role.COMMUNITY_WORKER,)))
+        return ids or _ids(users_with_action(A.APPEAL_DISPATCH, appeal))
+
+    return _memo(memo, (DESK, _place(appeal)), compute)
+
+
+def acting_for(org_id, memo=None):
+    """Users acting for one organisation (a whistle's departments are the union of each one's)."""
+    return _memo(memo, ("org", org_id), lambda: _ids(users_acting_for(org_id)))
+
+
+def handler_rows(appeal_ids):
+    """{appeal id: [(event id, data), ...]} of the dispatch and reassign rows, for handlers(); one query."""
+    out = {pk: [] for pk in appeal_ids}
+    for appeal_id, pk, data in (AppealEvent.objects.filter(appeal_id__in=out, action__in=("dispatch", "reassign"))
+                                .order_by("id").values_list("appeal_id", "id", "data")):
+        out[appeal_id].append((pk, data))
+    return out
+
+
+def handlers(event, rows=None):
     """(handler then, handler before) as of this event, from the timeline's dispatch and reassign rows.
 
     The worker may run after later changes have committed; the organisation
     that handled the appeal when the event happened is the one concerned.
     Appeals without such rows (imported history) fall back to the current handler.
+    `rows` are the appeal's dispatch and reassign rows when already read (handler_rows).
     """
     cached = getattr(event, "_gz_handlers", None)
     if cached is not None:
         return cached
-    rows = list(AppealEvent.objects.filter(appeal_id=event.appeal_id, action__in=("dispatch", "reassign"))
-                .order_by("id").values_list("id", "data"))
+    if rows is None:
+        rows = list(AppealEvent.objects.filter(appeal_id=event.appeal_id, action__in=("dispatch", "reassign"))
+                    .order_by("id").values_list("id", "data"))
     if not rows:
         result = (event.appeal.handler_id, None)
     else:
@@ -110,41 +150,44 @@ def called_department_ids(event):
     return list((event.data or {}).get("departments") or [])
 
 
-def party(name, event):
-    """User ids of one party for this event."""
+def party(name, event, memo=None):
+    """User ids of one party for this event; `memo` shares the answers across a batch of events."""
     appeal = event.appeal
     if name == REPORTER:
         return {appeal.reporter_id} if appeal.reporter_id else set()
     if name == DESK:
-        return desk(appeal)
+        return desk(appeal, memo)
     if name == HANDLER:
         handler_id = handlers(event)[0]
         if handler_id is None:
-            return desk(appeal) if event.action == "remind" else set()
-        return _ids(users_acting_for(handler_id))
+            return desk(appeal, memo) if event.action == "remind" else set()
+        return acting_for(handler_id, memo)
     if name == OLD_HANDLER:
         old = previous_handler_id(event)
-        return _ids(users_acting_for(old)) if old else set()
+        return acting_for(old, memo) if old else set()
     if name == VERIFIERS:
-        return _ids(users_with_action(A.APPEAL_VERIFY, appeal, roles=(Role.GRID_WORKER,))) or desk(appeal)
+        found = _memo(memo, (VERIFIERS, _place(appeal)),
+                      lambda: _ids(users_with_action(A.APPEAL_VERIFY, appeal, roles=(Role.GRID_WORKER,))))
+        return found or desk(appeal, memo)
     if name == CALLED:
-        return _ids(users_acting_for(called_department_ids(event)))
+        return set().union(*(acting_for(pk, memo) for pk in called_department_ids(event)))
     if name == WHISTLERS:
-        return _ids(users_with_action(A.APPEAL_WHISTLE, appeal))
+        return _memo(memo, (WHISTLERS, _place(appeal)), lambda: _ids(users_with_action(A.APPEAL_WHISTLE, appeal)))
     if name == SUPERVISORS:
         level = (event.data or {}).get("level") or appeal.escalation_level
         roles = _SUPERVISOR_ROLES.get(level, (Role.COMMUNITY_WORKER,))
-        return _ids(users_with_action(A.APPEAL_SUPERVISE, appeal, roles=roles))
+        return _memo(memo, (SUPERVISORS, roles, _place(appeal)),
+                     lambda: _ids(users_with_action(A.APPEAL_SUPERVISE, appeal, roles=roles)))
     raise ValueError(name)
 
 
-def recipients_for(event):
+def recipients_for(event, memo=None):
     """{user id: party} of everyone this event concerns, the two rules applied."""
     out = {}
     for name in AUDIENCES.get(event.action, ()):
         if name == REPORTER and event.internal:
             continue
-        for uid in party(name, event):
+        for uid in party(name, event, memo):
             out.setdefault(uid, name)
     out.pop(event.actor_id, None)
     if event.internal:
@@ -152,10 +195,15 @@ def recipients_for(event):
     return out
 
 
-def organisations_for(event):
-    """Organisations whose webhooks hear of this event: the handler (and the one a reassignment left), called departments."""
+def organisations_for(event, called=None):
+    """Organisations whose webhooks hear of this event: the handler (and the one a reassignment left), called departments.
+
+    `called` is every department called to the appeal so far, when already read (one query for a batch).
+    """
     appeal = event.appeal
-    ids = set(appeal.whistle_calls.values_list("department_id", flat=True))  # every department called so far
+    if called is None:
+        called = appeal.whistle_calls.values_list("department_id", flat=True)
+    ids = set(called)
     handler_id = handlers(event)[0]
     if handler_id:
         ids.add(handler_id)

@@ -11,7 +11,7 @@ import secrets
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.http import Http404
 from django.utils import timezone
@@ -20,14 +20,14 @@ from django.utils.translation import override
 
 from gongzhi.accounts.models import User
 from gongzhi.accounts.policy import A, require
-from gongzhi.appeals.models import AppealEvent
+from gongzhi.appeals.models import AppealEvent, WhistleCall
 from gongzhi.core.audit import audit
 from gongzhi.core.models import AuditAction
 
 from . import webhooks
 from .models import (MAX_ATTEMPTS, OPEN_DELIVERY, RETRY_DELAYS, DeliveryStatus, Notification, WebhookDelivery,
                      WebhookEndpoint)
-from .recipients import ACTIONS, organisations_for, recipients_for
+from .recipients import ACTIONS, handler_rows, handlers, organisations_for, recipients_for
 from .texts import appeal_url, message
 
 log = logging.getLogger(__name__)
@@ -38,41 +38,192 @@ EMAIL_RETRY_DELAYS = RETRY_DELAYS[:3]
 
 
 # ---- the fan-out (background) ------------------------------------------------------------------
+#
+# Every timeline row written while notifications are on carries notify_pending (the outbox, set in the
+# row's own INSERT). The drain takes the pending rows in id order, a batch at a time, works out who
+# hears of each and which webhooks want it with reads outside any transaction (one query per party
+# per place or organisation in the batch, not per event), then in one short write transaction creates
+# the inbox messages and webhook deliveries, clears the flags and queues the emails and attempts.
+
+DRAIN_BATCH = 100
+
+
+def _events(ids):
+    return list(AppealEvent.objects.select_related("appeal__category", "appeal__compound__community",
+                                                   "appeal__handler")
+                .filter(pk__in=ids).order_by("id"))
+
+
+class _Plan:
+    """What a batch of events turns into, worked out before the write transaction."""
+
+    def __init__(self, events, memo):
+        self.events = events
+        self.rows = []            # Notification, not saved yet
+        self.deliveries = []      # WebhookDelivery, not saved yet
+        self.mail_events = set()  # events with at least one recipient who has an address
+        self.parties = {}         # event id: {user id: party}
+        self.orgs = {}            # event id: organisations whose webhooks may hear of it
+        if not events:
+            return
+        appeal_ids = {e.appeal_id for e in events}
+        rows_of = handler_rows(appeal_ids)
+        called = {}
+        for appeal_id, dept in WhistleCall.objects.filter(appeal_id__in=appeal_ids).values_list("appeal_id",
+                                                                                               "department_id"):
+            called.setdefault(appeal_id, []).append(dept)
+        parties, orgs = self.parties, self.orgs
+        for e in events:
+            handlers(e, rows_of[e.appeal_id])
+            parties[e.pk] = recipients_for(e, memo)
+            orgs[e.pk] = organisations_for(e, called.get(e.appeal_id, ()))
+        everyone = set().union(*parties.values())
+        emails = dict(User.objects.filter(pk__in=everyone, is_active=True).values_list("pk", "email")) \
+            if everyone else {}
+        endpoints = {}
+        all_orgs = set().union(*orgs.values())
+        if all_orgs:
+            for ep in WebhookEndpoint.objects.filter(organisation_id__in=all_orgs, is_active=True).order_by("id"):
+                endpoints.setdefault(ep.organisation_id, []).append(ep)
+        now = timezone.now()
+        for e in events:
+            appeal = e.appeal
+            said = {}  # the wording depends on the party, not on the person
+            for uid, name in parties[e.pk].items():
+                if uid not in emails:
+                    continue  # gone or inactive
+                if name not in said:
+                    said[name] = message(e, name)
+                self.rows.append(Notification(recipient_id=uid, appeal=appeal, event=e, action=e.action,
+                                              url=appeal_url(appeal.pk), **said[name]))
+                if emails[uid]:
+                    self.mail_events.add(e.pk)
+            # An endpoint hears of what happens after it was registered, not of the history before it.
+            wanted = [ep for org in orgs[e.pk] for ep in endpoints.get(org, ())
+                      if ep.created_at <= e.at and ep.wants(e.action)]
+            if wanted:
+                payload = webhooks.payload_for(e)
+                self.deliveries += [WebhookDelivery(endpoint=ep, event=e, action=e.action, payload=payload,
+                                                    next_attempt_at=now) for ep in wanted]
+
+    def keep(self, event_ids):
+        """Only what concerns these events (the ones still pending when the write began)."""
+        self.rows = [n for n in self.rows if n.event_id in event_ids]
+        self.deliveries = [d for d in self.deliveries if d.event_id in event_ids]
+        self.mail_events &= event_ids
+
+    def write(self):
+        """Create the rows (each recipient and endpoint once per event, however often this runs);
+        returns the ids of the deliveries waiting for their first attempt."""
+        if self.rows:
+            Notification.objects.bulk_create(self.rows, ignore_conflicts=True)
+        if not self.deliveries:
+            return []
+        WebhookDelivery.objects.bulk_create(self.deliveries, ignore_conflicts=True)
+        return list(WebhookDelivery.objects.filter(event_id__in={d.event_id for d in self.deliveries},
+                                                   status=DeliveryStatus.PENDING, attempts=0)
+                    .order_by("id").values_list("pk", flat=True))
+
 
 def fan_out(event_id):
-    """Turn one timeline row into inbox messages and webhook deliveries.
+    """Turn one timeline row into inbox messages and webhook deliveries, and clear its pending flag.
 
     Returns (ids of messages to email, ids of deliveries to send). Safe to run
     twice for one event: each recipient and each endpoint gets it once.
     """
-    event = (AppealEvent.objects.select_related("appeal__category", "appeal__compound__community", "appeal__handler")
-             .filter(pk=event_id).first())
-    if event is None:
+    plan = _Plan(_events([event_id]), memo=None)
+    if not plan.events:
         return [], []
-    appeal = event.appeal
-    parties = recipients_for(event)
-    active = User.objects.filter(pk__in=parties, is_active=True).values_list("pk", flat=True) if parties else []
-    rows = [Notification(recipient_id=uid, appeal=appeal, event=event, action=event.action,
-                         url=appeal_url(appeal.pk), **message(event, parties[uid])) for uid in active]
-    orgs = organisations_for(event)
-    # An endpoint hears of what happens after it was registered, not of the history before it.
-    endpoints = [ep for ep in WebhookEndpoint.objects.filter(organisation_id__in=orgs, is_active=True,
-                                                             created_at__lte=event.at)
-                 if ep.wants(event.action)] if orgs else []
-    now = timezone.now()
     with transaction.atomic():
-        if rows:
-            Notification.objects.bulk_create(rows, ignore_conflicts=True)
-        if endpoints:
-            payload = webhooks.payload_for(event)
-            WebhookDelivery.objects.bulk_create([
-                WebhookDelivery(endpoint=ep, event=event, action=event.action, payload=payload, next_attempt_at=now)
-                for ep in endpoints], ignore_conflicts=True)
-        to_mail = list(Notification.objects.filter(event=event, emailed_at__isnull=True)
-                       .exclude(recipient__email="").values_list("pk", flat=True)) if rows else []
-        to_send = list(WebhookDelivery.objects.filter(event=event, status=DeliveryStatus.PENDING, attempts=0)
-                       .values_list("pk", flat=True)) if endpoints else []
+        to_send = plan.write()
+        AppealEvent.objects.filter(pk=event_id, notify_pending=True).update(notify_pending=False)
+        to_mail = list(Notification.objects.filter(event_id=event_id, emailed_at__isnull=True)
+                       .exclude(recipient__email="").values_list("pk", flat=True)) if plan.rows else []
     return to_mail, to_send
+
+
+def pending_event_ids(limit):
+    return list(AppealEvent.objects.filter(notify_pending=True).order_by("id").values_list("pk", flat=True)[:limit])
+
+
+def drain_batch(limit=None, *, queue=None):
+    """Fan out up to `limit` pending events, oldest first. Returns how many were taken (0: none pending).
+
+    queue(event ids to email, delivery ids) is called inside the write
+    transaction, so with the database task backend the emails and attempts
+    are queued if and only if the rows they are about exist.
+
+    Where the database can skip locked rows (PostgreSQL), the batch is
+    claimed with SELECT … FOR UPDATE SKIP LOCKED and worked in that
+    transaction: drains running at once take different batches. Elsewhere
+    (SQLite: one writer at a time, every transaction takes the write lock)
+    the batch is read and worked out with no transaction open, and the write
+    transaction keeps only the events still pending, so a drain that lost
+    the race adds nothing.
+    """
+    limit = limit or DRAIN_BATCH
+    features = transaction.get_connection().features
+    if features.has_select_for_update_skip_locked:
+        with transaction.atomic():
+            # NO KEY UPDATE: enough to keep other drains off these rows; only a flag changes.
+            ids = list(AppealEvent.objects.select_for_update(skip_locked=True,
+                                                             no_key=features.has_select_for_no_key_update)
+                       .filter(notify_pending=True).order_by("id").values_list("pk", flat=True)[:limit])
+            if ids:
+                _drain(ids, queue, recheck=False)
+        return len(ids)
+    ids = pending_event_ids(limit)
+    if ids:
+        _drain(ids, queue, recheck=True)
+    return len(ids)
+
+
+def _drain(ids, queue, *, recheck):
+    try:
+        plan = _Plan(_events(ids), memo={})
+    except DatabaseError:
+        raise  # locked or gone away: the events stay pending for the next drain
+    except Exception:  # noqa: BLE001 - one event the code cannot handle must not hold back the others
+        log.exception("notification fan-out failed for a batch; taking its events one by one")
+        for pk in ids:
+            _drain_one(pk, queue, recheck=recheck)
+        return
+    _write(plan, ids, queue, recheck=recheck)
+
+
+def _drain_one(pk, queue, *, recheck):
+    try:
+        plan = _Plan(_events([pk]), memo=None)
+    except DatabaseError:
+        raise
+    except Exception:  # noqa: BLE001 - logged and set aside, as a failed task was before the outbox
+        log.exception("notification fan-out failed for timeline row %s; nobody is told of it", pk)
+        AppealEvent.objects.filter(pk=pk).update(notify_pending=False)
+        return
+    _write(plan, [pk], queue, recheck=recheck)
+
+
+def _write(plan, ids, queue, *, recheck):
+    with transaction.atomic(savepoint=False):
+        if recheck:
+            ids = set(AppealEvent.objects.filter(pk__in=ids, notify_pending=True).values_list("pk", flat=True))
+            if not ids:
+                return
+            plan.keep(ids)
+        to_send = plan.write()
+        AppealEvent.objects.filter(pk__in=ids).update(notify_pending=False)
+        if queue is not None and (plan.mail_events or to_send):
+            queue(sorted(plan.mail_events), to_send)
+
+
+def unemailed(event_ids):
+    """Messages about these events not emailed yet, to recipients with an address."""
+    return list(Notification.objects.filter(event_id__in=event_ids, emailed_at__isnull=True)
+                .exclude(recipient__email="").order_by("id").values_list("pk", flat=True))
+
+
+def pending_exist():
+    return AppealEvent.objects.filter(notify_pending=True).exists()
 
 
 # ---- email (background) -----------------------------------------------------------------------

@@ -1,12 +1,25 @@
-"""Background tasks (django-tasks): the fan-out of one appeal event, emails, webhook attempts.
+"""Background tasks (django-tasks): the notification drain, emails, webhook attempts.
 
-appeals.notify.on_event enqueues `fan_out_event` once the change has
-committed. It creates the inbox messages and webhook deliveries, then
-enqueues the emails and one `deliver_webhook` per delivery. A failed
-attempt is enqueued again to run after its back-off (1 min, 5 min, 30 min,
-2 h, 12 h; the sixth failure gives up) with Task.using(run_after=…), which
-the database backend supports. Backends that cannot defer (the immediate
-backend of the tests) leave the retry to the sweep: `manage.py
+Every timeline row that should tell someone is written with notify_pending
+set (the outbox). Once the change has committed, appeals.notify asks for one
+`drain_notifications` run, unless one is already waiting to start (READY): a
+waiting drain sees every row committed before it starts, so one is enough
+however many requests commit meanwhile. A running drain may have read past a
+row already, so it does not count.
+
+The drain works the pending rows in batches of services.DRAIN_BATCH, in id
+order: inbox messages and webhook deliveries for the whole batch, the flags
+cleared, one `send_batch_emails` for the batch and one `deliver_webhook` per
+delivery queued, all in one write transaction. After DRAIN_BATCHES batches
+it asks for another run rather than holding the worker. `manage.py
+watch_deadlines` (every five minutes under bin/serve) asks for a run too
+when rows are pending and no drain is waiting: a lost request or a worker
+that died mid-run delays notifications, it does not lose them.
+
+A failed attempt is enqueued again to run after its back-off (1 min, 5 min,
+30 min, 2 h, 12 h; the sixth failure gives up) with Task.using(run_after=…),
+which the database backend supports. Backends that cannot defer (the
+immediate backend of the tests) leave the retry to the sweep: `manage.py
 webhooks_retry`, which re-enqueues whatever is due.
 """
 import logging
@@ -21,19 +34,92 @@ from .models import DeliveryStatus
 
 log = logging.getLogger(__name__)
 
+DRAIN_BATCHES = 20
+
 
 def _can_defer(t):
     return t.get_backend().supports_defer
 
 
+def _task_table(t):
+    """The table of queued tasks when `t` is queued in our own database (django_tasks_db), else None."""
+    try:
+        from django_tasks_db.backend import DatabaseBackend
+        from django_tasks_db.models import DBTaskResult
+    except ImportError:  # pragma: no cover - the backend is a dependency, but the tasks do not need it
+        return None
+    return DBTaskResult if isinstance(t.get_backend(), DatabaseBackend) else None
+
+
+def _enqueue_here(t, *args):
+    """Queue with the current transaction where the task table is in our database (the task exists if and
+    only if the rows it is about do); otherwise (a backend that runs tasks at once) after it commits."""
+    if _task_table(t) is not None:
+        t.enqueue(*args)
+    else:
+        transaction.on_commit(partial(t.enqueue, *args), robust=True)
+
+
+def drain_waiting():
+    """Is a drain queued and not started yet? One query on the queue's index of waiting tasks."""
+    table = _task_table(drain_notifications)
+    if table is None:
+        return False
+    from django_tasks_db.compat import TaskResultStatus
+
+    return table.objects.filter(status=TaskResultStatus.READY, task_path=drain_notifications.module_path).exists()
+
+
+def request_drain():
+    """Ask for a drain run unless one is waiting; returns the queued task, or None when one was waiting."""
+    if drain_waiting():
+        return None
+    return drain_notifications.enqueue()
+
+
+def sweep_outbox():
+    """The safety net (manage.py watch_deadlines): "queued" when rows were pending and no drain was waiting,
+    "waiting" when one was, "idle" when nothing is pending."""
+    if not services.pending_exist():
+        return "idle"
+    return "queued" if request_drain() is not None else "waiting"
+
+
+def _queue_batch(mail_event_ids, delivery_ids):
+    if mail_event_ids:
+        _enqueue_here(send_batch_emails, mail_event_ids)
+    for pk in delivery_ids:
+        _enqueue_here(deliver_webhook, pk)
+
+
+@task()
+def drain_notifications():
+    events = 0
+    for _ in range(DRAIN_BATCHES):
+        taken = services.drain_batch(queue=_queue_batch)
+        events += taken
+        if taken == 0:
+            return {"events": events}
+    if services.pending_exist():
+        request_drain()  # more is waiting: let the queue's other tasks run in between
+    return {"events": events}
+
+
 @task()
 def fan_out_event(event_id):
+    """One event's fan-out: what the request queued before the outbox, kept so such tasks still run."""
     to_mail, to_send = services.fan_out(event_id)
     if to_mail:
         transaction.on_commit(partial(send_notification_emails.enqueue, to_mail), robust=True)
     for pk in to_send:
         transaction.on_commit(partial(deliver_webhook.enqueue, pk), robust=True)
     return {"emails": len(to_mail), "deliveries": len(to_send)}
+
+
+@task()
+def send_batch_emails(event_ids):
+    """The emails of one drained batch: its messages not emailed yet, to recipients with an address."""
+    return send_notification_emails.call(services.unemailed(event_ids))
 
 
 @task()

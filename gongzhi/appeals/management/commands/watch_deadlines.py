@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from gongzhi.appeals.deadlines import watch_deadlines
+from gongzhi.notifications.tasks import sweep_outbox
 
 
 class Command(BaseCommand):
@@ -8,4 +9,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         reminded, escalated = watch_deadlines()
-        self.stdout.write(f"reminded={reminded} escalated={escalated}")
+        # The notifications safety net rides on this five-minute watch: timeline rows still pending with no
+        # drain waiting (its request died after commit, or the worker died mid-run) get a drain now.
+        drain = sweep_outbox()
+        self.stdout.write(f"reminded={reminded} escalated={escalated} drain={drain}")
