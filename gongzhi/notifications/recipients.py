@@ -19,14 +19,20 @@ Parties:
 Each party is one query. The drain (services.drain_batch) passes one `memo`
 dict for a whole batch of events: a party is decided by the appeal's place on
 the grid (desk, verifiers, whistlers, supervisors) or by an organisation
-(handler, old handler, called departments), so it is asked once per place or
-organisation in the batch. Without a memo every call asks afresh; the answers
-are the same either way (tests/notifications/test_drain.py compares them).
+(handler, old handler, called departments). prefetch() fills it for every
+place of the batch at once (grid_users: two queries per party, however many
+places), and an organisation's users are asked once per batch. Without a memo
+every call asks afresh; the answers are the same either way
+(tests/notifications/test_drain.py compares them).
 """
-from gongzhi.accounts.models import Role
+from django.db.models import Q
+
+from gongzhi.accounts.models import Role, RoleAssignment
 from gongzhi.accounts.policy import A
-from gongzhi.accounts.selectors import users_acting_for, users_with_action
+from gongzhi.accounts.selectors import roles_granting, users_acting_for, users_with_action
 from gongzhi.appeals.models import AppealEvent, HandlerLevel
+from gongzhi.grid.models import LEVELS
+from gongzhi.orgs.models import Coverage
 
 REPORTER = "reporter"
 DESK = "desk"
@@ -102,6 +108,73 @@ def desk(appeal, memo=None):
     return _memo(memo, (DESK, _place(appeal)), compute)
 
 
+def grid_users(action, places, roles=None):
+    """{place: user ids} as users_with_action(action, an appeal at that place, roles=roles), for many places
+    at once: two queries however many places.
+
+    The same rule as accounts.selectors.role_assignments_with_action for a
+    record hung on the grid (an appeal is not a grid node, so no scope below
+    its place counts): an active user's role grants the action and is over the
+    place's node or one of its ancestors, or over an organisation covering one.
+    """
+    places = set(places)
+    out = dict.fromkeys(places, frozenset())
+    granting = [r for r in roles_granting(action) if roles is None or r in roles]
+    if not granting or not places:
+        return out
+    wanted = {lvl: {pk for place in places for level, pk in place if level == lvl} for lvl in LEVELS}
+    node = Q()
+    for lvl, pks in wanted.items():
+        if pks:
+            node |= Q(**{f"{lvl}_id__in": pks})
+    cols = [f"{lvl}_id" for lvl in LEVELS]
+    covers = list(Coverage.objects.filter(node).values_list("organisation_id", *cols))
+    held = list(RoleAssignment.objects.filter(role__in=granting, user__is_active=True)
+                .filter((Q(organisation__isnull=True) & node) | Q(organisation_id__in={c[0] for c in covers}))
+                .values_list("user_id", "organisation_id", *cols))
+    for place in places:
+        nodes = set(place)
+
+        def over(columns):
+            return any(pk is not None and (lvl, pk) in nodes for lvl, pk in zip(LEVELS, columns))
+
+        orgs = {org for org, *columns in covers if over(columns)}
+        out[place] = frozenset(uid for uid, org, *columns in held if (org in orgs if org is not None else over(columns)))
+    return out
+
+
+def prefetch(events, memo):
+    """Put in `memo` the grid-scoped parties of every place these events concern (desk, verifiers,
+    whistlers, supervisors), with grid_users: a few queries for the whole batch."""
+    want = {}
+    for e in events:
+        names = AUDIENCES.get(e.action, ())
+        place = _place(e.appeal)
+        if DESK in names or VERIFIERS in names or (HANDLER in names and e.action == "remind"):
+            want.setdefault((DESK,), set()).add(place)
+        if VERIFIERS in names:
+            want.setdefault((VERIFIERS,), set()).add(place)
+        if WHISTLERS in names:
+            want.setdefault((WHISTLERS,), set()).add(place)
+        if SUPERVISORS in names:
+            want.setdefault((SUPERVISORS, _supervisor_roles(e)), set()).add(place)
+    for key, places in want.items():
+        places = {p for p in places if (*key, p) not in memo}
+        if not places:
+            continue
+        if key[0] == DESK:
+            found = grid_users(A.APPEAL_DISPATCH, places, roles=(Role.COMMUNITY_WORKER,))
+            found.update(grid_users(A.APPEAL_DISPATCH, [p for p, ids in found.items() if not ids]))
+        elif key[0] == VERIFIERS:
+            found = grid_users(A.APPEAL_VERIFY, places, roles=(Role.GRID_WORKER,))
+        elif key[0] == WHISTLERS:
+            found = grid_users(A.APPEAL_WHISTLE, places)
+        else:
+            found = grid_users(A.APPEAL_SUPERVISE, places, roles=key[1])
+        for place, ids in found.items():
+            memo[(*key, place)] = ids
+
+
 def acting_for(org_id, memo=None):
     """Users acting for one organisation (a whistle's departments are the union of each one's)."""
     return _memo(memo, ("org", org_id), lambda: _ids(users_acting_for(org_id)))
@@ -174,11 +247,15 @@ def party(name, event, memo=None):
     if name == WHISTLERS:
         return _memo(memo, (WHISTLERS, _place(appeal)), lambda: _ids(users_with_action(A.APPEAL_WHISTLE, appeal)))
     if name == SUPERVISORS:
-        level = (event.data or {}).get("level") or appeal.escalation_level
-        roles = _SUPERVISOR_ROLES.get(level, (Role.COMMUNITY_WORKER,))
+        roles = _supervisor_roles(event)
         return _memo(memo, (SUPERVISORS, roles, _place(appeal)),
                      lambda: _ids(users_with_action(A.APPEAL_SUPERVISE, appeal, roles=roles)))
     raise ValueError(name)
+
+
+def _supervisor_roles(event):
+    level = (event.data or {}).get("level") or event.appeal.escalation_level
+    return _SUPERVISOR_ROLES.get(level, (Role.COMMUNITY_WORKER,))
 
 
 def recipients_for(event, memo=None):

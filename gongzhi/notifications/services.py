@@ -27,7 +27,7 @@ from gongzhi.core.models import AuditAction
 from . import webhooks
 from .models import (MAX_ATTEMPTS, OPEN_DELIVERY, RETRY_DELAYS, DeliveryStatus, Notification, WebhookDelivery,
                      WebhookEndpoint)
-from .recipients import ACTIONS, handler_rows, handlers, organisations_for, recipients_for
+from .recipients import ACTIONS, handler_rows, handlers, organisations_for, prefetch, recipients_for
 from .texts import appeal_url, message
 
 log = logging.getLogger(__name__)
@@ -41,16 +41,19 @@ EMAIL_RETRY_DELAYS = RETRY_DELAYS[:3]
 #
 # Every timeline row written while notifications are on carries notify_pending (the outbox, set in the
 # row's own INSERT). The drain takes the pending rows in id order, a batch at a time, works out who
-# hears of each and which webhooks want it with reads outside any transaction (one query per party
-# per place or organisation in the batch, not per event), then in one short write transaction creates
+# hears of each and which webhooks want it with reads outside any transaction (a few queries per party
+# for the whole batch, one per organisation concerned; not per event), then in one short write transaction creates
 # the inbox messages and webhook deliveries, clears the flags and queues the emails and attempts.
 
 DRAIN_BATCH = 100
 
 
 def _events(ids):
+    # Not the long texts nor the compound's polygon: nothing here reads them, and decoding them is most of a row's cost.
     return list(AppealEvent.objects.select_related("appeal__category", "appeal__compound__community",
                                                    "appeal__handler")
+                .defer("appeal__description", "appeal__public_reply", "appeal__contact_phone_enc",
+                       "appeal__compound__boundary")
                 .filter(pk__in=ids).order_by("id"))
 
 
@@ -73,6 +76,8 @@ class _Plan:
                                                                                                "department_id"):
             called.setdefault(appeal_id, []).append(dept)
         parties, orgs = self.parties, self.orgs
+        if memo is not None:
+            prefetch(events, memo)
         for e in events:
             handlers(e, rows_of[e.appeal_id])
             parties[e.pk] = recipients_for(e, memo)

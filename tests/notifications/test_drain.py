@@ -6,12 +6,15 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from gongzhi.accounts.models import Role, RoleAssignment, User
+from gongzhi.accounts.policy import A
+from gongzhi.accounts.selectors import users_with_action
 from gongzhi.appeals import notify
 from gongzhi.appeals.models import AppealEvent, HandlerLevel
 from gongzhi.appeals.services import _event
 from gongzhi.notifications import services, tasks
 from gongzhi.notifications.models import Notification, WebhookDelivery
-from gongzhi.notifications.recipients import organisations_for, recipients_for
+from gongzhi.notifications.recipients import grid_users, organisations_for, recipients_for
 
 pytestmark = pytest.mark.django_db
 
@@ -244,14 +247,52 @@ class TestBatchMemo:
         assert {a for _, _, a in deliveries} == {"dispatch", "take", "resolve", "verify", "rate", "reassign",
                                                  "whistle", "remind", "escalate"}
 
-    def test_queries_do_not_grow_with_the_batch(self, grid, submit):
+    def test_grid_users_is_users_with_action(self, grid):
+        """The batch form of the reverse policy selector, over every place of the cast and some unusual scopes."""
+        g = grid
+        for name, role, node, org, active in (("b3_grid", Role.GRID_WORKER, g.B3, None, True),
+                                              ("h1_grid", Role.GRID_WORKER, g.H1, None, True),
+                                              ("k2_desk", Role.COMMUNITY_WORKER, g.K2, None, True),
+                                              ("office_desk", Role.COMMUNITY_WORKER, None, g.office, True),
+                                              ("gone", Role.COMMUNITY_WORKER, g.C, None, False)):
+            ra = RoleAssignment(user=User.objects.create_user(username=name, is_active=active), role=role,
+                                organisation=org)
+            if node is not None:
+                ra.set_node(node)
+            ra.save()
+
+        class At:  # an appeal at a place: a record hung on the grid, not a node
+            def __init__(self, path):
+                self._path = path
+
+            def path(self):
+                return dict(self._path)
+
+        places = [n.path() for n in (g.K1, g.K2, g.K3, g.B1, g.B2, g.B3, g.H1, g.H2, g.H3)]
+        seen = set()
+        for action, roles in ((A.APPEAL_DISPATCH, (Role.COMMUNITY_WORKER,)), (A.APPEAL_DISPATCH, None),
+                              (A.APPEAL_VERIFY, (Role.GRID_WORKER,)), (A.APPEAL_WHISTLE, None),
+                              (A.APPEAL_SUPERVISE, (Role.COMMUNITY_WORKER,)),
+                              (A.APPEAL_SUPERVISE, (Role.SUBDISTRICT_ADMIN,))):
+            batch = grid_users(action, [tuple(p.items()) for p in places], roles=roles)
+            for p in places:
+                alone = set(users_with_action(action, At(p.items()), roles=roles).values_list("pk", flat=True))
+                assert batch[tuple(p.items())] == alone, (action, roles, p)
+                seen.add(frozenset(alone))
+        assert len(seen) > 4  # the places and actions do differ
+
+    def test_queries_do_not_grow_with_the_batch(self, grid, submit, act, receiver):
+        services.webhook_create(user=grid.community_worker, organisation=grid.property_co, url=receiver.url)
+
         def cost(n):
-            for _ in range(n):
-                submit()
+            for i in range(n):
+                a = submit(**[{"compound": grid.K1}, {"compound": grid.K2}, {"building": grid.B1}][i % 3])
+                act(grid.community_worker, a, "dispatch", handler=grid.property_co.pk)
             ids = pending()
             with CaptureQueriesContext(connection) as q:
-                services._Plan(services._events(ids), memo={})
+                plan = services._Plan(services._events(ids), memo={})
             AppealEvent.objects.update(notify_pending=False)
+            assert plan.deliveries and len(plan.rows) == 2 * n
             return len(q)
 
         assert cost(1) == cost(8)
