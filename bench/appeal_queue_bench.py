@@ -1,26 +1,34 @@
-"""Queue benchmark: the dispatcher's and a handler's queue with 1,000,000 appeals in the database.
+"""Queue benchmark: the work queues, the list of every visible appeal and the three rates, among 1,000,000 appeals.
 
     .venv/bin/python bench/appeal_queue_bench.py               (SQLite and PostgreSQL; or: make bench-appeals)
-    .venv/bin/python bench/appeal_queue_bench.py --db postgresql --keep
+    .venv/bin/python bench/appeal_queue_bench.py --db postgresql --keep --cases all,rates
 
 For each database: the shared 1M-appeal data set (bench/_appeals_setup.py: the demo at scale 0.05, then
 1,000,000 appeals bulk-inserted — most closed, about 4% open and recent, handlers as the routing rules
 pick them — the duplicate-search index rebuilt, ANALYZE), generated once and reused while it is there.
 
 Then, in one process set up like the server (DEBUG off), for each queue — the dispatcher's
-(selectors.queue(community_worker, "dispatch")) and a handler's (selectors.queue(property1, "handle")) —
-page 1 and page 1,000 (the cursor of page 1,000 is computed once from the id at offset 999 x limit; when the
-queue has fewer pages, its last page), timed as:
+(selectors.queue(community_worker, "dispatch")), a handler's (selectors.queue(property1, "handle")), and
+`all` (every appeal the user may read: the API's and the list page's default) for community_worker,
+street_admin, grid_worker1, property1 and resident1 — page 1 and page 1,000 (the cursor of page 1,000 is
+computed once from the id at offset 999 x limit over the plain filter, selectors.queue(); when the queue
+has fewer pages, its last page; both pages are checked equal to the OFFSET pages, and the count to the
+plain count), timed as:
 
-* selector + keyset: selectors.queue(...) and keyset_page(...) evaluated (the user loaded fresh each run,
-  outside the timer, so the policy scope is computed inside it, as in a request);
+* selector + keyset: selectors.queue_listing(...) and keyset_page(...) evaluated (the user loaded fresh
+  each run, outside the timer, so the policy scope is computed inside it, as in a request);
 * API request: GET /api/v1/appeals?queue=...&cursor=... through Django's test Client with a bearer token:
   the whole request, which also counts the queue (`count`);
-* COUNT(*): the queue's count alone.
+* COUNT(*): the plain filter's count alone; API count: the count as the API makes it (count_capped).
 
 The work queues hold open appeals only, a few thousand rows, so they have no page 1,000; the same queues
 over every status (`status=` with every status: the dispatcher's and the handler's full history) do, and
 are measured too. Targets: each page under 50 ms server time, page 1,000 / page 1 <= 1.5.
+
+Rates (--cases rates): for community_worker and street_admin, the rates page as it opens (GET /appeals/rates/:
+this month, by handler), the same page for this year, and GET /api/v1/appeal-rates without dates (every
+appeal), each the whole request; the API's rows are checked equal to three_rates() over the plain filter.
+Aim: well under 1 s.
 """
 import argparse
 import json
@@ -34,9 +42,43 @@ import _appeals_setup as setup  # noqa: E402
 
 TARGET_MS = 50.0
 TARGET_RATIO = 1.5
+RATES_AIM_MS = 1000.0
 
 
 # ---- in the child: the measurements ------------------------------------------------------------
+
+def listing(user, name, status):
+    """(queryset, branches) as the API pages a queue (selectors.queue_listing; before it, queue + queue_branches)."""
+    from gongzhi.appeals import selectors
+
+    if hasattr(selectors, "queue_listing"):
+        return selectors.queue_listing(user, name, status=status)
+    return selectors.queue(user, name, status=status), selectors.queue_branches(name, status)
+
+
+def api_count(qs, branches, cap):
+    """The list's `count` as the API makes it: (count, capped)."""
+    from gongzhi.core import pagination
+
+    if hasattr(pagination, "count_capped"):
+        return pagination.count_capped(qs, cap, branches=branches)
+    counted = qs.order_by()[:cap + 1].count()
+    return min(counted, cap), counted > cap
+
+
+QUEUE_CASES = [  # (queue, user, every status?, label, group)
+    ("dispatch", "community_worker", False, "dispatch queue (open)", "work"),
+    ("handle", "property1", False, "handler queue (open)", "work"),
+    ("dispatch", "community_worker", True, "dispatch, every status", "history"),
+    ("handle", "property1", True, "handle, every status", "history"),
+    ("all", "community_worker", False, "all: community_worker", "all"),
+    ("all", "street_admin", False, "all: street_admin", "all"),
+    ("all", "grid_worker1", False, "all: grid_worker1", "all"),
+    ("all", "property1", False, "all: property1", "all"),
+    ("all", "resident1", False, "all: resident1", "all"),
+]
+RATES_USERS = ("community_worker", "street_admin")
+
 
 def measure(args):
     from django.db import connection, reset_queries
@@ -53,36 +95,38 @@ def measure(args):
     except ImportError:
         cap = float("inf")
     client = Client()
-    tokens = {name: ApiToken.issue(User.objects.get(username=name), 2)[1] for name in ("community_worker", "property1")}
-    cases = [
-        ("dispatch", "community_worker", "", "dispatch queue (open)"),
-        ("handle", "property1", "", "handler queue (open)"),
-        ("dispatch", "community_worker", all_statuses, "dispatch, every status"),
-        ("handle", "property1", all_statuses, "handle, every status"),
-    ]
+    groups = set(args.cases.split(","))
+    cases = [c for c in QUEUE_CASES if c[4] in groups]
+    tokens = {name: ApiToken.issue(User.objects.get(username=name), 2)[1]
+              for name in {c[1] for c in cases} | set(RATES_USERS)}
     limit = args.limit
     out = []
-    for name, username, status, label in cases:
+    for name, username, every, label, group in cases:
+        progress(f"{label} ...")
+        status = all_statuses if every else ""
         user = User.objects.get(username=username)
+        # The plain filter (selectors.queue): what every page and the count are checked against.
         qs = selectors.queue(user, name, status=status)
         rows_total = qs.count()
         pages = max(1, -(-rows_total // limit))
         deep = min(args.page, pages)
-        cursor = None
+        cursor = last_id_before = None
         if deep > 1:
             last_id_before = qs.order_by("-id").values_list("id", flat=True)[(deep - 1) * limit - 1]
             cursor = encode_cursor([last_id_before])
-            # The keyset page must be the page an OFFSET would give.
-            expect = list(qs.order_by("-id").values_list("id", flat=True)[(deep - 1) * limit:deep * limit])
-            got = [a.pk for a in keyset_page(selectors.queue(user, name, status=status), cursor=cursor, limit=limit,
-                                             branches=selectors.queue_branches(name, status))[0]]
-            assert got == expect, f"keyset page {deep} differs from the offset page"
+        for page, c in ((1, None), (deep, cursor)):
+            # The keyset page must be the page an OFFSET over the plain filter would give.
+            expect = list(qs.order_by("-id").values_list("id", flat=True)[(page - 1) * limit:page * limit])
+            lqs, branches = listing(user, name, status)
+            got = [a.pk for a in keyset_page(lqs, cursor=c, limit=limit, branches=branches)[0]]
+            assert got == expect, f"{label}: keyset page {page} differs from the offset page"
+        assert api_count(*listing(user, name, status), cap) == (min(rows_total, cap), rows_total > cap)
 
         def selector_run(c):
             u = User.objects.get(username=username)  # fresh: the scope is computed inside the timer
             t0 = time.perf_counter()
-            rows, _next = keyset_page(selectors.queue(u, name, status=status), cursor=c, limit=limit,
-                                      branches=selectors.queue_branches(name, status))
+            lqs, branches = listing(u, name, status)
+            rows, _next = keyset_page(lqs, cursor=c, limit=limit, branches=branches)
             elapsed = time.perf_counter() - t0
             assert rows
             return elapsed
@@ -103,11 +147,14 @@ def measure(args):
             return elapsed
 
         def count_run(_c, capped=False):
-            q = selectors.queue(User.objects.get(username=username), name, status=status)
+            u = User.objects.get(username=username)
             t0 = time.perf_counter()
-            n = q.order_by()[:cap + 1].count() if capped else q.count()
+            if capped:
+                n = api_count(*listing(u, name, status), cap)[0]
+            else:
+                n = selectors.queue(u, name, status=status).count()
             elapsed = time.perf_counter() - t0
-            assert n == (min(rows_total, cap + 1) if capped else rows_total)
+            assert n == (min(rows_total, cap) if capped else rows_total)
             return elapsed
 
         fns = {"selector": selector_run, "api": api_run, "count": count_run,
@@ -125,18 +172,92 @@ def measure(args):
                 timings[fn_name, page].append(fns[fn_name](c))
             if time.perf_counter() - started > args.budget and i >= 4:
                 break
-        if args.proposal:
+        if args.proposal and name != "all":
             proposal = measure_proposal(user, username, name, status, cursor, limit, args.runs)
+        else:
+            proposal = None
         reset_queries()
-        plan = explain(connection, selectors.queue(user, name, status=status).order_by("-id")
-                       .filter(**({"id__lt": last_id_before} if cursor else {}))[:limit + 1]) if args.plans else None
+        plan = None
+        if args.plans:
+            lqs, branches = listing(user, name, status)
+            lqs = lqs.order_by("-id").filter(**({"id__lt": last_id_before} if cursor else {}))
+            plan = [line for b in (branches or [None])
+                    for line in ([f"-- branch {b}"] if b is not None else [])
+                    + explain(connection, (lqs.filter(b) if b is not None else lqs)[:limit + 1])]
         out.append({
-            "label": label, "queue": name, "user": username, "status": "every" if status else "open",
-            "rows": rows_total, "pages": pages, "deep": deep, "runs": len(timings["count", 0]),
+            "label": label, "queue": name, "user": username, "group": group, "rows": rows_total, "pages": pages,
+            "deep": deep, "runs": len(timings["count", 0]),
             "ms": {f"{k[0]}:{k[1]}": [round(1000 * v, 3) for v in vs] for k, vs in timings.items()},
-            "plan": plan, "proposal": proposal if args.proposal else None,
+            "plan": plan, "proposal": proposal,
         })
-    print(json.dumps({"cases": out, "vendor": connection.vendor, "cap": cap if cap != float("inf") else None}))
+    rates = measure_rates(args, client, tokens) if "rates" in groups else []
+    print(json.dumps({"cases": out, "rates": rates, "vendor": connection.vendor,
+                      "cap": cap if cap != float("inf") else None}))
+
+
+def progress(text):
+    sys.stderr.write(json.dumps({"progress": text}) + "\n")
+    sys.stderr.flush()
+
+
+def measure_rates(args, client, tokens):
+    """The three rates as the rates page (/appeals/rates/) and the API (/api/v1/appeal-rates) make them."""
+    import datetime
+
+    from django.test import Client
+    from django.utils import timezone
+
+    from gongzhi.accounts.models import User
+    from gongzhi.appeals import rates, selectors
+    from gongzhi.appeals.models import Appeal
+    from gongzhi.core.workdays import LOCAL, local_date
+
+    today = local_date(timezone.now())
+    year_start = today.replace(month=1, day=1)
+    calls = [  # (label, page or api, query, first day counted)
+        ("page, this month (default)", "page", {}, today.replace(day=1)),
+        ("page, this year", "page", {"start": year_start.isoformat(), "end": today.isoformat()}, year_start),
+        ("API, every appeal (no dates)", "api", {}, None),
+    ]
+    out = []
+    for username in RATES_USERS:
+        user = User.objects.get(username=username)
+        # The reference: three_rates over the plain visibility filter, every period.
+        progress(f"rates: {username}, the reference ...")
+        expect = rates.three_rates(Appeal.objects.filter(pk__in=selectors.visible_appeals(user).values("pk")))
+        page_client = Client()
+        page_client.force_login(user)
+        for label, kind, query, first_day in calls:
+            progress(f"rates: {username}, {label} ...")
+
+            def run():
+                t0 = time.perf_counter()
+                if kind == "page":
+                    r = page_client.get("/appeals/rates/", query)
+                else:
+                    r = client.get("/api/v1/appeal-rates", query, HTTP_AUTHORIZATION=f"Bearer {tokens[username]}")
+                elapsed = time.perf_counter() - t0
+                assert r.status_code == 200, r.content[:300]
+                return elapsed, r
+
+            _elapsed, r = run()  # warm-up
+            if kind == "api":
+                got = json.loads(r.content)["rows"]
+                assert [(x["key"], x["total"], x["response_rate"], x["resolution_rate"], x["satisfaction_rate"])
+                        for x in got] == [(x["key"], x["total"], x["response_rate"], x["resolution_rate"],
+                                           x["satisfaction_rate"]) for x in expect], "rates differ from the reference"
+                counted = sum(x["total"] for x in got)
+            else:  # the page's period: from its first day to the end of today, local time
+                begin = datetime.datetime.combine(first_day, datetime.time.min, tzinfo=LOCAL)
+                counted = selectors.visible_appeals(user).filter(created_at__gte=begin).count()
+            times = []
+            started = time.perf_counter()
+            for i in range(args.runs):
+                times.append(round(1000 * run()[0], 3))
+                if time.perf_counter() - started > args.budget and i >= 4:
+                    break
+            out.append({"user": username, "label": label, "rows": counted, "ms": times})
+    return out
 
 
 def merged_keyset_page(user, name, statuses, before, limit):
@@ -216,14 +337,15 @@ def report(args, results):
     head = (f"{'database':<11}{'queue':<25}{'rows':>10}{'page':>7}{'selector+keyset':>22}{'API request':>22}"
             f"{'COUNT(*)':>16}{'API count':>14}  verdict")
     line = "-" * (len(head) + 20)
-    print(line)
-    print(head)
-    print(line)
-    all_met = True
-    work_met = True
+    met = {}  # case group -> every target met
+    if any(r["cases"] for r in results):
+        print(line)
+        print(head)
+        print(line)
     for r in results:
         for case in r["cases"]:
             ms = case["ms"]
+            ok_case = True
             for page in (1, case["deep"]):
                 sel, api = ms[f"selector:{page}"], ms[f"api:{page}"]
                 ok = med(sel) < TARGET_MS and med(api) < TARGET_MS
@@ -234,24 +356,24 @@ def report(args, results):
                       f"{case['label'] if page == 1 else '':<25}{case['rows'] if page == 1 else '':>10}"
                       f"{page_label:>7}{med(sel):>13.1f} [{max(sel):>6.1f}]{med(api):>13.1f} [{max(api):>6.1f}]"
                       f"{count:>16}{capped:>14}  {'< 50 ms' if ok else 'OVER 50 ms'}")
-                all_met &= ok
-                if case["status"] == "open":
-                    work_met &= ok
+                ok_case &= ok
             if case["deep"] > 1:
                 rs = med(ms[f"selector:{case['deep']}"]) / med(ms["selector:1"])
                 ra = med(ms[f"api:{case['deep']}"]) / med(ms["api:1"])
                 ok = rs <= TARGET_RATIO and ra <= TARGET_RATIO
                 print(f"{'':<11}{'':<25}{'':>10}{'ratio':>7}{rs:>22.2f}{ra:>22.2f}{'':>30}  "
                       f"{'<= 1.5' if ok else 'OVER 1.5'}")
-                all_met &= ok
-                if case["status"] == "open":
-                    work_met &= ok
-        print(line)
-    print("* the queue's last page (it has fewer than 1,000 pages).")
-    cap = next((r["cap"] for r in results if r.get("cap")), None)
-    print("'API request' includes the response's `count`. 'COUNT(*)': counting every row of the queue alone; "
-          + (f"'API count': the count as the API makes it, stopping at {cap:,} rows (`count_capped`)."
-             if cap else "'API count': the same (this API counts every row)."))
+                ok_case &= ok
+            met[case["group"]] = met.get(case["group"], True) and ok_case
+        if r["cases"]:
+            print(line)
+    if met:
+        print("* the queue's last page (it has fewer than 1,000 pages).")
+        cap = next((r["cap"] for r in results if r.get("cap")), None)
+        print("'API request' includes the response's `count`. 'COUNT(*)': counting every row of the queue alone "
+              "(the plain filter); " + (f"'API count': the count as the API makes it, stopping at {cap:,} rows "
+                                        "(`count_capped`)." if cap else "'API count': the same (this API counts "
+                                                                       "every row)."))
     if any(c.get("proposal") for r in results for c in r["cases"]):
         print()
         print("Proposal, NOT the product's code (--proposal): the same pages from one query per status "
@@ -260,6 +382,8 @@ def report(args, results):
         for r in results:
             for case in r["cases"]:
                 p = case["proposal"]
+                if not p:
+                    continue
                 ratio = med(p["deep"]) / med(p["1"])
                 print(f"  {r['label']:<11}{case['label']:<25} page 1 {med(p['1']):>7.1f} [{max(p['1']):>6.1f}]   "
                       f"page {case['deep']:,} {med(p['deep']):>7.1f} [{max(p['deep']):>6.1f}]   ratio {ratio:.2f}")
@@ -269,9 +393,26 @@ def report(args, results):
                 print(f"\n{r['label']} · {case['label']} · page {case['deep']:,}, query plan:")
                 for p in case["plan"]:
                     print("   ", p)
+    if any(r.get("rates") for r in results):
+        print()
+        print(f"Rates (三率, by handler): the whole request, ms, median of the runs [slowest]; "
+              f"aim: well under {RATES_AIM_MS / 1000:.0f} s.")
+        rhead = f"{'database':<11}{'user':<18}{'call':<32}{'appeals':>10}{'ms':>20}  verdict"
+        print("-" * len(rhead))
+        print(rhead)
+        print("-" * len(rhead))
+        for r in results:
+            for i, x in enumerate(r.get("rates") or []):
+                ok = med(x["ms"]) < RATES_AIM_MS
+                met["rates"] = met.get("rates", True) and ok
+                print(f"{r['label'] if i == 0 else '':<11}{x['user']:<18}{x['label']:<32}{x['rows']:>10,}"
+                      f"{med(x['ms']):>11.1f} [{max(x['ms']):>6.1f}]  {'< 1 s' if ok else 'OVER 1 s'}")
+            if r.get("rates"):
+                print("-" * len(rhead))
     print()
-    print(f"Work queues (open appeals): targets {'met' if work_met else 'NOT met'}; "
-          f"every case above: {'met' if all_met else 'NOT met'}.")
+    names = {"work": "work queues (open appeals)", "history": "the work queues over every status",
+             "all": "queue=all", "rates": "rates (< 1 s)"}
+    print("Targets: " + "; ".join(f"{names[g]} {'met' if ok else 'NOT met'}" for g, ok in met.items()) + ".")
 
 
 def main():
@@ -283,6 +424,9 @@ def main():
     parser.add_argument("--runs", type=int, default=15, help="timed runs of each figure (median reported)")
     parser.add_argument("--budget", type=float, default=60, help="stop a queue's runs after this many seconds")
     parser.add_argument("--plans", action="store_true", help="print the query plan of each deep page")
+    parser.add_argument("--cases", default="work,history,all,rates",
+                        help="which to measure, comma-separated: work (the open work queues), history (the same "
+                             "over every status), all (queue=all for five users), rates (default: every one)")
     parser.add_argument("--proposal", action="store_true",
                         help="also time a proposed depth-independent keyset (per-status scans, merged; not the "
                              "product's code) on the same pages")
@@ -296,7 +440,8 @@ def main():
 
         django.setup()
         return measure(args)
-    child = ["--limit", str(args.limit), "--page", str(args.page), "--runs", str(args.runs), "--budget", str(args.budget)]
+    child = ["--limit", str(args.limit), "--page", str(args.page), "--runs", str(args.runs),
+             "--budget", str(args.budget), "--cases", args.cases]
     child += (["--plans"] if args.plans else []) + (["--proposal"] if args.proposal else [])
     results = setup.measure_on_million("Queue benchmark", __file__, child, args)
     report(args, results)

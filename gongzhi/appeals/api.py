@@ -14,7 +14,7 @@ from ninja.responses import Status as HttpStatus
 
 from gongzhi.accounts.policy import A, can
 from gongzhi.api.base import Day, Dec, ErrorOut, Id, Text
-from gongzhi.core.pagination import keyset_page
+from gongzhi.core.pagination import count_capped, keyset_page
 from gongzhi.core.workdays import LOCAL
 
 from . import rates as rates_mod
@@ -182,14 +182,13 @@ def appeal_list(request, queue: Text = "all", status: Text = "", category: Id | 
     if queue not in ("dispatch", "handle", "verify", "mine", "all"):
         return HttpStatus(400, {"detail": _("队列无效"), "field": "queue"})
     try:
-        qs = selectors.queue(request.auth, queue, status=status, category=category, compound=compound, q=q)
-        rows, next_cursor = keyset_page(qs, cursor=cursor, limit=limit,
-                                        branches=selectors.queue_branches(queue, status))
+        qs, branches = selectors.queue_listing(request.auth, queue, status=status, category=category,
+                                               compound=compound, q=q)
+        rows, next_cursor = keyset_page(qs, cursor=cursor, limit=limit, branches=branches)
     except ValidationError as e:
         return _error(e)
-    counted = qs.order_by()[:COUNT_CAP + 1].count()
-    return {"count": min(counted, COUNT_CAP), "count_capped": counted > COUNT_CAP, "next_cursor": next_cursor,
-            "items": [_out(a) for a in rows]}
+    count, capped = count_capped(qs, COUNT_CAP, branches=branches)
+    return {"count": count, "count_capped": capped, "next_cursor": next_cursor, "items": [_out(a) for a in rows]}
 
 
 @router.post("/appeals", response={201: AppealDetailOut, **ERRORS}, summary="Submit an appeal")

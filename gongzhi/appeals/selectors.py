@@ -1,9 +1,13 @@
 """Reads of appeals, always scoped by the asking user."""
+import operator
+from functools import reduce
+
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts.models import User
 from gongzhi.accounts.policy import A, acting_org_ids, can, scope_of, scoped
+from gongzhi.grid.models import LEVELS, Compound
 from gongzhi.orgs.models import Organisation, OrgKind
 
 from . import workflow as wf
@@ -24,19 +28,81 @@ def shown_publicly(appeal):
     return bool(appeal.is_public and appeal.category.may_be_public)
 
 
-def visible_appeals(user):
-    """Every appeal the user may read: in their scope, theirs, their organisation's, or whistled to it."""
-    base = Appeal.objects.select_related(*LIST_RELATED)
+def _scope_branches(user):
+    """The user's appeal.view scope (policy.scoped) as conditions on the appeal's own columns.
+
+    A scope at a compound or above becomes the list of its compounds, so no branch joins the grid and each
+    can walk the appeal table's own indexes. A building or household scope stays what it is: an appeal
+    about the whole compound is outside it (policy.needs_inside).
+    """
+    compounds, communities, subdistricts, buildings, households = set(), set(), set(), set(), set()
+    by_level = {"subdistrict": subdistricts, "community": communities, "compound": compounds,
+                "building": buildings, "household": households}
+    for path in scope_of(user).paths(A.APPEAL_VIEW):
+        deepest = next((lvl for lvl in reversed(LEVELS) if lvl in path), None)
+        if deepest is not None:
+            by_level[deepest].add(path[deepest])
+    if communities or subdistricts:
+        compounds |= set(Compound.objects.filter(Q(community_id__in=communities)
+                                                 | Q(community__subdistrict_id__in=subdistricts))
+                         .values_list("id", flat=True))
+    branches = []
+    for column, ids in (("compound_id", compounds), ("building_id", buildings), ("household_id", households)):
+        if ids:
+            branches.append(Q(**{f"{column}__in": sorted(ids)}))
+    return branches
+
+
+def visible_branches(user):
+    """visible_appeals(user) as conditions whose union it is, each on one indexed column; None: every appeal.
+
+    In the user's scope, reported by them, handled by one of their organisations, whistled to one. The
+    largest first (the scope), so that counting them one by one (core.pagination.count_capped) can stop early.
+    """
     if scope_of(user).superuser:
-        return base
+        return None
+    branches = _scope_branches(user)
+    if getattr(user, "pk", None) is not None:  # never "reporter IS NULL": that is every hotline appeal
+        branches.append(Q(reporter_id=user.pk))
     orgs = acting_org_ids(user)
-    in_scope = scoped(user, A.APPEAL_VIEW, Appeal.objects.all()).values("id")
-    q = Q(id__in=in_scope) | Q(reporter_id=user.pk)
     if orgs:
+        branches.append(Q(handler_id__in=sorted(orgs)))
         # A subquery, not a join: an appeal whistled to several of the user's departments is still one row.
-        whistled = WhistleCall.objects.filter(department_id__in=orgs).values("appeal_id")
-        q |= Q(handler_id__in=orgs) | Q(id__in=whistled)
-    return base.filter(q)
+        branches.append(Q(id__in=WhistleCall.objects.filter(department_id__in=orgs).values("appeal_id")))
+    return branches
+
+
+def visible_appeals(user):
+    """Every appeal the user may read: in their scope, theirs, their organisation's, or whistled to it.
+
+    Conditions on the appeal's own columns and a subquery, never a join: an aggregate over it (the
+    rates) counts each appeal once.
+    """
+    base = Appeal.objects.select_related(*LIST_RELATED)
+    branches = visible_branches(user)
+    if branches is None:
+        return base
+    return base.filter(reduce(operator.or_, branches)) if branches else base.none()
+
+
+def _filtered(qs, status=None, category=None, compound=None, q=""):
+    if status:
+        qs = qs.filter(status__in=_statuses(status) or ["-"])
+    if category:
+        qs = qs.filter(category_id=category)
+    if compound:
+        qs = qs.filter(compound_id=compound)
+    q = (q or "").strip()
+    if q:
+        from .models import pk_from_number
+
+        pk = pk_from_number(q)
+        qs = qs.filter(Q(title__contains=q) | Q(pk=pk)) if pk else qs.filter(title__contains=q)
+    return qs
+
+
+def _statuses(status):
+    return [s for s in str(status).split(",") if s in Status.values]
 
 
 def queue(user, name, *, status=None, category=None, compound=None, q=""):
@@ -55,19 +121,7 @@ def queue(user, name, *, status=None, category=None, compound=None, q=""):
         qs = Appeal.objects.select_related(*LIST_RELATED).filter(reporter_id=user.pk)
     else:
         qs = visible_appeals(user)
-    if status:
-        qs = qs.filter(status__in=[s for s in str(status).split(",") if s in Status.values] or ["-"])
-    if category:
-        qs = qs.filter(category_id=category)
-    if compound:
-        qs = qs.filter(compound_id=compound)
-    q = (q or "").strip()
-    if q:
-        from .models import pk_from_number
-
-        pk = pk_from_number(q)
-        qs = qs.filter(Q(title__contains=q) | Q(pk=pk)) if pk else qs.filter(title__contains=q)
-    return qs
+    return _filtered(qs, status, category, compound, q)
 
 
 _QUEUE_STATUSES = {"dispatch": DISPATCH_STATUSES, "handle": HANDLER_STATUSES, "verify": VERIFY_STATUSES}
@@ -76,10 +130,32 @@ _QUEUE_STATUSES = {"dispatch": DISPATCH_STATUSES, "handle": HANDLER_STATUSES, "v
 def queue_branches(name, status=None):
     """One filter per status in play, for keyset_page(branches=...): each walks its own index."""
     if status:
-        statuses = [s for s in str(status).split(",") if s in Status.values]
+        statuses = _statuses(status)
     else:
         statuses = list(_QUEUE_STATUSES.get(name, ()))
     return [Q(status=s) for s in statuses] if len(statuses) > 1 else None
+
+
+def queue_listing(user, name, *, status=None, category=None, compound=None, q=""):
+    """(queryset, branches): a queue as keyset_page and count_capped (core.pagination) read it.
+
+    The rows are those of the queryset within the union of the branches: the same rows as queue(), read
+    so that each branch can walk an index newest first. For `all` the visibility rule is an OR of
+    conditions on different columns, which no index serves in id order: the queryset holds only the
+    filters, and the branches are the rule, one condition each (crossed with the statuses asked for, when
+    there are several). The queryset alone is then NOT scoped: always pass both on.
+    """
+    if name != "all":
+        return (queue(user, name, status=status, category=category, compound=compound, q=q),
+                queue_branches(name, status))
+    qs = _filtered(Appeal.objects.select_related(*LIST_RELATED), status, category, compound, q)
+    branches = visible_branches(user)
+    if branches is None:  # every appeal: the statuses, if any, each on their own
+        return qs, queue_branches(name, status)
+    statuses = _statuses(status) if status else []
+    if 1 < len(statuses) < len(Status.values):
+        branches = [b & Q(status=s) for b in branches for s in statuses]
+    return qs, branches
 
 
 def sees_as_staff(user, appeal, parties):

@@ -172,11 +172,11 @@ def appeal_list(request):
     form = QueueFilterForm(request.GET or None, statuses=Status.choices, categories=selectors.category_tree(),
                            compounds=pq.compounds_for(user, A.APPEAL_VIEW) if staff else [])
     filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
-    qs = selectors.queue(user, tab, status=filters.get("status") or None, category=filters.get("category"),
-                         compound=filters.get("compound"), q=filters.get("q") or "")
+    qs, branches = selectors.queue_listing(user, tab, status=filters.get("status") or None,
+                                           category=filters.get("category"), compound=filters.get("compound"),
+                                           q=filters.get("q") or "")
     if tab == "dispatch":
         qs = qs.select_related("suggested_handler")
-    branches = selectors.queue_branches(tab, filters.get("status") or None)
     try:
         rows, next_cursor = keyset_page(qs, cursor=request.GET.get("cursor"), limit=PAGE_SIZE, branches=branches)
     except ValidationError:
@@ -372,9 +372,7 @@ def rates_page(request):
         form = RatesForm(initial={"start": start, "end": end, "group": group})
     begin = datetime.datetime.combine(start, datetime.time.min, tzinfo=LOCAL)
     finish = datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time.min, tzinfo=LOCAL)
-    # A plain id filter, so joins the visibility rules need never count an appeal twice.
-    visible = Appeal.objects.filter(pk__in=selectors.visible_appeals(user).values("pk"))
-    rows = rates.three_rates(rates.period_filter(visible, begin, finish), group)
+    rows = rates.three_rates(rates.period_filter(selectors.visible_appeals(user), begin, finish), group)
     for r in rows:
         if r["key"] is None and group == "handler":
             r["name"] = _("（未派单）")
