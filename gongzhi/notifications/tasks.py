@@ -5,16 +5,21 @@ set (the outbox). Once the change has committed, appeals.notify asks for one
 `drain_notifications` run, unless one is already waiting to start (READY): a
 waiting drain sees every row committed before it starts, so one is enough
 however many requests commit meanwhile. A running drain may have read past a
-row already, so it does not count.
+row already, so it does not count. The run is deferred by DRAIN_DELAY, so
+the commits of that second share it (notifications arrive a second or two
+after the change, the worker's polling included).
 
 The drain works the pending rows in batches of services.DRAIN_BATCH, in id
 order: inbox messages and webhook deliveries for the whole batch, the flags
 cleared, one `send_batch_emails` for the batch and one `deliver_webhook` per
-delivery queued, all in one write transaction. After DRAIN_BATCHES batches
-it asks for another run rather than holding the worker. `manage.py
-watch_deadlines` (every five minutes under bin/serve) asks for a run too
-when rows are pending and no drain is waiting: a lost request or a worker
-that died mid-run delays notifications, it does not lose them.
+delivery queued, all in one write transaction (with the database backend;
+a backend that runs tasks at once gets them right after the commit). After
+DRAIN_BATCHES batches it asks for another run rather than holding the
+worker. `manage.py watch_deadlines` (every five minutes under bin/serve)
+asks for a run too when rows are pending and no drain is waiting: a lost
+request or a worker that died mid-run delays notifications, it does not
+lose them. A row the code cannot word is logged and set aside, as a failed
+task was before; a database error leaves the batch pending for the next run.
 
 A failed attempt is enqueued again to run after its back-off (1 min, 5 min,
 30 min, 2 h, 12 h; the sixth failure gives up) with Task.using(run_after=…),
@@ -22,6 +27,7 @@ which the database backend supports. Backends that cannot defer (the
 immediate backend of the tests) leave the retry to the sweep: `manage.py
 webhooks_retry`, which re-enqueues whatever is due.
 """
+import datetime
 import logging
 from functools import partial
 
@@ -35,6 +41,9 @@ from .models import DeliveryStatus
 log = logging.getLogger(__name__)
 
 DRAIN_BATCHES = 20
+# A drain asked for after a commit starts this much later (where the backend can defer): the requests
+# committing meanwhile find it waiting and join its batch, instead of each starting a run for a few rows.
+DRAIN_DELAY = datetime.timedelta(seconds=1)
 
 
 def _can_defer(t):
@@ -70,11 +79,14 @@ def drain_waiting():
     return table.objects.filter(status=TaskResultStatus.READY, task_path=drain_notifications.module_path).exists()
 
 
-def request_drain():
+def request_drain(delay=DRAIN_DELAY):
     """Ask for a drain run unless one is waiting; returns the queued task, or None when one was waiting."""
     if drain_waiting():
         return None
-    return drain_notifications.enqueue()
+    t = drain_notifications
+    if delay and _can_defer(t):
+        t = t.using(run_after=timezone.now() + delay)
+    return t.enqueue()
 
 
 def sweep_outbox():
@@ -82,7 +94,7 @@ def sweep_outbox():
     "waiting" when one was, "idle" when nothing is pending."""
     if not services.pending_exist():
         return "idle"
-    return "queued" if request_drain() is not None else "waiting"
+    return "queued" if request_drain(delay=None) is not None else "waiting"
 
 
 def _queue_batch(mail_event_ids, delivery_ids):
@@ -98,10 +110,11 @@ def drain_notifications():
     for _ in range(DRAIN_BATCHES):
         taken = services.drain_batch(queue=_queue_batch)
         events += taken
-        if taken == 0:
+        if taken < services.DRAIN_BATCH:
+            # All there was: what commits from now on asks for a run of its own (this one is not waiting).
             return {"events": events}
     if services.pending_exist():
-        request_drain()  # more is waiting: let the queue's other tasks run in between
+        request_drain(delay=None)  # a backlog: let the queue's other tasks run in between, then go on
     return {"events": events}
 
 
