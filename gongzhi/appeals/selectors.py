@@ -85,9 +85,7 @@ def visible_appeals(user):
     return base.filter(reduce(operator.or_, branches)) if branches else base.none()
 
 
-def _filtered(qs, status=None, category=None, compound=None, q=""):
-    if status:
-        qs = qs.filter(status__in=_statuses(status) or ["-"])
+def _filtered(qs, category=None, compound=None, q=""):
     if category:
         qs = qs.filter(category_id=category)
     if compound:
@@ -101,38 +99,42 @@ def _filtered(qs, status=None, category=None, compound=None, q=""):
     return qs
 
 
-def _statuses(status):
-    return [s for s in str(status).split(",") if s in Status.values]
+_QUEUE_STATUSES = {"dispatch": DISPATCH_STATUSES, "handle": HANDLER_STATUSES, "verify": VERIFY_STATUSES}
+
+
+def _queue_statuses(name, status):
+    """The statuses asked for (those that exist), else the queue's own; None: any status."""
+    if status:
+        return [s for s in str(status).split(",") if s in Status.values]
+    return list(_QUEUE_STATUSES[name]) if name in _QUEUE_STATUSES else None
+
+
+def _queue_rows(user, name):
+    """The queue's rows of any status."""
+    if name == "dispatch":
+        return scoped(user, A.APPEAL_DISPATCH, Appeal.objects.select_related(*LIST_RELATED))
+    if name == "handle":
+        orgs = acting_org_ids(user)
+        return Appeal.objects.select_related(*LIST_RELATED).filter(handler_id__in=orgs or [0])
+    if name == "verify":
+        return scoped(user, A.APPEAL_VERIFY, Appeal.objects.select_related(*LIST_RELATED))
+    if name == "mine":
+        return Appeal.objects.select_related(*LIST_RELATED).filter(reporter_id=user.pk)
+    return visible_appeals(user)
 
 
 def queue(user, name, *, status=None, category=None, compound=None, q=""):
     """The named work queue: dispatch (the desk), handle (my organisations), verify, mine, all."""
-    if name == "dispatch":
-        qs = scoped(user, A.APPEAL_DISPATCH, Appeal.objects.select_related(*LIST_RELATED))
-        qs = qs.filter(status__in=DISPATCH_STATUSES) if not status else qs
-    elif name == "handle":
-        orgs = acting_org_ids(user)
-        qs = Appeal.objects.select_related(*LIST_RELATED).filter(handler_id__in=orgs or [0])
-        qs = qs.filter(status__in=HANDLER_STATUSES) if not status else qs
-    elif name == "verify":
-        qs = scoped(user, A.APPEAL_VERIFY, Appeal.objects.select_related(*LIST_RELATED))
-        qs = qs.filter(status__in=VERIFY_STATUSES) if not status else qs
-    elif name == "mine":
-        qs = Appeal.objects.select_related(*LIST_RELATED).filter(reporter_id=user.pk)
-    else:
-        qs = visible_appeals(user)
-    return _filtered(qs, status, category, compound, q)
-
-
-_QUEUE_STATUSES = {"dispatch": DISPATCH_STATUSES, "handle": HANDLER_STATUSES, "verify": VERIFY_STATUSES}
+    qs = _queue_rows(user, name)
+    statuses = _queue_statuses(name, status)
+    if statuses is not None:
+        qs = qs.filter(status__in=statuses or ["-"])
+    return _filtered(qs, category, compound, q)
 
 
 def queue_branches(name, status=None):
     """One filter per status in play, for keyset_page(branches=...): each walks its own index."""
-    if status:
-        statuses = _statuses(status)
-    else:
-        statuses = list(_QUEUE_STATUSES.get(name, ()))
+    statuses = _queue_statuses(name, status) or []
     return [Q(status=s) for s in statuses] if len(statuses) > 1 else None
 
 
@@ -140,22 +142,32 @@ def queue_listing(user, name, *, status=None, category=None, compound=None, q=""
     """(queryset, branches): a queue as keyset_page and count_capped (core.pagination) read it.
 
     The rows are those of the queryset within the union of the branches: the same rows as queue(), read
-    so that each branch can walk an index newest first. For `all` the visibility rule is an OR of
-    conditions on different columns, which no index serves in id order: the queryset holds only the
-    filters, and the branches are the rule, one condition each (crossed with the statuses asked for, when
-    there are several). The queryset alone is then NOT scoped: always pass both on.
+    so that each branch can walk an index newest first. Several statuses are one branch each, and the
+    queryset then has no status filter of its own (one row tested twice per status costs the count twice
+    as much). For `all` the visibility rule is an OR of conditions on different columns, which no index
+    serves in id order: the queryset holds only the filters, and the branches are the rule, one
+    condition each (crossed with the statuses asked for, when there are several). The queryset alone is
+    then NOT the queue: always pass both on.
     """
-    if name != "all":
-        return (queue(user, name, status=status, category=category, compound=compound, q=q),
-                queue_branches(name, status))
-    qs = _filtered(Appeal.objects.select_related(*LIST_RELATED), status, category, compound, q)
-    branches = visible_branches(user)
-    if branches is None:  # every appeal: the statuses, if any, each on their own
-        return qs, queue_branches(name, status)
-    statuses = _statuses(status) if status else []
-    if 1 < len(statuses) < len(Status.values):
-        branches = [b & Q(status=s) for b in branches for s in statuses]
-    return qs, branches
+    visibility = visible_branches(user) if name == "all" else None
+    by_status = queue_branches(name, status)
+    if visibility is None and by_status is None:
+        return queue(user, name, status=status, category=category, compound=compound, q=q), None
+    if name == "all":
+        qs = Appeal.objects.select_related(*LIST_RELATED)
+    else:
+        qs = _queue_rows(user, name)
+    if by_status is not None and visibility is not None and len(by_status) >= len(Status.values):
+        by_status = None  # every status: a filter, not each visibility branch once per status
+    if by_status is None:  # one status or none asked for: a filter of the queryset
+        statuses = _queue_statuses(name, status)
+        qs = qs.filter(status__in=statuses or ["-"]) if statuses is not None else qs
+        branches = visibility
+    elif visibility is None:
+        branches = by_status
+    else:
+        branches = [v & s for v in visibility for s in by_status]
+    return _filtered(qs, category, compound, q), branches
 
 
 def sees_as_staff(user, appeal, parties):

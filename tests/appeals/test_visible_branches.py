@@ -302,3 +302,21 @@ def test_a_period_open_at_one_end_holds_the_same_appeals(world):
     assert ids(rates.period_filter(qs, None, middle)) == ids(qs.filter(created_at__lt=middle))
     assert ids(rates.period_filter(qs, None, None)) == ids(qs)
     assert 0 < len(ids(rates.period_filter(qs, middle, None))) < len(ids(qs))
+
+
+@pytest.mark.parametrize("name", ["dispatch", "handle", "verify", "mine"])
+@pytest.mark.parametrize("status", ["", "closed", "submitted,dispatched,closed", ",".join(Status.values), "nonsense"])
+def test_the_work_queues_listing_gives_the_queue(world, name, status):
+    for username in ("street_admin", "community_worker", "grid_worker", "property1", "officer", "resident1", "root"):
+        user = getattr(world, username)
+        expect = list(selectors.queue(user, name, status=status).order_by("-id").values_list("id", flat=True))
+        seen, cursor = [], None
+        while True:
+            qs, branches = selectors.queue_listing(user, name, status=status)
+            rows, cursor = keyset_page(qs, cursor=cursor, limit=3, branches=branches)
+            seen += [a.pk for a in rows]
+            if not cursor:
+                break
+        assert seen == expect, (username, name, status)
+        qs, branches = selectors.queue_listing(user, name, status=status)
+        assert count_capped(qs, 10_000, branches=branches) == (len(expect), False)
