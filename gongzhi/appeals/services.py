@@ -28,7 +28,7 @@ from gongzhi.orgs.models import Organisation, OrgKind
 from . import workflow as wf
 from .errors import Conflict, NotAllowed
 from .models import Appeal, AppealEvent, pk_from_number, Category, Channel, MeToo, Rating, Status, TimeUnit, WhistleCall
-from .routing import categories, locate, route, validate_point
+from .routing import categories, compounds, locate, route, validate_point
 
 TITLE_MAX = 100
 TEXT_MAX = 4000  # Open311's limit for a description; also ours
@@ -85,7 +85,7 @@ def _resolve_place(*, compound=None, building=None, household=None, lat=None, ln
             raise ValidationError({"building": _("楼栋不存在")})
         compound = building.compound
     if compound is not None and not isinstance(compound, Compound):
-        compound = Compound.objects.filter(pk=compound).first()
+        compound = compounds().get(as_id(compound))  # kept in memory (routing.compounds), not read again
         if compound is None:
             raise ValidationError({"compound": _("小区不存在")})
     if lat is not None or lng is not None:
