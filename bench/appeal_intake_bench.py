@@ -49,7 +49,6 @@ def make_bodies(n=400, seed=311):
     from gongzhi.open311 import selectors
 
     from _appeals_setup import CLOSERS, OPENERS, _point_in
-    from gongzhi.appeals.routing import point_in_polygon
 
     rng = random.Random(seed)
     codes = [c.code for c in selectors.services() if c.code in TEXTS]
@@ -61,7 +60,7 @@ def make_bodies(n=400, seed=311):
     for _i in range(n):
         code = rng.choice(codes)
         compound = rng.choice(compounds)
-        lat, lng = _point_in(rng, compound, point_in_polygon)
+        lat, lng = _point_in(rng, compound)
         text = rng.choice(TEXTS[code]).format(b=rng.choice(buildings.get(compound.pk) or [""]), f=rng.randint(2, 18))
         bodies.append(urllib.parse.urlencode({
             "api_key": API_KEY, "service_code": code, "lat": str(lat), "long": str(lng),
