@@ -258,14 +258,16 @@ def _weighted(rng, pairs):
     return rng.choices([v for _w, v in pairs], weights=[w for w, _v in pairs])[0]
 
 
-def _point_in(rng, compound, point_in_polygon):
+def _point_in(rng, compound):
     """A random point inside the compound's boundary (or its centre)."""
-    ring = (compound.boundary or {}).get("coordinates", [[]])[0]
-    if ring:
-        lngs, lats = [p[0] for p in ring], [p[1] for p in ring]
+    from gongzhi.core.geometry import Area
+
+    area = Area.from_geojson(compound.boundary)
+    if area is not None:
+        min_lng, min_lat, max_lng, max_lat = area.geom.bounds
         for _i in range(50):
-            lat, lng = rng.uniform(min(lats), max(lats)), rng.uniform(min(lngs), max(lngs))
-            if point_in_polygon(lat, lng, compound.boundary):
+            lat, lng = rng.uniform(min_lat, max_lat), rng.uniform(min_lng, max_lng)
+            if area.covers(lat, lng):
                 return Decimal(f"{lat:.6f}"), Decimal(f"{lng:.6f}")
     return compound.center_lat, compound.center_lng
 
@@ -278,7 +280,7 @@ def generate(kind, count, seed):
     from gongzhi.appeals import similar
     from gongzhi.appeals.demo import TEXTS
     from gongzhi.appeals.models import Appeal, Category, Channel, Rating
-    from gongzhi.appeals.routing import point_in_polygon, route
+    from gongzhi.appeals.routing import route
     from gongzhi.appeals.selectors import DISPATCH_STATUSES, HANDLER_STATUSES
     from gongzhi.grid.models import Building, Compound
     from gongzhi.orgs.models import Organisation
@@ -329,7 +331,7 @@ def generate(kind, count, seed):
             handler = suggested if status in STATUSES_WITH_HANDLER else None
             lat = lng = None
             if rng.random() < 0.6:
-                lat, lng = _point_in(rng, compound, point_in_polygon)
+                lat, lng = _point_in(rng, compound)
             respond_due = created + datetime.timedelta(days=1)
             resolve_due = created + datetime.timedelta(days=cat.resolve_amount * 7 / 5 if cat.resolve_unit == "wd"
                                                        else cat.resolve_amount / 24)

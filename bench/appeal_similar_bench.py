@@ -73,14 +73,13 @@ def measure(args):
     from gongzhi.grid.models import Compound
 
     from _appeals_setup import _point_in
-    from gongzhi.appeals.routing import point_in_polygon
 
     import random
 
     arm = limit_statements(connection, args.timeout)
     rng = random.Random(7)
     compound = Compound.objects.order_by("id").first()
-    lat, lng = _point_in(rng, compound, point_in_polygon)
+    lat, lng = _point_in(rng, compound)
     users = {u.username: u for u in User.objects.filter(username__in=("community_worker", "resident1"))}
     variants = [("community_worker", "compound", {"compound": compound.pk}),
                 ("community_worker", "lat/lng", {"lat": str(lat), "lng": str(lng)}),

@@ -100,10 +100,16 @@ TEMPLATES = [
     }
 ]
 
+DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'gongzhi.sqlite3'}"
+# A server database keeps each process's connection between requests (a new PostgreSQL connection costs more
+# than a whole appeal), checked before reuse so one the server dropped is replaced, not failed on. Each gunicorn
+# worker and the task worker hold one. SQLite opens a file: nothing to keep.
+_DEFAULT_CONN_MAX_AGE = "0" if DATABASE_URL.startswith("sqlite") else "600"
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'gongzhi.sqlite3'}",
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
+        DATABASE_URL,
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE", _DEFAULT_CONN_MAX_AGE)),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -1,17 +1,14 @@
 """Where an appeal happens, and which organisation must act on it."""
-import math
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from gongzhi.core.geometry import Area, covering, distance_m, nearest
 from gongzhi.core.reference import cached
 from gongzhi.grid.models import Compound
 from gongzhi.orgs.models import Coverage, Organisation
-
-EARTH_RADIUS_M = 6371008.8
-
 
 # ---- reference data, kept per process (gongzhi.core.reference) ----------------------------------
 
@@ -31,6 +28,12 @@ def categories():
 def compounds():
     """Every compound by id (in code order), with its community."""
     return {c.pk: c for c in Compound.objects.select_related("community")}
+
+
+@cached
+def _areas():
+    """{compound id: its prepared boundary (core.geometry.Area), or None without a usable one}."""
+    return {pk: Area.from_geojson(c.boundary) for pk, c in compounds().items()}
 
 
 @cached
@@ -55,36 +58,6 @@ def _coverage():
     return index
 
 
-def distance_m(lat1, lng1, lat2, lng2) -> float:
-    """Great-circle distance in metres (haversine)."""
-    p1, p2 = math.radians(float(lat1)), math.radians(float(lat2))
-    dp, dl = p2 - p1, math.radians(float(lng2) - float(lng1))
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
-
-
-def point_in_ring(lat, lng, ring) -> bool:
-    """Ray casting on a GeoJSON ring of [lng, lat] points."""
-    x, y = float(lng), float(lat)
-    inside = False
-    n = len(ring)
-    for i in range(n):
-        x1, y1 = ring[i][0], ring[i][1]
-        x2, y2 = ring[(i + 1) % n][0], ring[(i + 1) % n][1]
-        if (y1 > y) != (y2 > y):
-            cross = x1 + (y - y1) * (x2 - x1) / (y2 - y1)
-            if x < cross:
-                inside = not inside
-    return inside
-
-
-def point_in_polygon(lat, lng, polygon) -> bool:
-    if not polygon or polygon.get("type") != "Polygon" or not polygon.get("coordinates"):
-        return False
-    outer, *holes = polygon["coordinates"]
-    return point_in_ring(lat, lng, outer) and not any(point_in_ring(lat, lng, h) for h in holes)
-
-
 def validate_point(lat, lng):
     errors = {}
     try:
@@ -105,15 +78,19 @@ def validate_point(lat, lng):
 
 
 def locate(lat, lng, candidates=None):
-    """The compound whose boundary holds the point, else the nearest centre within the limit."""
+    """The compound whose boundary holds the point, else the nearest centre within the limit.
+
+    A point on the edge shared by two compounds belongs to the first in the candidates' order (the
+    compounds' code order), so the same point always lands in the same compound.
+    """
     candidates = list(candidates if candidates is not None else compounds().values())
-    for c in candidates:
-        if c.boundary and point_in_polygon(lat, lng, c.boundary):
-            return c, _("位置在%(name)s范围内") % {"name": c.name}
+    areas = _areas()
+    inside = covering(lat, lng, [(c, areas.get(c.pk) or Area.from_geojson(c.boundary)) for c in candidates])
+    if inside:
+        return inside[0], _("位置在%(name)s范围内") % {"name": inside[0].name}
     limit = settings.APPEAL_NEAREST_COMPOUND_M
-    best = min(((distance_m(lat, lng, c.center_lat, c.center_lng), c) for c in candidates
-                if c.center_lat is not None and c.center_lng is not None), default=None, key=lambda t: t[0])
-    if best and best[0] <= limit:
+    best = nearest(lat, lng, [(c, c.center_lat, c.center_lng) for c in candidates], within_m=limit)
+    if best:
         return best[1], _("位置距%(name)s %(d)d 米（最近小区）") % {"name": best[1].name, "d": best[0]}
     raise ValidationError({"location": _("该位置不在任何小区范围内，且 %(m)d 米内没有小区，请选择小区或重新定位") % {"m": limit}})
 

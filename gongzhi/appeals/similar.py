@@ -50,11 +50,12 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts.policy import A, acting_org_ids, scope_of
+from gongzhi.core.geometry import distance_m
 from gongzhi.core.ids import as_id
 from gongzhi.grid.models import Compound
 
 from .models import OPEN_STATUSES, Appeal, Category, Status
-from .routing import distance_m, locate, validate_point
+from .routing import locate, validate_point
 
 log = logging.getLogger(__name__)
 

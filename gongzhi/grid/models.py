@@ -6,9 +6,12 @@ compares a user's scopes against.
 """
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from gongzhi.core.geometry import GeometryError, parse_area
 
 LEVELS = ("subdistrict", "community", "compound", "building", "household")
 LEVEL_NAMES = {
@@ -59,6 +62,17 @@ class Community(models.Model):
         return {"subdistrict": self.subdistrict_id, "community": self.pk}
 
 
+def validate_boundary(value):
+    """A boundary is a valid GeoJSON Polygon or MultiPolygon in WGS84 degrees; the error says what is wrong."""
+    if value in (None, ""):
+        return
+    try:
+        parse_area(value)
+    except GeometryError as exc:
+        raise ValidationError(_("边界应为有效的 GeoJSON Polygon 或 MultiPolygon（经纬度）：%(reason)s"),
+                              params={"reason": str(exc)}, code="invalid_boundary") from None
+
+
 class Compound(models.Model):
     """A residential compound (小区): the grid unit."""
 
@@ -68,7 +82,7 @@ class Compound(models.Model):
     name = models.CharField(_("名称"), max_length=100)
     center_lat = models.DecimalField(_("中心纬度"), max_digits=9, decimal_places=6, null=True, blank=True)
     center_lng = models.DecimalField(_("中心经度"), max_digits=9, decimal_places=6, null=True, blank=True)
-    boundary = models.JSONField(_("边界（GeoJSON 多边形）"), null=True, blank=True)
+    boundary = models.JSONField(_("边界（GeoJSON 多边形）"), null=True, blank=True, validators=[validate_boundary])
 
     class Meta:
         ordering = ["code"]

@@ -3,19 +3,8 @@ from django.core.exceptions import ValidationError
 
 from conftest import square  # tests/conftest.py
 from gongzhi.appeals.models import RoutingRule
-from gongzhi.appeals.routing import locate, point_in_polygon, route
+from gongzhi.appeals.routing import locate, route
 from gongzhi.orgs.models import Organisation, OrgKind
-
-
-
-def test_point_in_polygon():
-    poly = square(24.14, 115.73)
-    assert point_in_polygon(24.14, 115.73, poly)
-    assert point_in_polygon(24.1409, 115.7309, poly)
-    assert not point_in_polygon(24.1411, 115.73, poly)
-    assert not point_in_polygon(24.14, 115.75, poly)
-    holed = {"type": "Polygon", "coordinates": poly["coordinates"] + square(24.14, 115.73, 0.0002)["coordinates"]}
-    assert not point_in_polygon(24.14, 115.73, holed)
 
 
 @pytest.mark.django_db
@@ -23,6 +12,28 @@ class TestLocate:
     def test_inside_polygon(self, grid):
         compound, note = locate(24.1405, 115.7302)
         assert compound == grid.K1 and "范围内" in note
+
+    def test_every_compound_polygon_is_tested(self, grid, settings):
+        settings.APPEAL_NEAREST_COMPOUND_M = 0  # found by its polygon, not by being near its centre
+        assert locate(24.1509, 115.7309) == (grid.K2, "位置在宁江新城二期范围内")
+        assert locate(24.1609, 115.7509)[0] == grid.K3
+
+    def test_multipolygon_boundary(self, grid, settings):
+        settings.APPEAL_NEAREST_COMPOUND_M = 0
+        grid.K3.boundary = {"type": "MultiPolygon", "coordinates": [square(24.16, 115.75)["coordinates"],
+                                                                    square(24.30, 115.90)["coordinates"]]}
+        grid.K3.save()
+        assert locate(24.3005, 115.9005)[0] == grid.K3
+
+    def test_a_point_on_a_shared_edge_goes_to_the_first_compound_by_code(self, grid, settings):
+        settings.APPEAL_NEAREST_COMPOUND_M = 0
+        grid.K2.boundary = square(24.142, 115.73)  # K1's northern edge (lat 24.141) is K2's southern edge
+        grid.K2.save()
+        assert locate(24.141, 115.7305)[0] == grid.K1
+        grid.K1.code, grid.K2.code = "K9", "K0"  # code order decides, not the id
+        grid.K1.save()
+        grid.K2.save()
+        assert locate(24.141, 115.7305)[0] == grid.K2
 
     def test_nearest_within_limit(self, grid, settings):
         settings.APPEAL_NEAREST_COMPOUND_M = 300
