@@ -170,9 +170,7 @@ def _detail(user, a):
         "contact_name": v.contact_name, "contact_phone_masked": v.contact_phone_masked,
         "duplicate_of": a.duplicate_of.number if a.duplicate_of_id else None,
         "actions": v.actions,
-        "timeline": [{"at": e.at, "action": e.action, "actor": e.actor, "from_status": e.from_status,
-                      "to_status": e.to_status, "note": e.note, "internal": e.internal,
-                      "organisation": e.organisation, "data": e.data} for e in v.timeline()],
+        "timeline": v.timeline(),  # presenter.Step rows, read as EventOut
     })
     return out
 

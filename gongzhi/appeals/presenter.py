@@ -83,6 +83,11 @@ class Step:
     who: str           # how the page names the actor: a name, 我, 工作人员, 其他居民 or 系统
 
 
+def _free_text(field):
+    """One of the appeal's free-text fields, as the reader may read it (AppealView.text)."""
+    return property(lambda view: view.text(getattr(view.appeal, field)))
+
+
 class AppealView:
     """One appeal as one reader may see it."""
 
@@ -103,25 +108,11 @@ class AppealView:
         """Free text of this appeal as the reader may read it."""
         return (value or "") if self.reader.reads_as_written else redact_identifiers(value)
 
-    @property
-    def title(self):
-        return self.text(self.appeal.title)
-
-    @property
-    def description(self):
-        return self.text(self.appeal.description)
-
-    @property
-    def address(self):
-        return self.text(self.appeal.address)
-
-    @property
-    def public_reply(self):
-        return self.text(self.appeal.public_reply)
-
-    @property
-    def rating_comment(self):
-        return self.text(self.appeal.rating_comment)
+    title = _free_text("title")
+    description = _free_text("description")
+    address = _free_text("address")
+    public_reply = _free_text("public_reply")
+    rating_comment = _free_text("rating_comment")
 
     # ---- the people behind it and the desk's routing: the staff's ----------------------------------
 
