@@ -5,8 +5,8 @@
 
 For each database: a throwaway database (SQLite under a temporary GONGZHI_VAR_DIR, or a PostgreSQL
 database created and dropped here), `migrate` + `load_demo --scale 0.05` (grid, organisations,
-categories, the demo Open311 key), then the production server command of bin/serve — gunicorn
-`gongzhi.wsgi:application`, ${WEB_CONCURRENCY:-3} sync workers, access log on — on a free loopback port,
+categories, the demo Open311 key), then the production server command of bin/serve — gunicorn with
+gunicorn.conf.py, ${WEB_CONCURRENCY:-3} sync workers, access log on (masked) — on a free loopback port,
 and the background task worker (`manage.py db_worker --interval 1`) beside it as in production: every
 appeal leaves its timeline row pending in the notification outbox, and the worker drains the outbox in batches
 while the intake runs.
@@ -282,10 +282,10 @@ def measure(target, bodies, conn_max_age, args, work):
             procs.append(worker)
         alog = open(work / f"gunicorn-{conn_max_age}.log", "w")
         logs.append(alog)
-        # bin/serve's command, with the port chosen here.
+        # bin/serve's command (gunicorn.conf.py, its access log masked), with the port chosen here.
         server = subprocess.Popen(
-            [str(setup.VENV_BIN / "gunicorn"), "gongzhi.wsgi:application", "--bind", f"127.0.0.1:{port}",
-             "--workers", workers, "--access-logfile", "-", "--timeout", "120"],
+            [str(setup.VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
+             "--workers", workers],
             cwd=setup.ROOT, env=env, stdout=alog, stderr=subprocess.STDOUT)
         procs.append(server)
         wait_ready(port, server)
@@ -368,7 +368,7 @@ def report(args, results):
     print()
     print(f"Intake benchmark: POST /open311/v2/requests.json vs GET /healthz, {args.clients} client threads "
           f"(http.client), {args.seconds:g} s each after a {args.warmup:g} s warm-up, loopback.")
-    print("Server: bin/serve's command (gunicorn gongzhi.wsgi:application, sync workers, access log to a file); "
+    print("Server: bin/serve's command (gunicorn -c gunicorn.conf.py, sync workers, masked access log to a file); "
           f"db_worker {'running during the intake, as in production' if all(r['worker'] for r in results) else 'NOT running'}. "
           "Columns: the settings' default (the judged figure: PostgreSQL connections kept between requests, "
           "CONN_MAX_AGE=600 with health checks; SQLite opens its file per request), and 'CMA=n' the same server "

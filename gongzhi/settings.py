@@ -206,11 +206,24 @@ EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.conso
 SITE_URL = os.environ.get("SITE_URL", "")
 WEBHOOKS_ALLOW_LOOPBACK = envbool("WEBHOOKS_ALLOW_LOOPBACK", DEBUG)
 
+# No personal identifier in any log (gongzhi/core/logs.py): every handler carries the masking filter. Django's
+# own loggers are given these handlers (its defaults would print the runserver log and errors unfiltered).
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "WARNING")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    "filters": {"redact": {"()": "gongzhi.core.logs.RedactIdentifiers"}},
+    "formatters": {"server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}",
+                              "style": "{"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact"]},
+        "server": {"class": "logging.StreamHandler", "filters": ["redact"], "formatter": "server"},
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["server"], "level": "INFO", "propagate": False},
+    },
 }
 
 SECURE_CONTENT_TYPE_NOSNIFF = True

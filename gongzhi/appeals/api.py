@@ -17,8 +17,8 @@ from gongzhi.api.base import Day, Dec, ErrorOut, Id, Text
 from gongzhi.core.pagination import count_capped, keyset_page
 from gongzhi.core.workdays import LOCAL
 
+from . import presenter, selectors, services
 from . import rates as rates_mod
-from . import selectors, services
 from . import workflow as wf
 from .errors import AppealError
 from .models import Channel
@@ -114,6 +114,8 @@ class AppealDetailOut(AppealOut):
     routing_note: str
     public_reply: str
     rating_comment: str
+    reporter_name: str
+    entered_by_name: str
     contact_name: str
     contact_phone_masked: str
     duplicate_of: str | None
@@ -144,33 +146,31 @@ class ActionIn(Schema):
     duplicate_of: Text | None = None
 
 
-def _out(a):
+def _out(v):
+    """An appeal in a list, as the reader may see it (presenter)."""
+    a = v.appeal
     return {
-        "id": a.pk, "number": a.number, "title": a.title, "status": a.status, "status_display": a.get_status_display(),
+        "id": a.pk, "number": a.number, "title": v.title, "status": a.status, "status_display": a.get_status_display(),
         "category": a.category.code, "category_name": a.category.name, "channel": a.channel,
         "compound_id": a.compound_id, "compound_name": a.compound.name, "handler_id": a.handler_id,
-        "handler_name": a.handler.name if a.handler_id else None, "suggested_handler_id": a.suggested_handler_id,
-        "respond_due": a.respond_due, "resolve_due": a.resolve_due, "escalation_level": a.escalation_level,
+        "handler_name": a.handler.name if a.handler_id else None, "suggested_handler_id": v.suggested_handler_id,
+        "respond_due": a.respond_due, "resolve_due": a.resolve_due, "escalation_level": v.escalation_level,
         "is_public": a.is_public, "me_too_count": a.me_too_count, "rating": a.rating, "version": a.version,
         "created_at": a.created_at, "updated_at": a.updated_at,
     }
 
 
 def _detail(user, a):
-    parties = services.parties_of(user, a)
-    events = selectors.timeline(user, a, parties)
-    out = _out(a)
+    v = presenter.view_of(user, a)
+    out = _out(v)
     out.update({
-        "description": a.description, "address": a.address, "lat": a.lat, "lng": a.lng, "building_id": a.building_id,
-        "routing_note": a.routing_note if parties - {wf.REPORTER} else "", "public_reply": a.public_reply,
-        "rating_comment": a.rating_comment, "contact_name": a.contact_name if parties - {wf.REPORTER} else "",
-        "contact_phone_masked": a.contact_phone_masked if parties - {wf.REPORTER} else "",
+        "description": v.description, "address": v.address, "lat": a.lat, "lng": a.lng, "building_id": a.building_id,
+        "routing_note": v.routing_note, "public_reply": v.public_reply, "rating_comment": v.rating_comment,
+        "reporter_name": v.reporter_name, "entered_by_name": v.entered_by_name,
+        "contact_name": v.contact_name, "contact_phone_masked": v.contact_phone_masked,
         "duplicate_of": a.duplicate_of.number if a.duplicate_of_id else None,
-        "actions": wf.allowed_actions(a.status, parties),
-        "timeline": [{"at": e.at, "action": e.action, "actor": str(e.actor) if e.actor_id else None,
-                      "from_status": e.from_status, "to_status": e.to_status, "note": e.note, "internal": e.internal,
-                      "organisation": e.organisation.name if e.organisation_id else None, "data": e.data}
-                     for e in events],
+        "actions": v.actions,
+        "timeline": v.timeline(),  # presenter.Step rows, read as EventOut
     })
     return out
 
@@ -188,7 +188,8 @@ def appeal_list(request, queue: Text = "all", status: Text = "", category: Id | 
     except ValidationError as e:
         return _error(e)
     count, capped = count_capped(qs, COUNT_CAP, branches=branches)
-    return {"count": count, "count_capped": capped, "next_cursor": next_cursor, "items": [_out(a) for a in rows]}
+    return {"count": count, "count_capped": capped, "next_cursor": next_cursor,
+            "items": [_out(v) for v in presenter.views_of(request.auth, rows)]}
 
 
 @router.post("/appeals", response={201: AppealDetailOut, **ERRORS}, summary="Submit an appeal")

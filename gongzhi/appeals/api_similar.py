@@ -11,10 +11,11 @@ from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status as HttpStatus
 
+from gongzhi.accounts.policy import A, can
 from gongzhi.api.base import ErrorOut, Id, Text, validation_payload
 
 from . import photos as photos_mod
-from . import services
+from . import presenter, services
 from .errors import AppealError
 from .models import AppealPhoto, PhotoKind, pk_from_number
 from .similar import similar_appeals
@@ -54,22 +55,26 @@ class SimilarPage(Schema):
     items: list[SimilarOut]
 
 
-@router.get("/similar", response={200: SimilarPage, 400: ErrorOut},
+@router.get("/similar", response={200: SimilarPage, 400: ErrorOut, 404: ErrorOut},
             summary="Open appeals like the text, in the same compound or near the point")
 def similar(request, text: Text = "", compound: Text | None = None, lat: Text | None = None, lng: Text | None = None,
             category: Text | None = None, exclude: Text | None = None, limit: int = 5):
-    """Suggestions while an appeal is typed. Only appeals the caller may see, or public ones;
-    no reporter identity is ever included."""
+    """Suggestions while an appeal is typed: for those who may submit one, as the page offers them. Only
+    appeals the caller may see, or public ones; no reporter identity, identifiers masked as the caller may
+    read them (presenter)."""
+    if not can(request.auth, A.APPEAL_CREATE):
+        raise Http404
     try:
         found = similar_appeals(text=text, compound=compound, lat=lat, lng=lng, category=category,
                                 exclude_id=pk_from_number(exclude) if exclude else None, limit=limit,
                                 user=request.auth)
     except ValidationError as e:
         return _error(e)
-    items = [{"id": a.pk, "number": a.number, "title": a.title, "status": a.status,
-              "status_display": a.get_status_display(), "category_name": a.category.name,
-              "compound_name": a.compound.name, "distance_m": a.distance_m, "similarity": a.similarity,
-              "me_too_count": a.me_too_count, "created_at": a.created_at} for a in found]
+    items = [{"id": v.appeal.pk, "number": v.appeal.number, "title": v.title, "status": v.appeal.status,
+              "status_display": v.appeal.get_status_display(), "category_name": v.appeal.category.name,
+              "compound_name": v.appeal.compound.name, "distance_m": v.appeal.distance_m,
+              "similarity": v.appeal.similarity, "me_too_count": v.appeal.me_too_count,
+              "created_at": v.appeal.created_at} for v in presenter.views_of(request.auth, found)]
     return {"count": len(items), "items": items}
 
 

@@ -14,14 +14,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from gongzhi.accounts.models import Role
-from gongzhi.accounts.policy import A, acting_org_ids, can, scope_of, scoped
+from gongzhi.accounts.policy import A, acting_org_ids, can, scoped
 from gongzhi.core.workdays import calendar_between, is_working_day, local_date, working_days_between
 from gongzhi.grid.models import Building, Community, Compound
 from gongzhi.orgs.models import Organisation, OrgKind
 
 from . import workflow as wf
-from .models import Channel, Rating, Status, TimeUnit
+from .models import Rating, Status, TimeUnit
 
 # Statuses in which the resolve clock runs (and a countdown makes sense).
 CLOCK_STATUSES = frozenset({Status.SUBMITTED, Status.ACCEPTED, Status.DISPATCHED, Status.IN_PROGRESS, Status.ON_HOLD,
@@ -88,16 +87,10 @@ def queue_tabs(user):
 
 
 def channels_for(user):
-    """Channels a user may enter appeals through; only staff have a choice."""
-    roles = scope_of(user).roles
-    out = []
-    if can(user, A.APPEAL_DISPATCH):
-        out += [Channel.HOTLINE, Channel.WALK_IN]
-    if can(user, A.APPEAL_VERIFY):
-        out.append(Channel.PATROL)
-    if Role.PROPERTY_STAFF in roles:
-        out.append(Channel.PROPERTY)
-    return [(c.value, c.label) for c in out]
+    """Channels a user may enter appeals through (services.staff_channels); only staff have a choice."""
+    from .services import staff_channels
+
+    return [(c.value, c.label) for c in staff_channels(user)]
 
 
 # ---- places ------------------------------------------------------------------------------------

@@ -26,7 +26,6 @@ from gongzhi.core.audit import audit
 from gongzhi.core.ids import as_id
 from gongzhi.core.models import AuditAction
 
-from . import workflow as wf
 from .errors import Conflict, NotAllowed
 from .models import Appeal, AppealEvent, AppealPhoto, PhotoKind
 
@@ -183,16 +182,15 @@ class _FilesUntilCommit:
 
 
 def _may_add(user, appeal, kind):
-    from .services import parties_of
+    from .presenter import reader
 
-    parties = parties_of(user, appeal)
-    staff = bool(parties - {wf.REPORTER})
-    entered = appeal.entered_by_id is not None and appeal.entered_by_id == getattr(user, "pk", None)
-    if kind == PhotoKind.REPORT:
-        return wf.REPORTER in parties or staff or entered
+    standing = reader(user, appeal)
+    entered = appeal.entered_by_id is not None and appeal.entered_by_id == standing.user_id
+    if kind == PhotoKind.REPORT:  # its reporter, who entered it, or who works it
+        return standing.wrote_it or standing.works_it
     if kind == PhotoKind.PATROL:
-        return staff or entered
-    return staff  # evidence: the handler (or the desk, a verifier, a called department)
+        return standing.works_it or entered
+    return standing.works_it  # evidence: the handler (or the desk, a verifier, a called department)
 
 
 def _check(user, appeal, kind):

@@ -3,17 +3,16 @@ import operator
 from functools import reduce
 
 from django.db.models import Q
-from django.utils.translation import gettext as _
-
-from gongzhi.accounts.models import User
-from gongzhi.accounts.policy import A, acting_org_ids, can, scope_of, scoped
+from gongzhi.accounts.policy import A, acting_org_ids, scope_of, scoped
+from gongzhi.core.identity import redact_identifiers
 from gongzhi.grid.models import LEVELS, Compound
 from gongzhi.orgs.models import Organisation, OrgKind
 
-from . import workflow as wf
-from .models import Appeal, AppealEvent, Category, Status, WhistleCall
+from .models import Appeal, Category, Status, WhistleCall
 
-LIST_RELATED = ("category", "compound", "handler")
+# The compound's community too: what a list shows of each appeal depends on the reader's standing to it
+# (presenter.views_of), which the policy reads from the appeal's place.
+LIST_RELATED = ("category", "compound__community", "handler")
 DISPATCH_STATUSES = (Status.SUBMITTED, Status.ACCEPTED, Status.RETURNED, Status.REOPENED, Status.EXTENSION_REQUESTED)
 HANDLER_STATUSES = (Status.DISPATCHED, Status.IN_PROGRESS, Status.ON_HOLD, Status.EXTENSION_REQUESTED)
 VERIFY_STATUSES = (Status.RESOLVED,)
@@ -90,7 +89,9 @@ def _filtered(qs, category=None, compound=None, q=""):
         qs = qs.filter(category_id=category)
     if compound:
         qs = qs.filter(compound_id=compound)
-    q = (q or "").strip()
+    # Searched as shown: a title's identifiers are masked to most readers, so a full number typed here must
+    # not tell them which appeal holds it.
+    q = redact_identifiers((q or "").strip())
     if q:
         from .models import pk_from_number
 
@@ -168,42 +169,6 @@ def queue_listing(user, name, *, status=None, category=None, compound=None, q=""
     else:
         branches = [v & s for v in visibility for s in by_status]
     return _filtered(qs, category, compound, q), branches
-
-
-def sees_as_staff(user, appeal, parties):
-    """Does the user read this appeal as staff (who did what, the desk's notes), not only as its reporter?
-
-    A party other than the reporter, or staff whose scope holds the appeal. Staff
-    rights elsewhere do not count: property staff reporting an appeal about
-    another compound read it as any reporter does.
-    """
-    return bool(parties - {wf.REPORTER}) or scope_of(user).superuser or can(user, A.APPEAL_VIEW, appeal)
-
-
-def timeline(user, appeal, parties):
-    """Timeline rows the user may read, as the user may read them.
-
-    Internal notes stay with the parties who work the appeal. A reporter reading
-    as such sees every step but not the staff's coordination: a row's note only
-    where workflow.reporter_sees_note allows it (the answers, not why it was
-    returned, held or extended, nor supervision and whistles), its data only the
-    keys in workflow.REPORTER_DATA. Nor anybody else's identity: another
-    person's act shows no actor (an unsaved stand-in, so actor_id is None).
-    The API, the page and everything else that shows a timeline read it here.
-    """
-    events = AppealEvent.objects.filter(appeal=appeal).select_related("actor", "organisation")
-    if not (parties - {wf.REPORTER}) and not scope_of(user).superuser:
-        events = events.filter(internal=False)
-    if sees_as_staff(user, appeal, parties):
-        return events
-    events = list(events)
-    for e in events:
-        if e.actor_id is not None and e.actor_id != user.pk:
-            e.actor = User(display_name=_("其他居民") if e.action == "me_too" else _("工作人员"))
-        if not wf.reporter_sees_note(e.action, e.internal):
-            e.note = ""
-        e.data = {k: v for k, v in (e.data or {}).items() if k in wf.REPORTER_DATA}
-    return events
 
 
 def category_tree():

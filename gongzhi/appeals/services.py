@@ -6,6 +6,7 @@ once: the row is locked and its version compared, so one wins and the other
 gets a Conflict naming what changed.
 """
 import datetime
+import unicodedata
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -18,7 +19,7 @@ from django.utils.translation import gettext as _
 from gongzhi.accounts.models import Role
 from gongzhi.accounts.policy import A, acting_org_ids, acts_for, can, scope_of
 from gongzhi.core.audit import audit
-from gongzhi.core.identity import validate_mobile
+from gongzhi.core.identity import redact_identifiers, validate_mobile
 from gongzhi.core.ids import as_id
 from gongzhi.core.models import AuditAction
 from gongzhi.core.workdays import add_hours, add_working_days, calendar_after
@@ -31,15 +32,18 @@ from .models import Appeal, AppealEvent, pk_from_number, Category, Channel, MeTo
 from .routing import categories, compounds, locate, route, validate_point
 
 TITLE_MAX = 100
+SUMMARY_LENGTH = 30  # an automatic title: this many characters at most, the ellipsis included
 TEXT_MAX = 4000  # Open311's limit for a description; also ours
 NOTE_MAX = 2000
 
-# Channels and who may use them: residents speak for themselves, staff enter for others.
-_STAFF_CHANNELS = {
+# The channels staff enter appeals through, and the action each needs over the appeal's place: the desk takes
+# calls and visits, grid workers report from patrol, property staff report what they find in the compounds
+# they serve. Residents speak for themselves (the app); Open311 clients through their own channel.
+STAFF_CHANNELS = {
     Channel.HOTLINE: A.APPEAL_DISPATCH,
     Channel.WALK_IN: A.APPEAL_DISPATCH,
     Channel.PATROL: A.APPEAL_VERIFY,
-    Channel.PROPERTY: A.APPEAL_CREATE,
+    Channel.PROPERTY: A.APPEAL_PROPERTY_REPORT,
 }
 
 
@@ -71,6 +75,45 @@ def _clean_text(value, field, label, maximum, required=True):
     return v
 
 
+# What holds the character before it together with it: a cut between them would break the character in two.
+_JOINING = frozenset({"Mn", "Mc", "Me"})
+_ZWJ = "\u200d"
+
+
+def _binds(text, i):
+    """Does text[i] belong to the same character as text[i - 1]?"""
+    ch = text[i]
+    if unicodedata.category(ch) in _JOINING or text[i - 1] == _ZWJ or ch == _ZWJ:
+        return True
+    if "\U0001f3fb" <= ch <= "\U0001f3ff":  # skin-tone modifiers
+        return True
+    if "\U0001f1e6" <= ch <= "\U0001f1ff":  # a flag is two regional indicators: cut after the pair only
+        run = 0
+        while i - run - 1 >= 0 and "\U0001f1e6" <= text[i - run - 1] <= "\U0001f1ff":
+            run += 1
+        return run % 2 == 1
+    return False
+
+
+def shorten(text, length):
+    """At most `length` characters: cut where a character ends (never inside an emoji, nor between a letter
+    and its accent), with "…" when cut."""
+    if len(text) <= length:
+        return text
+    end = length - 1
+    while end > 0 and _binds(text, end):
+        end -= 1
+    return text[:end].rstrip() + "…"
+
+
+def summary(description):
+    """The title an appeal takes when none was given: the start of its description, identifiers masked.
+
+    Masked before it is cut, so that no number is cut to a stub the masking would no longer recognise.
+    """
+    return shorten(" ".join(redact_identifiers(description).split()), SUMMARY_LENGTH)
+
+
 def _resolve_place(*, compound=None, building=None, household=None, lat=None, lng=None):
     """(compound, building, household, lat, lng, note) from whatever place the user gave."""
     note = ""
@@ -99,15 +142,25 @@ def _resolve_place(*, compound=None, building=None, household=None, lat=None, ln
     return compound, building, household, lat, lng, note
 
 
+def staff_channels(user, compound=None):
+    """The staff channels the user may enter appeals through: for this compound, or for some compound."""
+    return [c for c, action in STAFF_CHANNELS.items() if can(user, action, compound)]
+
+
 def _check_channel(user, channel, compound):
+    """A channel the user may not use is bad input, answered on the field (400), never saved.
+
+    Saved anyway, a resident's appeal "from the property company" would have no reporter: theirs, and
+    they could not open it.
+    """
     if channel not in Channel.values:
         raise ValidationError({"channel": _("渠道无效")})
-    if channel in _STAFF_CHANNELS:
-        if not can(user, _STAFF_CHANNELS[channel], compound):
-            raise NotAllowed(_("您无权通过该渠道录入此小区的诉求"), field="channel")
+    if channel in STAFF_CHANNELS:
+        if channel not in staff_channels(user, compound):
+            raise ValidationError({"channel": _("您无权通过该渠道录入此小区的诉求")})
     elif channel == Channel.OPEN311:  # only the service account of an Open311 client (gongzhi.open311)
         if getattr(user, "open311_client", None) is None:
-            raise NotAllowed(_("只有开放接口客户端可以通过该渠道提交诉求"), field="channel")
+            raise ValidationError({"channel": _("只有开放接口客户端可以通过该渠道提交诉求")})
     elif not can(user, A.APPEAL_CREATE):  # the pages' rule, for the API too (an outdoor worker's role grants none)
         raise NotAllowed(_("账号尚未开通，无法提交诉求") if not scope_of(user).roles else _("您的账号无权提交诉求"))
 
@@ -135,7 +188,7 @@ def appeal_submit(*, user, category, description, title="", channel=Channel.APP,
     except ValidationError as e:
         errors.update(e.message_dict)
     try:
-        title = _clean_text(title, "title", _("标题"), TITLE_MAX, required=False) or (description[:30] if isinstance(description, str) else "")
+        title = _clean_text(title, "title", _("标题"), TITLE_MAX, required=False) or summary(description)
         address = _clean_text(address, "address", _("地点描述"), 200, required=False)
         contact_name = _clean_text(contact_name, "contact_name", _("联系人"), 50, required=False)
     except ValidationError as e:
@@ -188,8 +241,12 @@ def _event(appeal, user, action, from_status, to_status, *, note="", internal=Fa
     return event
 
 
-def parties_of(user, appeal):
-    """Which of the workflow's parties the user is for this appeal."""
+def parties_of(user, appeal, *, called=None):
+    """Which of the workflow's parties the user is for this appeal.
+
+    `called`: the departments called to it by a whistle (at least those the user acts for), when a
+    list has read them for all its appeals at once (presenter.views_of); else they are read here.
+    """
     parties = set()
     if user is None or not getattr(user, "is_authenticated", False):
         return parties
@@ -197,7 +254,7 @@ def parties_of(user, appeal):
         parties.add(wf.REPORTER)
     if can(user, A.APPEAL_DISPATCH, appeal):
         parties.add(wf.DISPATCHER)
-    if appeal.handler_id and acts_for(user, appeal.handler):
+    if appeal.handler_id and acts_for(user, appeal.handler_id):
         parties.add(wf.HANDLER)
     if can(user, A.APPEAL_VERIFY, appeal):
         parties.add(wf.VERIFIER)
@@ -205,8 +262,9 @@ def parties_of(user, appeal):
         parties.add(wf.SUPERVISOR)
     if can(user, A.APPEAL_WHISTLE, appeal):
         parties.add(wf.WHISTLE)
-    called = set(appeal.whistle_calls.values_list("department_id", flat=True))
-    if called & acting_org_ids(user):
+    if called is None:
+        called = set(appeal.whistle_calls.values_list("department_id", flat=True))
+    if set(called) & acting_org_ids(user):
         parties.add(wf.CALLED)
     return parties
 

@@ -51,6 +51,7 @@ from django.utils.translation import gettext as _
 
 from gongzhi.accounts.policy import A, acting_org_ids, scope_of
 from gongzhi.core.geometry import distance_m
+from gongzhi.core.identity import redact_identifiers
 from gongzhi.core.ids import as_id
 from gongzhi.grid.models import Compound
 
@@ -385,6 +386,9 @@ def similar_appeals(*, text, compound=None, lat=None, lng=None, category=None, e
     text = (text or "").strip()
     if len(text) > QUERY_MAX:
         raise ValidationError({"text": _("查询内容不能超过%d个字") % QUERY_MAX})
+    # Looked for as shown: the suggestions mask identifiers, so a full number typed here must not tell which
+    # appeal holds it (by its rank or its score).
+    text = redact_identifiers(text)
     limit = max(1, min(int(limit or 5), 20))
     place = _resolve_place(compound, lat, lng)
     category_id = _category_id(category)

@@ -25,7 +25,7 @@ from gongzhi.core.ids import as_id
 from gongzhi.core.workdays import LOCAL, local_date
 from gongzhi.orgs.models import Organisation
 
-from . import admin_services, rates, selectors, services
+from . import admin_services, presenter, rates, selectors, services
 from . import page_queries as pq
 from . import workflow as wf
 from .errors import AppealError, Conflict, NotAllowed
@@ -118,24 +118,16 @@ def appeal_similar(request):
                                         compound=num("compound"), lat=lat, lng=lng, limit=5))[:5]
         except ValidationError:
             results = []
-    rows = [_similar_row(r) for r in results]
-    for row in rows:
-        row["mine"] = row["reporter_id"] == user.pk
+    rows = [_similar_row(v, user) for v in presenter.views_of(user, results)]
     # Staff entering a call get a link to the appeal; "me too" is the resident's own voice.
     return render(request, "appeals/similar.html", {"similar": rows, "staff": pq.is_staff(user)})
 
 
-def _similar_row(r):
-    """Whatever the suggestion selector returns (appeals or dicts), as what the fragment shows."""
-    get = r.get if isinstance(r, dict) else (lambda k, d=None: getattr(r, k, d))
-    appeal = get("appeal")
-    if appeal is not None:
-        get = lambda k, d=None: getattr(appeal, k, d)  # noqa: E731
-    status = get("status")
-    return {"pk": get("pk") or get("id"), "title": get("title"), "status": status,
-            "status_label": Status(status).label if status in Status.values else status,
-            "me_too_count": get("me_too_count") or 0, "compound": getattr(get("compound"), "name", get("compound_name")),
-            "reporter_id": get("reporter_id")}
+def _similar_row(view, user):
+    """A suggestion as the fragment shows it: what the reader may see of it."""
+    a = view.appeal
+    return {"pk": a.pk, "title": view.title, "status": a.status, "status_label": a.get_status_display(),
+            "me_too_count": a.me_too_count, "compound": a.compound.name, "mine": a.reporter_id == user.pk}
 
 
 @login_required
@@ -184,7 +176,8 @@ def appeal_list(request):
         rows, next_cursor = keyset_page(qs, limit=PAGE_SIZE, branches=branches)
     pq.attach_countdowns(rows)
     return render(request, "appeals/list.html", {
-        "tabs": tabs, "tab": tab, "staff": staff, "form": form, "rows": rows, "next_cursor": next_cursor,
+        "tabs": tabs, "tab": tab, "staff": staff, "form": form, "rows": presenter.views_of(user, rows),
+        "next_cursor": next_cursor,
         "filtered": any(filters.get(k) for k in ("status", "category", "compound", "q")),
         "paged": bool(request.GET.get("cursor")), "can_create": can(user, A.APPEAL_CREATE),
         "can_rates": can(user, A.APPEAL_VIEW), "can_settings": can(user, A.CATEGORY_MANAGE),
@@ -266,21 +259,17 @@ def _render_detail(request, appeal, *, failed=None, status=200, revealed_phone=N
     user = request.user
     appeal = Appeal.objects.select_related("category", "compound__community", "building", "handler", "suggested_handler",
                                            "routing_rule", "reporter", "entered_by", "duplicate_of").get(pk=appeal.pk)
-    parties = services.parties_of(user, appeal)
-    staff = selectors.sees_as_staff(user, appeal, parties)  # for this appeal, not staff somewhere else
-    events = list(selectors.timeline(user, appeal, parties))
-    for e in events:
-        e.label = pq.event_label(e)
-        e.from_label = Status(e.from_status).label if e.from_status in Status.values else ""
-        e.to_label = Status(e.to_status).label if e.to_status in Status.values else ""
-    panels = _panels(user, appeal, parties, failed)
+    view = presenter.view_of(user, appeal)  # everything that depends on who reads it
+    steps = [{"step": e, "label": pq.event_label(e),
+              "from_label": Status(e.from_status).label if e.from_status in Status.values else "",
+              "to_label": Status(e.to_status).label if e.to_status in Status.values else ""}
+             for e in view.timeline()]
+    panels = _panels(user, appeal, view.reader.parties, failed)
     return render(request, "appeals/detail.html", {
-        "appeal": appeal, "staff": staff, "events": events, "panels": panels,
+        "appeal": appeal, "v": view, "steps": steps, "panels": panels,
         "one_tap": [p for p in panels if p["one_tap"]],
         "deadlines": _deadlines(appeal), "photos": pq.photos_of(appeal), "ratings": Rating.choices,
-        "whistle_calls": list(appeal.whistle_calls.select_related("department")) if staff else [],
-        "hours_unit": TimeUnit.HOURS,
-        "can_reveal_contact": services.may_reveal_contact(user, appeal, parties), "revealed_phone": revealed_phone,
+        "whistle_calls": view.whistle_calls(), "hours_unit": TimeUnit.HOURS, "revealed_phone": revealed_phone,
     }, status=status)
 
 

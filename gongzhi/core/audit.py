@@ -1,4 +1,10 @@
-"""Writing the audit log. Sensitive values are recorded as masked, never in clear."""
+"""Writing the audit log. Sensitive values are recorded as masked, never in clear.
+
+Names and texts of records (an appeal's title, an import's file name, whatever a change carried) are
+written by people and may hold a phone or an ID number: the log keeps them masked
+(identity.redact_identifiers), for every reader of the log.
+"""
+from .identity import redact_identifiers
 from .middleware import client_ip, current_request
 from .models import AuditAction, AuditEntry
 
@@ -20,12 +26,24 @@ def audit(action, *, user=None, obj=None, object_type="", object_id="", object_r
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
-        object_repr = object_repr or str(obj)[:200]
+        object_repr = object_repr or str(obj)  # masked before it is cut (below): a cut number is not found
     return AuditEntry.objects.create(
         user=actor, username=(username or name or "")[:150], ip=client_ip(request),
-        action=action, object_type=object_type, object_id=str(object_id), object_repr=object_repr[:200],
-        changes=changes or {}, success=success, detail=detail[:500],
+        action=action, object_type=object_type, object_id=str(object_id),
+        object_repr=redact_identifiers(object_repr)[:200], changes=masked(changes or {}), success=success,
+        detail=redact_identifiers(detail)[:500],
     )
+
+
+def masked(value):
+    """Every text inside a change record with its identifiers masked."""
+    if isinstance(value, str):
+        return redact_identifiers(value)
+    if isinstance(value, dict):
+        return {k: masked(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [masked(v) for v in value]
+    return value
 
 
 def diff(before: dict, after: dict, sensitive=()) -> dict:

@@ -1,5 +1,6 @@
 """Validation, normalisation and masking of ID numbers and mobile numbers."""
 import datetime
+import functools
 import re
 import unicodedata
 
@@ -72,20 +73,133 @@ def mask_mobile(v: str) -> str:
     return v[:3] + "****" + v[7:] if len(v) == 11 else "*" * len(v)
 
 
-# Identifiers inside free text; full-width digits (a Chinese input method's) are read as ASCII first.
-_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
-_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
-_MOBILE_IN_TEXT = re.compile(r"(?<![0-9+])(?:(?:\+|00)86[\s-]?)?1[3-9][0-9](?:[\s-]?[0-9]){8}(?![0-9])")
+# ---- identifiers inside free text -----------------------------------------------------------------------
+#
+# People type their numbers into appeals, notes and searches in every shape an input method or a chat app
+# allows: "139 1234 5678", "139-1234-5678", "(139)1234-5678", "139.1234.5678", "+86 139…", "phone:86139…",
+# full-width "１３９…", a zero-width space pasted between the digits, "ID440102…号" glued to the words around
+# it, "幺三九…" as a number is spoken. The text is read on a copy of the same length, one character for one,
+# so that a match's place in the copy is its place in the text: every decimal digit (full-width,
+# Arabic-Indic…) as an ASCII digit, compatibility forms (＋（）－．／, the ideographic space) as their plain
+# form, and every invisible character (format characters, combining marks) as a separator.
+
+_INVISIBLE = "\u200b"  # what every invisible character becomes on the copy
+_SEP = "[\\s.\\-/()_~·•・。\u2010-\u2015\u2212" + _INVISIBLE + "]"
+_GAP = _SEP + "{0,3}"  # between two digits of one number
+
+
+def _run(least, most=None):
+    """Between `least` and `most` digits (exactly `least` without `most`), each pair allowed a gap."""
+    return "[0-9](?:" + _GAP + "[0-9])" + ("{%d,%d}" % (least - 1, most - 1) if most else "{%d}" % (least - 1))
+
+
+_END = "(?![0-9])"
+_MOBILE = "1" + _GAP + "[3-9](?:" + _GAP + "[0-9]){9}"
+# Tried in this order where a number starts; the first that fits is masked and the scan goes on after it.
+_SHAPES = [(kind, re.compile(rx + _END)) for kind, rx in (
+    ("id", _run(17) + _GAP + "[0-9Xx]"),                      # 身份证 (GB 11643), X as the check digit
+    ("card", _run(16, 19)),                                   # bank cards: no check digit all issuers keep
+    ("old_id", _run(15)),                                       # 15-digit IDs issued before 1999 (birth date checked)
+    ("mobile", "(?:(?:\\+|00)?8" + _GAP + "6" + _GAP + "|0" + _GAP + ")" + _MOBILE),  # +86 / 0086 / 86 / 0 before it
+    ("landline", "(?:(?:\\+|00)8" + _GAP + "6" + _GAP + "[1-9]|0" + _GAP + "[1-9])(?:" + _GAP + "[0-9]){1,2}"
+                 + _GAP + "[2-9](?:" + _GAP + "[0-9]){6,7}"),  # area code, then a 7- or 8-digit number
+    ("mobile", _MOBILE),
+)]
+# Numbers that are not about anybody, read as one token so no identifier is looked for inside them: dates
+# (2026-12-07, 2026.12.01-2026.12.31) and appeal numbers (20261207-361).
+_NOT_PERSONAL = re.compile(
+    "(?:(?:19|20)[0-9]{2}[-./年](?:0?[1-9]|1[0-2])[-./月](?:0?[1-9]|[12][0-9]|3[01])日?"
+    "|20[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])-[0-9]{1,12})" + _END)
+_STARTS = re.compile("(?<![0-9])[0-9+]")
+_CHINESE_NUMERALS = {"〇": "0", "零": "0", "一": "1", "幺": "1", "二": "2", "三": "3", "四": "4", "五": "5",
+                     "六": "6", "七": "7", "八": "8", "九": "9"}
+_ARABIC_OFF = str.maketrans("0123456789", "a" * 10)
+_CHINESE_ON = str.maketrans(_CHINESE_NUMERALS)
+
+
+@functools.lru_cache(maxsize=8192)
+def _plain(ch):
+    if ch.isdecimal():
+        return str(unicodedata.decimal(ch))
+    if unicodedata.category(ch) in ("Cf", "Mn", "Me"):
+        return _INVISIBLE
+    folded = unicodedata.normalize("NFKC", ch)
+    return folded if len(folded) == 1 else ch
+
+
+def _copies(text):
+    """The copies to scan: Arabic digits; and where Chinese numerals occur, those alone, then both mixed.
+
+    Alone first, so that "…5678一直没人接" is read as a number followed by words, not as a longer number.
+    """
+    base = text if text.isascii() else "".join(map(_plain, text))
+    yield base
+    if any(ch in _CHINESE_NUMERALS for ch in base):
+        yield base.translate(_ARABIC_OFF).translate(_CHINESE_ON)
+        yield base.translate(_CHINESE_ON)
+
+
+def _masked(kind, matched):
+    """The masked form of a matched identifier, or None when it is not one after all."""
+    digits = re.sub("[^0-9Xx]", "", matched).upper()
+    if kind == "id":
+        return mask_id_number(digits)
+    if kind == "card":
+        return digits[:4] + "*" * (len(digits) - 8) + digits[-4:]
+    if kind == "old_id":  # region, birth date YYMMDD, sequence: the birth date is hidden
+        born = 1 <= int(digits[8:10]) <= 12 and 1 <= int(digits[10:12]) <= 31
+        return digits[:6] + "*" * 6 + digits[12:] if born else None
+    if kind == "mobile":
+        return mask_mobile(digits[-11:])
+    national = digits[4:] if digits.startswith("0086") else digits[2:] if matched.startswith("+") else digits
+    return national[:3] + "*" * (len(national) - 7) + national[-4:]
+
+
+def _identifiers(copy):
+    """(start, end, masked form) of every identifier in one copy, left to right."""
+    found, pos = [], 0
+    while (start := _STARTS.search(copy, pos)) is not None:
+        start = start.start()
+        skip = _NOT_PERSONAL.match(copy, start)
+        if skip:
+            pos = skip.end()
+            continue
+        pos = start + 1
+        for kind, shape in _SHAPES:
+            hit = shape.match(copy, start)
+            masked = _masked(kind, hit.group()) if hit else None
+            if masked is not None:
+                begin = start
+                # "(139)1234-5678": the opening bracket goes with the number it opened.
+                if begin and copy[begin - 1] == "(" and hit.group().count(")") > hit.group().count("("):
+                    begin -= 1
+                found.append((begin, hit.end(), masked))
+                pos = hit.end()
+                break
+    return found
 
 
 def redact_identifiers(text) -> str:
-    """Free text with every ID number and mainland mobile number in it masked, for public listings.
+    """Free text with every personal identifier in it masked: mainland mobile and landline numbers, 18- and
+    15-digit ID numbers, bank card numbers, in whatever shape they were typed.
 
-    A resident may type their number into an appeal they make public; what
-    anyone may read must never carry it in full.
+    The one masking of free text, for everything others read (titles, lists, notifications, e-mails, the
+    audit log, Open311) and for every log line. Dates, amounts, appeal numbers (20261207-361) and room
+    numbers (3栋1201) stay as they are.
     """
     if not text:
         return ""
-    text = str(text).translate(_FULL_WIDTH_DIGITS)
-    text = _ID_IN_TEXT.sub(lambda m: mask_id_number(normalise_id_number(m.group())), text)
-    return _MOBILE_IN_TEXT.sub(lambda m: mask_mobile(normalise_mobile(m.group())), text)
+    text = str(text)
+    spans = []
+    for copy in _copies(text):
+        for begin, end, masked in _identifiers(copy):
+            if all(end <= b or begin >= e for b, e, _m in spans):
+                spans.append((begin, end, masked))
+    if not spans:
+        return text
+    out, last = [], 0
+    for begin, end, masked in sorted(spans):
+        out += [text[last:begin], masked]
+        last = end
+    out.append(text[last:])
+    return "".join(out)

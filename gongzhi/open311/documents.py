@@ -7,7 +7,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from gongzhi.appeals.models import AppealKind, TimeUnit
-from gongzhi.core.identity import redact_identifiers
+from gongzhi.appeals.presenter import public_view
 from gongzhi.grid.models import Compound
 
 from .render import iso
@@ -104,22 +104,24 @@ def _coordinate(own, fallback):
 
 
 def service_request(appeal, extra, media_url=None):
-    """One public request. Free text is written by people: any mobile or ID number in it goes out masked."""
+    """One public request, as anyone may read it (appeals.presenter.public_view): free text is written by
+    people, and any personal identifier in it goes out masked."""
+    view = public_view(appeal)
     closed = appeal.status in CLOSED_STATUSES
-    notes = extra.get("reject_note") if appeal.status == "rejected" else appeal.public_reply
+    notes = view.text(extra.get("reject_note")) if appeal.status == "rejected" else view.public_reply
     return {
         "service_request_id": appeal.number,
         "status": "closed" if closed else "open",
-        "status_notes": redact_identifiers(notes) or None,
+        "status_notes": notes or None,
         "service_name": _name(appeal.category),
         "service_code": appeal.category.code,
-        "description": redact_identifiers(appeal.description),
+        "description": view.description,
         "agency_responsible": appeal.handler.name if appeal.handler_id else None,
         "service_notice": service_notice(appeal.category),
         "requested_datetime": iso(appeal.created_at),
         "updated_datetime": iso(appeal.updated_at),
         "expected_datetime": iso(appeal.resolve_due),
-        "address": redact_identifiers(_address(appeal)),
+        "address": view.text(_address(appeal)),
         "address_id": appeal.compound.code,
         "zipcode": "",
         "lat": _coordinate(appeal.lat, appeal.compound.center_lat),

@@ -81,14 +81,14 @@ class TestSubmit:
         a = submit(user=grid.community_worker, channel=Channel.HOTLINE, contact_name="来电人", contact_phone="13800001234")
         assert a.reporter is None and a.entered_by == grid.community_worker
         assert a.contact_phone_masked == "138****1234" and "13800001234" not in a.contact_phone_enc
-        with pytest.raises(NotAllowed):
-            submit(user=grid.community_worker, channel=Channel.HOTLINE, compound=grid.K3)
-        with pytest.raises(NotAllowed):
-            submit(user=grid.resident1, channel=Channel.PATROL)
+        for user, channel, compound in ((grid.community_worker, Channel.HOTLINE, grid.K3),
+                                        (grid.resident1, Channel.PATROL, grid.K1),
+                                        (grid.grid_worker, Channel.PATROL, grid.K2)):
+            with pytest.raises(ValidationError) as e:  # bad input on the field, as any other
+                submit(user=user, channel=channel, compound=compound)
+            assert list(e.value.message_dict) == ["channel"]
         patrol = submit(user=grid.grid_worker, channel=Channel.PATROL)
         assert patrol.channel == Channel.PATROL
-        with pytest.raises(NotAllowed):
-            submit(user=grid.grid_worker, channel=Channel.PATROL, compound=grid.K2)
         assert submit(user=grid.property1, channel=Channel.PROPERTY, compound=grid.K2).compound == grid.K2
 
 

@@ -2,9 +2,9 @@
 import io
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from gongzhi.appeals.errors import NotAllowed
 from gongzhi.appeals.models import Appeal, AppealPhoto, Channel, PhotoKind, Status
 from gongzhi.appeals.services import appeal_submit
 from gongzhi.core import crypto
@@ -161,9 +161,10 @@ class TestRefused:
 
 
 def test_only_open311_clients_may_use_the_channel(world):
-    with pytest.raises(NotAllowed):
+    with pytest.raises(ValidationError) as e:
         appeal_submit(user=world.resident1, category=world.lift, description="电梯坏了", channel=Channel.OPEN311,
                       compound=world.K1)
+    assert list(e.value.message_dict) == ["channel"]
     assert not Appeal.objects.exists()
 
 

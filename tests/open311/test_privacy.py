@@ -36,3 +36,26 @@ def test_public_listing_masks_identifiers_typed_into_the_text(world, client):
         body = client.get(url).content.decode()
         assert "路灯坏了" in body and "138****5678" in body
         assert not MOBILE_RE.search(body) and not ID_RE.search(body), url
+
+
+# Issue 7, item 3: each was published in clear by GET /open311/v2/requests/{id}.json.
+BYPASSES = ["ID440102199001011237号", "身份证 440102 19900101 1237", "440102-19900101-1237", "139.1234.5678",
+            "(139)1234-5678", "139/1234/5678", "phone:8613912345678", "139\u200b12345678"]
+
+
+def read_as_a_person(text):
+    import unicodedata
+
+    return re.sub(r"[\s\-./()\u200b-\u200d\u2060\ufeff]", "", unicodedata.normalize("NFKC", text))
+
+
+@pytest.mark.parametrize("typed", BYPASSES)
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_the_listed_bypasses_are_published_masked(world, client, typed, fmt):
+    a = appeal_submit(user=world.resident1, category=world.lighting, compound=world.K1, is_public=True,
+                      description=f"路灯坏了，{typed}", address=typed)
+    body = client.get(f"{BASE}/requests/{a.number}.{fmt}").content.decode()
+    assert "路灯坏了" in body
+    plain = read_as_a_person(body)
+    assert "13912345678" not in plain and "44010219900101" not in plain
+    assert ("139****5678" if "139" in typed else "440102********1237") in body
