@@ -95,8 +95,8 @@ def _window():
     return timedelta(minutes=settings.IDENTIFIER_LOOKUP_WINDOW_MINUTES)
 
 
-def _over_limit(user):
-    """None while the user may look up again; else a LookupLimited saying when they may."""
+def _over_limit(user, field):
+    """None while the user may look up again; else a LookupLimited (on the form field `field`) saying when."""
     now = timezone.now()
     limit = settings.IDENTIFIER_LOOKUP_LIMIT
     recent = AuditEntry.objects.filter(user=user, action=AuditAction.LOOKUP, success=True, at__gte=now - _window())
@@ -108,7 +108,7 @@ def _over_limit(user):
     wait = max(1, math.ceil((freed_at - now).total_seconds()))
     message = _("按证件号码或手机号查找过于频繁：每%(window)d分钟最多%(limit)d次，请%(wait)d分钟后再试。") % {
         "window": settings.IDENTIFIER_LOOKUP_WINDOW_MINUTES, "limit": limit, "wait": math.ceil(wait / 60)}
-    return LookupLimited(message, field="q", retry_after=wait)
+    return LookupLimited(message, field=field, retry_after=wait)
 
 
 def residents_by_identifier(*, user, field, value, queryset):
@@ -125,7 +125,7 @@ def residents_by_identifier(*, user, field, value, queryset):
     with transaction.atomic():
         # Serialise one user's lookups (on PostgreSQL) so that parallel requests cannot all pass the count.
         list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
-        limited = _over_limit(user)
+        limited = _over_limit(user, "q")
         if limited is None:
             _record(user, field, term_hash, via="search", hits=found.count())
     if limited is not None:
@@ -165,9 +165,8 @@ def check_registration_budget(user, term_hash):
     Asked whether or not the number turns out to be taken, so that being over the
     limit answers the same for a number that is registered and one that is not.
     """
-    limited = _over_limit(user)
+    limited = _over_limit(user, ID_NUMBER)
     if limited is not None:
-        limited = LookupLimited(limited.text, field=ID_NUMBER, retry_after=limited.retry_after)
         raise Deferred(lambda: _record(user, ID_NUMBER, term_hash, via="registration", refused="over_limit"), limited)
 
 
