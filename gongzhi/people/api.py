@@ -169,8 +169,9 @@ ELDERLY_AGE = 60
 
 
 def age_band(age):
-    """Ten-year band of an age; one band from 60 on. Next to a masked ID number an exact age leaves about
-    730 possible birth dates, and the check digit a few dozen numbers; a band leaves thousands."""
+    """Ten-year band of an age; one band from 60 on. Next to a masked ID number an exact age leaves some 365
+    birth dates, and the check digit about 33 numbers; a ten-year band leaves some 330 (and those who see only
+    the band may not find residents by ID number at all)."""
     if age is None:
         return None
     if age >= ELDERLY_AGE:
