@@ -162,6 +162,11 @@ API_TOKEN_HOURS = int(os.environ.get("API_TOKEN_HOURS", "12"))
 # The idle rule for API tokens too: unused this long, a token ends (0: no idle limit). By default the session's.
 API_TOKEN_IDLE_MINUTES = int(os.environ.get("API_TOKEN_IDLE_MINUTES", str(max(1, SESSION_COOKIE_AGE // 60))))
 
+# Finding a resident by a full ID number or mobile (and registering a number someone else holds) is a lookup:
+# at most this many per user in any window of this many minutes, counted from the audit log (so across processes).
+IDENTIFIER_LOOKUP_LIMIT = int(os.environ.get("IDENTIFIER_LOOKUP_LIMIT", "30"))
+IDENTIFIER_LOOKUP_WINDOW_MINUTES = int(os.environ.get("IDENTIFIER_LOOKUP_WINDOW_MINUTES", "60"))
+
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "gongzhi" / "locale"]

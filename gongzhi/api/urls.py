@@ -8,6 +8,7 @@ from gongzhi.grid.api import router as grid_router
 from gongzhi.notifications.api import router as notifications_router
 from gongzhi.orgs.api import router as orgs_router
 from gongzhi.people.api import router as people_router
+from gongzhi.people.api_conflicts import router as conflicts_router
 from gongzhi.people.api_imports import router as imports_router
 
 from .base import BearerAuth, GongzhiAPI, install_error_handlers
@@ -19,6 +20,7 @@ install_error_handlers(api)
 api.add_router("/auth", accounts_router, tags=["auth"])
 api.add_router("/", grid_router, tags=["grid"])
 api.add_router("/", people_router, tags=["people"])
+api.add_router("/", conflicts_router, tags=["people"])
 api.add_router("/", orgs_router, tags=["organisations"])
 api.add_router("/", notifications_router, tags=["notifications"])
 api.add_router("/", core_router)

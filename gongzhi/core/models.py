@@ -9,6 +9,7 @@ class AuditAction(models.TextChoices):
     UPDATE = "update", _("修改")
     DELETE = "delete", _("删除")
     REVEAL = "reveal", _("查看明文")
+    LOOKUP = "identifier_lookup", _("按证件号码或手机号查找")
     EXPORT = "export", _("导出")
     IMPORT = "import", _("导入")
     LOGIN = "login", _("登录")
@@ -55,7 +56,9 @@ class AuditEntry(models.Model):
         verbose_name = _("审计日志")
         verbose_name_plural = _("审计日志")
         default_permissions = ("view",)
-        indexes = [models.Index(fields=["object_type", "object_id"])]
+        # (user, action, at): a user's recent identifier lookups are counted on every such lookup (people.lookup).
+        indexes = [models.Index(fields=["object_type", "object_id"]),
+                   models.Index(fields=["user", "action", "at"], name="audit_user_action_at")]
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

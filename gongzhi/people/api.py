@@ -13,14 +13,14 @@ from decimal import Decimal
 from django.http import Http404, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 from ninja.responses import Status
 
 from gongzhi.accounts.policy import A, can, get_or_404, require, scoped
 from gongzhi.api.base import Dec, ErrorOut, Id, Page, Text, paginate
 from gongzhi.grid.models import Building, Household, Tenure
 
-from . import selectors, services
+from . import lookup, selectors, services
 from .models import Relation, Resident, Tag
 
 router = Router()
@@ -68,7 +68,11 @@ class ResidentOut(Schema):
     id: int
     name: str
     gender: str
-    age: int | None = None
+    age: int | None = Field(None, description=(
+        "Age in years, only where the user may reveal the resident's ID number (it narrows the masked birth date); "
+        "otherwise null: see age_band"))
+    age_band: str | None = Field(None, description=(
+        'Ten-year band of the age ("0-9", "10-19", … "50-59") or "60+"; null when the birth date is unknown'))
     relation: str
     relation_label: str
     household: HouseholdRef | None = None
@@ -161,6 +165,21 @@ def _age(birth_date, today):
     return today.year - birth_date.year - ((today.month, today.day) < (birth_date.month, birth_date.day))
 
 
+ELDERLY_AGE = 60
+
+
+def age_band(age):
+    """Ten-year band of an age; one band from 60 on. Next to a masked ID number an exact age leaves some 365
+    birth dates, and the check digit about 33 numbers; a ten-year band leaves some 330 (and those who see only
+    the band may not find residents by ID number at all)."""
+    if age is None:
+        return None
+    if age >= ELDERLY_AGE:
+        return f"{ELDERLY_AGE}+"
+    low = max(0, age) // 10 * 10
+    return f"{low}-{low + 9}"
+
+
 def _tag(t):
     return {"id": t.pk, "code": t.code, "name": t.name, "name_en": t.name_en, "sensitive": t.sensitive}
 
@@ -170,8 +189,10 @@ def render_resident(user, r, *, detail=False, today=None):
     today = today or timezone.localdate()
     may_reveal_id = can(user, A.REVEAL_ID, r)
     h = r.household
+    age = _age(r.birth_date, today)
     out = {
-        "id": r.pk, "name": r.name, "gender": r.gender, "age": _age(r.birth_date, today),
+        "id": r.pk, "name": r.name, "gender": r.gender, "age": age if may_reveal_id else None,
+        "age_band": age_band(age),
         "relation": r.relation, "relation_label": r.get_relation_display(),
         "household": {"id": h.pk, "code": h.code, "address": h.address} if h else None,
         "building_id": h.building_id if h else None,
@@ -263,12 +284,27 @@ def household_update(request, pk: Id, payload: HouseholdPatch):
 # ---- residents ---------------------------------------------------------------------------------
 
 
-@router.get("/residents", response=Page[ResidentOut],
-            summary="Residents the user may see; q = name or address substring, or an exact phone / ID number")
-def resident_list(request, q: Text = "", tag: Text = "", household: Id | None = None, compound: Id | None = None,
-                  limit: int = 50, offset: int = 0):
-    qs = selectors.residents_for(request.user, q=q, tag=tag, household=household, compound=compound)
-    page = paginate(qs, limit, offset)
+def _refused(exc, response):
+    """A lookup by identifier not done: 403 without the right, 429 over the limit (with Retry-After)."""
+    if exc.retry_after:
+        response["Retry-After"] = str(exc.retry_after)
+    return Status(exc.status, {"detail": exc.text, "field": exc.field, "errors": {exc.field: [exc.text]}})
+
+
+@router.get("/residents", response={200: Page[ResidentOut], 403: ErrorOut, 429: ErrorOut},
+            summary="Residents the user may see; q = name or address substring, or a whole phone / ID number",
+            description=(
+                "A q that is a whole ID number or mobile number finds by that number: only for roles that may reveal "
+                "it (403 otherwise, whether or not the number is registered), only inside that right's scope, "
+                "audited, and limited per user (429 with Retry-After over IDENTIFIER_LOOKUP_LIMIT). Part of a number "
+                "matches nothing."))
+def resident_list(request, response: HttpResponse, q: Text = "", tag: Text = "", household: Id | None = None,
+                  compound: Id | None = None, limit: int = 50, offset: int = 0):
+    try:
+        qs = selectors.residents_for(request.user, q=q, tag=tag, household=household, compound=compound)
+        page = paginate(qs, limit, offset)
+    except lookup.LookupRefused as exc:
+        return _refused(exc, response)
     today = timezone.localdate()
     page["items"] = [render_resident(request.user, r, today=today) for r in page["items"]]
     return page
@@ -280,21 +316,30 @@ def resident_detail(request, pk: Id):
     return render_resident(request.user, r, detail=True)
 
 
-@router.post("/residents", response={201: ResidentDetailOut, 400: ErrorOut, 404: ErrorOut})
-def resident_create(request, payload: ResidentIn):
+@router.post("/residents", response={201: ResidentDetailOut, 400: ErrorOut, 404: ErrorOut, 429: ErrorOut},
+             description=(
+                 "An ID number that another resident holds: named when the user may find that resident by ID number; "
+                 "otherwise 400 with one neutral message whoever and wherever the holder is, and the case goes to the "
+                 "community (GET /registration-conflicts). Such a collision counts as an identifier lookup (429 over "
+                 "the limit, for any ID number)."))
+def resident_create(request, payload: ResidentIn, response: HttpResponse):
     try:
         household = get_or_404(request.user, A.RESIDENT_CHANGE, Household.objects.select_related(*HOUSEHOLD_RELATED),
                                pk=payload.household_id)
     except Http404:
         return _not_found("household_id")
-    r = services.resident_create(user=request.user, household=household, name=payload.name,
-                                 id_number=payload.id_number, phone=payload.phone, relation=payload.relation,
-                                 gender=payload.gender, note=payload.note, tags=payload.tags)
+    try:
+        r = services.resident_create(user=request.user, household=household, name=payload.name,
+                                     id_number=payload.id_number, phone=payload.phone, relation=payload.relation,
+                                     gender=payload.gender, note=payload.note, tags=payload.tags)
+    except lookup.LookupRefused as exc:
+        return _refused(exc, response)
     return Status(201, _resident_detail(request.user, r.pk))
 
 
-@router.patch("/residents/{pk}", response={200: ResidentDetailOut, 400: ErrorOut, 404: ErrorOut})
-def resident_update(request, pk: Id, payload: ResidentPatch):
+@router.patch("/residents/{pk}", response={200: ResidentDetailOut, 400: ErrorOut, 404: ErrorOut, 429: ErrorOut},
+              description="A new ID number is checked as in POST /residents.")
+def resident_update(request, pk: Id, payload: ResidentPatch, response: HttpResponse):
     r = get_or_404(request.user, A.RESIDENT_VIEW, _resident_qs(), pk=pk)
     fields = payload.model_dump(exclude_unset=True)
     household_id = fields.pop("household_id", None)
@@ -306,7 +351,10 @@ def resident_update(request, pk: Id, payload: ResidentPatch):
             return _not_found("household_id")
     if fields.get("tags") is None:
         fields.pop("tags", None)
-    services.resident_update(user=request.user, resident=r, **fields)
+    try:
+        services.resident_update(user=request.user, resident=r, **fields)
+    except lookup.LookupRefused as exc:
+        return _refused(exc, response)
     return _resident_detail(request.user, r.pk)
 
 

@@ -10,6 +10,7 @@ class PeopleConfig(AppConfig):
     def ready(self):
         from gongzhi.accounts.policy import household_relative, register_model_paths
 
-        from .models import Resident
+        from .models import RegistrationConflict, Resident
 
         register_model_paths(Resident, household_relative("household"))
+        register_model_paths(RegistrationConflict, household_relative("household"))

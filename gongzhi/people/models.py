@@ -135,3 +135,51 @@ class ImportJob(models.Model):
     @property
     def progress(self):
         return int(100 * self.rows_done / self.rows_total) if self.rows_total else 0
+
+
+class ConflictStatus(models.TextChoices):
+    PENDING = "pending", _("待核实")
+    MOVED = "moved", _("已迁入登记的户")
+    DISMISSED = "dismissed", _("已驳回")
+
+
+class RegistrationConflict(models.Model):
+    """An ID number typed into a registration that a resident the user may not find by ID already holds.
+
+    The user who typed it is told only that the number needs checking by the
+    community (people.conflicts.NEUTRAL_MESSAGE); whether and where it is
+    registered is for the community workers and sub-district admins whose
+    scope holds both this household and that resident. Only the keyed hash of
+    the number is kept: the resident holding it has the number itself.
+    """
+
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("登记人"), null=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    household = models.ForeignKey("grid.Household", verbose_name=_("登记的户"), on_delete=models.CASCADE,
+                                  related_name="+")
+    name = models.CharField(_("登记的姓名"), max_length=50)
+    relation = models.CharField(_("与户主关系"), max_length=12, choices=Relation.choices, default=Relation.OTHER)
+    # For a change of an existing resident's number: that resident (none when a new resident was being added).
+    subject = models.ForeignKey(Resident, verbose_name=_("被修改的居民"), null=True, blank=True,
+                                on_delete=models.CASCADE, related_name="+")
+    id_number_hash = models.CharField(max_length=64, editable=False)
+    existing = models.ForeignKey(Resident, verbose_name=_("已登记该号码的居民"), on_delete=models.CASCADE,
+                                 related_name="registration_conflicts")
+    status = models.CharField(_("状态"), max_length=10, choices=ConflictStatus.choices, default=ConflictStatus.PENDING)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("处理人"), null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    resolved_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    resolution_note = models.CharField(_("处理说明"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("登记核实")
+        verbose_name_plural = _("登记核实")
+        indexes = [models.Index(fields=["status", "-created_at"], name="conflict_status_idx")]
+
+    def __str__(self):
+        return _("登记核实 #%(id)s") % {"id": self.pk}
+
+    def path(self):
+        return self.household.path()

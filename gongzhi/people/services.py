@@ -10,9 +10,9 @@ from gongzhi.accounts.policy import A, can, require
 from gongzhi.core.audit import audit, diff
 from gongzhi.core.identity import birth_date_from_id, gender_from_id, validate_id_number, validate_mobile
 from gongzhi.core.models import AuditAction
-from gongzhi.core import crypto
 from gongzhi.grid.models import Household, Tenure
 
+from . import conflicts, lookup
 from .models import Relation, Resident, Tag
 
 NAME_MAX = 50
@@ -92,11 +92,44 @@ def _apply_resident_fields(resident, *, name=None, id_number=None, phone=None, r
         raise ValidationError(errors)
 
 
-def _check_unique_id(resident):
-    if resident.id_number_hash and Resident.objects.filter(id_number_hash=resident.id_number_hash).exclude(pk=resident.pk).exists():
-        raise ValidationError({"id_number": _("该身份证号已登记在其他居民名下")})
+def _claim_id_number(user, resident, *, household, subject=None):
+    """Before a new ID number is saved: is it free? Checking is an identifier lookup (people.lookup).
+
+    A holder the user may find by ID number is named. Any other holder, inside
+    or outside the user's scope, gets the one neutral answer and a conflict
+    record for the community (people.conflicts). Raises lookup.Deferred: the
+    audit rows and the record are written after the service's rollback.
+    """
+    term_hash = resident.id_number_hash
+    if not term_hash:
+        return
+    lookup.check_registration_budget(user, term_hash)
+    holder = (Resident.objects.select_related("household__building__compound__community")
+              .filter(id_number_hash=term_hash).exclude(pk=resident.pk).first())
+    if holder is None:
+        return
+    if can(user, A.FIND_BY_ID, holder):
+        raise lookup.Deferred(lambda: lookup.record_registration_hit(user, term_hash), ValidationError(
+            {"id_number": _("该身份证号已登记在居民“%(name)s”名下") % {"name": holder.name}}))
+
+    def record():
+        lookup.record_registration_hit(user, term_hash)
+        conflicts.registration_conflict_record(user=user, household=household, name=resident.name,
+                                               relation=resident.relation, id_number_hash=term_hash,
+                                               existing=holder, subject=subject)
+
+    raise lookup.Deferred(record, ValidationError({"id_number": conflicts.neutral_message()}))
 
 
+def _save_claimed(resident):
+    try:
+        with transaction.atomic():  # a concurrent registration of the same number loses here, not with a 500
+            resident.save()
+    except IntegrityError:
+        raise ValidationError({"id_number": conflicts.neutral_message()})
+
+
+@lookup.records_after_rollback
 @transaction.atomic
 def resident_create(*, user, household, name, id_number="", phone="", relation=Relation.OTHER, note="",
                     gender="", tags=()):
@@ -104,18 +137,15 @@ def resident_create(*, user, household, name, id_number="", phone="", relation=R
     resident = Resident()
     _apply_resident_fields(resident, name=name, id_number=id_number, phone=phone, relation=relation,
                            note=note, household=household, gender=gender)
-    _check_unique_id(resident)
-    try:
-        with transaction.atomic():
-            resident.save()
-    except IntegrityError:
-        raise ValidationError({"id_number": _("该身份证号已登记在其他居民名下")})
+    _claim_id_number(user, resident, household=household)
+    _save_claimed(resident)
     if tags:
         resident_set_tags(user=user, resident=resident, tags=tags, audited=False)
     audit(AuditAction.CREATE, user=user, obj=resident, changes=diff({}, _resident_snapshot(resident), sensitive={"id_number", "phone"}))
     return resident
 
 
+@lookup.records_after_rollback
 @transaction.atomic
 def resident_update(*, user, resident, **fields):
     resident = Resident.objects.select_for_update().get(pk=resident.pk)
@@ -126,8 +156,9 @@ def resident_update(*, user, resident, **fields):
     before = _resident_snapshot(resident)
     tags = fields.pop("tags", None)
     _apply_resident_fields(resident, **fields)
-    _check_unique_id(resident)
-    resident.save()
+    if resident.id_number_hash != before["id_number"]:
+        _claim_id_number(user, resident, household=resident.household, subject=resident)
+    _save_claimed(resident)
     if tags is not None:
         resident_set_tags(user=user, resident=resident, tags=tags, audited=False)
     changes = diff(before, _resident_snapshot(resident), sensitive={"id_number", "phone"})
@@ -180,16 +211,6 @@ def resident_reveal(*, user, resident, field):
     value = resident.phone_clear() if field == "phone" else resident.id_number_clear()
     audit(AuditAction.REVEAL, user=user, obj=resident, changes={"field": field})
     return value
-
-
-def residents_find_by_identifier(value):
-    """Residents whose phone or ID number equals value exactly (through the keyed hash)."""
-    from django.db.models import Q
-
-    from gongzhi.core.identity import normalise_id_number, normalise_mobile
-
-    hashes = {crypto.lookup_hash(normalise_id_number(value)), crypto.lookup_hash(normalise_mobile(value))} - {None}
-    return Q(id_number_hash__in=hashes) | Q(phone_hash__in=hashes)
 
 
 def _household_snapshot(h):

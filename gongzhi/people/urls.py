@@ -26,3 +26,12 @@ urlpatterns += [
     path("import/<int:pk>/errors.csv", views_imports.import_errors, name="import_errors"),
     path("export/", views_imports.export, name="export"),
 ]
+
+# The community's queue of registration conflicts (views_conflicts.py)
+from . import views_conflicts  # noqa: E402
+
+urlpatterns += [
+    path("conflicts/", views_conflicts.conflict_list, name="conflicts"),
+    path("conflicts/<int:pk>/", views_conflicts.conflict_detail, name="conflict"),
+    path("conflicts/<int:pk>/resolve/", views_conflicts.conflict_resolve, name="conflict_resolve"),
+]

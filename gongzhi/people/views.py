@@ -20,6 +20,7 @@ from gongzhi.orgs.models import Organisation
 
 from . import services
 from .forms import HouseholdForm, ResidentEditForm, ResidentForm, SearchForm, TagEditForm, TagForm, add_service_errors
+from .lookup import ID_NUMBER, LookupRefused, identifier_of
 from .models import Resident, Tag
 from .selectors import residents_for
 
@@ -188,21 +189,28 @@ def search(request):
         raise Http404
     tags = list(_visible_tags(user))
     form = SearchForm(request.GET or None, tags=tags)
-    page = None
+    page, refused = None, None
     if form.is_valid() and (form.cleaned_data["q"].strip() or form.cleaned_data["tag"]):
         q, tag = form.cleaned_data["q"], form.cleaned_data["tag"]
         # A sensitive tag only finds residents whose ID number the user may reveal (the selector sees to it).
-        page = Paginator(residents_for(user, q=q, tag=tag), SEARCH_PAGE_SIZE).get_page(request.GET.get("page"))
-        for r in page.object_list:
-            _decorate(user, r)
-    # A full ID number or mobile typed into the box is used, not echoed back into the page.
+        try:
+            page = Paginator(residents_for(user, q=q, tag=tag), SEARCH_PAGE_SIZE).get_page(request.GET.get("page"))
+        except LookupRefused as exc:
+            refused = exc.text
+        else:
+            for r in page.object_list:
+                _decorate(user, r)
+    # A full ID number or mobile typed into the box (alone or among other words) is not echoed back into the page.
     q_value = (form.data.get("q") or "") if form.is_bound else ""
-    hidden_id = bool(ID_LIKE.search(q_value))
-    hidden_phone = not hidden_id and bool(MOBILE_LIKE.search(normalise_mobile(q_value)))
+    identifier = identifier_of(q_value)
+    hidden_id = bool(ID_LIKE.search(q_value)) or (identifier is not None and identifier[0] == ID_NUMBER)
+    hidden_phone = not hidden_id and (bool(MOBILE_LIKE.search(normalise_mobile(q_value))) or identifier is not None)
     template = "people/search.html#results" if _is_htmx(request) else "people/search.html"
-    return render(request, template, {"form": form, "page": page,
-                                      "q_value": "" if hidden_id or hidden_phone else q_value,
-                                      "hidden_id": hidden_id, "hidden_phone": hidden_phone})
+    return render(request, template, {
+        "form": form, "page": page, "refused": refused,
+        "q_value": "" if hidden_id or hidden_phone else q_value, "hidden_id": hidden_id, "hidden_phone": hidden_phone,
+        "may_find_by_id": can(user, A.FIND_BY_ID), "may_find_by_phone": can(user, A.FIND_BY_PHONE),
+    })
 
 
 # ---- tags ---------------------------------------------------------------------------------------
