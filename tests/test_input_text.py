@@ -125,7 +125,8 @@ def test_bad_text_in_every_api_field_is_refused_naming_it(cast, client, method, 
             r = _api_request(client, headers, method, path, where, name, kind, variant)
             if r is None:
                 continue
-            if answer(r, name) != (422 if variant["nul"] else 400, name, expected(name, variant["nul"])["errors"][name]):
+            want = expected(name, variant["nul"])
+            if answer(r, name) != (422 if variant["nul"] else 400, name, want["errors"][name]):
                 wrong.append(f"{where} {name} ({label}): {r.status_code} {r.content[:300]}")
     assert wrong == []
     assert database_state() == before
