@@ -15,15 +15,14 @@ import struct
 import tracemalloc
 import zipfile
 
-import openpyxl
 import pytest
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import SimpleUploadedFile
 
 from gongzhi.core.text import malformed_message
 from gongzhi.people import imports
 from gongzhi.people.imports import HEADERS
 from gongzhi.people.models import ImportJob, ImportStatus
+from test_import_export import upload, xlsx
 
 pytestmark = pytest.mark.django_db
 
@@ -35,17 +34,6 @@ AGAIN = "。请用 Excel 重新另存为 .xlsx，或拆分后分批导入。"
 @pytest.fixture(autouse=True)
 def _var_dir(settings, tmp_path):
     settings.VAR_DIR = tmp_path
-
-
-def workbook(rows, headers=HEADERS):
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.append(list(headers))
-    for values in rows:
-        ws.append(list(values))
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
 
 
 def with_shared_strings(base, texts, cells):
@@ -86,11 +74,7 @@ def the_issue_bomb(megabytes=300):
         chunk = b"A" * MB
         for _ in range(megabytes):
             part.write(chunk)
-    return with_shared_strings(workbook([["K1", "1", "101"]], headers=HEADERS + ["shared"]), [letters], {"M1": 0})
-
-
-def upload(data, name="residents.xlsx"):
-    return SimpleUploadedFile(name, data)
+    return with_shared_strings(xlsx([["K1", "1", "101"]], headers=HEADERS + ["shared"]), [letters], {"M1": 0})
 
 
 def start(user, data, name="residents.xlsx"):
@@ -154,7 +138,7 @@ def test_the_issue_bomb_reaching_the_worker_is_refused_before_parsing(cast, issu
 
 def test_a_part_lying_about_its_size_inflates_no_further(cast):
     """A deflate bomb whose directory declares 1 KB: zipfile stops at the declared size and the CRC fails."""
-    base = zipfile.ZipFile(io.BytesIO(workbook([["K1", "1", "101"]])))
+    base = zipfile.ZipFile(io.BytesIO(xlsx([["K1", "1", "101"]])))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
         for info in base.infolist():
@@ -181,7 +165,7 @@ def test_too_many_parts_are_refused_from_the_end_record(cast):
     assert refused.value.message_dict == {"file": [refusal("文件由1001个部件组成，上限为1000个（Excel 文件通常只有十几个）")]}
 
     # What the end record declares is judged before zipfile reads the directory into memory.
-    data = bytearray(workbook([["K1"]]))
+    data = bytearray(xlsx([["K1"]]))
     end = data.rfind(b"PK\x05\x06")
     for field, value, why in ((8, 65000, "文件由65000个部件组成，上限为1000个（Excel 文件通常只有十几个）"),
                               (12, 2 * MB, "文件的部件目录有2048 KB，上限为1000 KB")):
@@ -195,7 +179,7 @@ def test_too_many_parts_are_refused_from_the_end_record(cast):
 
 
 def test_what_it_unpacks_to_in_all_and_overall_ratio(cast, settings):
-    data = workbook([["K1", "1", "101"]])
+    data = xlsx([["K1", "1", "101"]])
     total = sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(data)).infolist())
     settings.IMPORT_MAX_UNPACKED_BYTES = total - 1
     with pytest.raises(ValidationError) as refused:
@@ -217,7 +201,7 @@ def test_what_it_unpacks_to_in_all_and_overall_ratio(cast, settings):
 
 
 def test_part_names_must_be_plain_and_unique(cast):
-    base = zipfile.ZipFile(io.BytesIO(workbook([["K1", "1", "101"]])))
+    base = zipfile.ZipFile(io.BytesIO(xlsx([["K1", "1", "101"]])))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as zf:
         for info in base.infolist():
@@ -231,13 +215,13 @@ def test_part_names_must_be_plain_and_unique(cast):
 
 def test_shared_texts_past_the_limit_and_dtds_are_refused_in_the_worker(cast, settings):
     settings.IMPORT_MAX_SHARED_STRINGS = 10
-    eleven = with_shared_strings(workbook([["K1"]]), [b"x%d" % i for i in range(11)], {})
+    eleven = with_shared_strings(xlsx([["K1"]]), [b"x%d" % i for i in range(11)], {})
     job = stored_job(cast.community_worker, eleven)
     imports.import_run(job.pk)
     job.refresh_from_db()
     assert job.errors[0]["message"] == refusal("文件的共享文本表超过10条")
 
-    src = zipfile.ZipFile(io.BytesIO(workbook([["K1", "1", "101"]])))
+    src = zipfile.ZipFile(io.BytesIO(xlsx([["K1", "1", "101"]])))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
         for info in src.infolist():
@@ -256,7 +240,7 @@ def test_an_ordinary_file_passes_every_check(cast):
     """Real files inflate about 10 times (the bench's 90,000 residents: 5.7 MB unpacking to 57 MB)."""
     rows = [["K1", "1", str(100 + i % 500), f"宁江新城一期1栋{i}", "", "", f"居民{i}", "", f"13{i:09d}", "", "", ""]
             for i in range(3000)]
-    imports.check_archive(io.BytesIO(workbook(rows)))
+    imports.check_archive(io.BytesIO(xlsx(rows)))
 
 
 # ---- what the file can put in the job ---------------------------------------------------------------------
@@ -264,7 +248,7 @@ def test_an_ordinary_file_passes_every_check(cast):
 
 def test_a_10_mb_unknown_header_cell_is_quoted_in_30_characters(cast, client, api):
     cell = secrets.token_hex(5 * MB)  # 10 MB of text that does not compress: it passes the archive checks
-    data = workbook([["K1", "1", "101"]], headers=HEADERS + [cell])
+    data = xlsx([["K1", "1", "101"]], headers=HEADERS + [cell])
     assert len(data) < 10 * MB
     r = client.post("/api/v1/imports", {"file": upload(data), "dry_run": "true"}, **api._headers(cast.community_worker))
     job = ImportJob.objects.get(pk=r.json()["id"])
@@ -277,14 +261,14 @@ def test_a_10_mb_unknown_header_cell_is_quoted_in_30_characters(cast, client, ap
 
 
 def test_many_unknown_columns_are_named_five_at_a_time(cast):
-    job = stored_job(cast.community_worker, workbook([["K1"]], headers=HEADERS + [f"多余{i}" for i in range(50)]))
+    job = stored_job(cast.community_worker, xlsx([["K1"]], headers=HEADERS + [f"多余{i}" for i in range(50)]))
     imports.import_run(job.pk)
     job.refresh_from_db()
     assert job.errors[0]["message"] == HEADER_MISMATCH % "未知列：多余0、多余1、多余2、多余3、多余4等50列"
 
 
 def test_a_header_wider_than_64_columns_is_refused(cast):
-    job = stored_job(cast.community_worker, workbook([["K1"]], headers=HEADERS + [None] * 52 + ["第65列"]))
+    job = stored_job(cast.community_worker, xlsx([["K1"]], headers=HEADERS + [None] * 52 + ["第65列"]))
     imports.import_run(job.pk)
     job.refresh_from_db()
     assert job.errors[0]["message"] == "表头超过64列，与导入模板不符（模板共12列）"
@@ -318,7 +302,7 @@ def test_100000_bad_rows_keep_500_errors_and_count_the_rest(cast, client, api):
 def test_rows_past_the_limit_are_refused(cast, settings):
     settings.IMPORT_MAX_ROWS = 1000
     rows = [["K1", "1", str(i)] for i in range(1001)]
-    job = stored_job(cast.community_worker, workbook(rows))
+    job = stored_job(cast.community_worker, xlsx(rows))
     imports.import_run(job.pk)
     job.refresh_from_db()
     assert job.errors == [{"row": None, "column": "", "message": "文件超过1000行（不含表头），请拆分后分批导入"}]
@@ -331,7 +315,7 @@ def test_rows_past_the_limit_are_refused(cast, settings):
 
 def test_a_huge_cell_is_an_error_of_its_row_quoting_nothing(cast):
     note = "很长的备注" * 12_000  # 60,000 characters
-    job = stored_job(cast.community_worker, workbook([["K1", "1", "101", "地址", "", "", "张三", "", "", "", "", note]]))
+    job = stored_job(cast.community_worker, xlsx([["K1", "1", "101", "地址", "", "", "张三", "", "", "", "", note]]))
     imports.import_run(job.pk)
     job.refresh_from_db()
     assert job.errors == [{"row": 2, "column": "备注", "message": "备注不能超过500个字"}]
@@ -354,7 +338,7 @@ def test_csv_lines_and_cells_are_bounded(cast, content, message):
 
 
 def test_a_replacement_character_in_a_cell_is_an_error_of_its_row(cast):
-    job = stored_job(cast.community_worker, workbook([["K1", "1", "101", "地址", "", "", "张\ufffd三"]]))
+    job = stored_job(cast.community_worker, xlsx([["K1", "1", "101", "地址", "", "", "张\ufffd三"]]))
     imports.import_run(job.pk)
     job.refresh_from_db()
     assert job.errors == [{"row": 2, "column": "姓名", "message": malformed_message()}]
