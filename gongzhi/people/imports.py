@@ -13,8 +13,8 @@ handled in batches of IMPORT_BATCH_SIZE rows. The whole run is one database
 transaction: each batch is validated, looked up with one query per kind of
 record, and its rows are written at once (one multi-row insert per model for
 new records — see BulkInsert — and bulk_update for changed ones).
-Every row is validated, even after the first bad one, so the report lists
-every bad row. At the end the transaction is rolled back when any row was bad
+Every row is validated, even after the first bad one, so the report counts
+every bad row (and lists the first IMPORT_MAX_ERRORS). At the end the transaction is rolled back when any row was bad
 or when this is a dry run, so nothing is ever half written and a dry run
 writes nothing — while the file is never held in memory.
 
