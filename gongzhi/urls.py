@@ -22,4 +22,5 @@ urlpatterns = [
     path("appeals/", include("gongzhi.appeals.urls")),
 ]
 
-handler404 = "gongzhi.api.base.api_aware_404"  # JSON under /api/, the page elsewhere
+handler400 = "gongzhi.api.base.api_aware_400"  # JSON under /api/, the page elsewhere
+handler404 = "gongzhi.api.base.api_aware_404"

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from gongzhi.accounts.models import Role
@@ -265,9 +266,10 @@ def test_zip_that_is_not_a_workbook(cast):
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("hello.txt", "not a workbook")
-    job = run(cast.community_worker, buf.getvalue())
-    assert job.status == ImportStatus.FAILED
-    assert "不是有效的 Excel 文件" in job.errors[0]["message"]
+    with pytest.raises(ValidationError) as refused:  # the archive is checked as it is uploaded
+        run(cast.community_worker, buf.getvalue())
+    assert refused.value.message_dict == {"file": ["不是有效的 Excel 文件（.xlsx）"]}
+    assert not ImportJob.objects.exists()
 
 
 def test_empty_file_empty_sheet_and_header_only(cast, client, api):

@@ -1,10 +1,12 @@
 """The JSON API's shared parts: bearer auth, error format, paginated lists, input types."""
 import datetime
+import json
 from decimal import Decimal
 from typing import Annotated, Generic, TypeVar
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
+from django.shortcuts import render
 from django.utils.translation import gettext
 from django.views import defaults
 from ninja import NinjaAPI, Schema
@@ -15,6 +17,7 @@ from ninja.security import HttpBearer
 from pydantic import AfterValidator, Field, WithJsonSchema
 
 from gongzhi.accounts.models import ApiToken
+from gongzhi.core.text import InputTextError, check_json, check_querydict, checks_own_text, json_text
 
 T = TypeVar("T")
 
@@ -83,7 +86,21 @@ def input_error_payload(exc: NinjaValidationError):
     return {"detail": "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()), "field": field, "errors": errors}
 
 
+def text_error_payload(exc: InputTextError):
+    return {"detail": str(exc), "field": exc.field, "errors": {exc.field: [exc.message]}}
+
+
+def _text_error_status(exc: InputTextError):
+    # Malformed text is a request that cannot be read (400); NUL is readable text the schema refuses (422, as
+    # `Text` has always answered and documents).
+    return 400 if exc.malformed else 422
+
+
 def install_error_handlers(api):
+    @api.exception_handler(InputTextError)
+    def _bad_text(request, exc):
+        return api.create_response(request, text_error_payload(exc), status=_text_error_status(exc))
+
     @api.exception_handler(DjangoValidationError)
     def _invalid(request, exc):
         return api.create_response(request, validation_payload(exc), status=400)
@@ -98,6 +115,8 @@ def install_error_handlers(api):
 
     @api.exception_handler(HttpError)
     def _http_error(request, exc):
+        if isinstance(exc.__cause__, InputTextError):  # raised by GongzhiParser.parse_body, wrapped by ninja
+            return _bad_text(request, exc.__cause__)
         if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
             # Not JSON, or JSON that is not an object: name the body as the field at fault.
             return api.create_response(request, {"detail": gettext("请求内容应为一个 JSON 对象"), "field": "body"},
@@ -105,25 +124,40 @@ def install_error_handlers(api):
         return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
 
 
-class ObjectBodyParser(Parser):
-    """JSON bodies must be objects. Ninja reads the fields of a body schema out of a dict and would take
-    any other JSON value (5, [], "x") as an empty object: a PATCH of nothing, answered 200."""
+class GongzhiParser(Parser):
+    """Every input the API reads passes here: the text check (gongzhi.core.text) of every query parameter,
+    form field, file name and JSON key and string value, whatever type the schema declares; and JSON
+    bodies must be objects (ninja reads the fields of a body schema out of a dict and would take any other
+    JSON value — 5, [], "x" — as an empty object: a PATCH of nothing, answered 200)."""
 
     def parse_body(self, request):
-        data = super().parse_body(request)
+        data = json.loads(json_text(request.body))
         if not isinstance(data, dict):
             raise ValueError("the request body is not a JSON object")
+        check_json(data)
         return data
+
+    def parse_querydict(self, data, list_fields, request):
+        check_querydict(data)
+        return super().parse_querydict(data, list_fields, request)
 
 
 class GongzhiAPI(NinjaAPI):
     """NinjaAPI whose OpenAPI document also lists the answers every operation can give:
-    401 without a valid token, 400 for a body that is not a JSON object and 422 for input that does not fit
-    the schema, all as ErrorOut. JSON bodies are parsed by ObjectBodyParser."""
+    401 without a valid token, 400 for a body that is not a JSON object or for text that is not valid
+    UTF-8, and 422 for input that does not fit the schema, all as ErrorOut. Input is read by GongzhiParser,
+    so InputTextMiddleware leaves the API's views to it (their headers aside)."""
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("parser", ObjectBodyParser())
+        kwargs.setdefault("parser", GongzhiParser())
         super().__init__(*args, **kwargs)
+
+    @property
+    def urls(self):
+        patterns, app_name, namespace = super().urls
+        for pattern in patterns:
+            checks_own_text(pattern.callback)
+        return patterns, app_name, namespace
 
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
@@ -136,11 +170,24 @@ class GongzhiAPI(NinjaAPI):
                 documented = {str(code) for code in responses}
                 if operation.get("security") and "401" not in documented:
                     responses[401] = {"description": "Unauthorized", **error}
-                if operation.get("requestBody") and "400" not in documented:
+                if (operation.get("parameters") or operation.get("requestBody")) and "400" not in documented:
                     responses[400] = {"description": "Bad Request", **error}
                 if (operation.get("parameters") or operation.get("requestBody")) and "422" not in documented:
                     responses[422] = {"description": "Unprocessable Content", **error}
         return schema
+
+
+def api_aware_400(request, exception):
+    """Django's 400 (handler400), e.g. for text InputTextMiddleware refuses: JSON under /api/, else a page
+    that says which field was refused and why."""
+    if isinstance(exception, InputTextError):
+        payload, message = text_error_payload(exception), str(exception)
+    else:
+        message = gettext("请求无效")
+        payload = {"detail": message, "field": None, "errors": None}
+    if request.path.startswith("/api/"):
+        return JsonResponse(payload, status=400)
+    return render(request, "400.html", {"message": message}, status=400)
 
 
 def api_aware_404(request, exception):
@@ -157,8 +204,9 @@ def _no_nul(value: str) -> str:
     return value
 
 
-# Use for every free-text input and query parameter of the API (the pages' forms already refuse NUL).
-# The schema says so too, so clients (and fuzzers) know NUL is not valid input.
+# Use for every free-text input, query and path parameter of the API. GongzhiParser refuses NUL in every query,
+# form and body field whatever its type; Text refuses it in path parameters too, and says so in the schema, so
+# clients (and fuzzers) know NUL is not valid input.
 Text = Annotated[str, AfterValidator(_no_nul), WithJsonSchema({"type": "string", "pattern": "^[^\\u0000]*$"})]
 
 # Use for every id the API receives (path, query or body): out-of-range numbers are a 422, not a database error.

@@ -216,13 +216,13 @@ def _get(user, ref):
 
 @router.get("/appeals/{ref}", response={200: AppealDetailOut, 404: ErrorOut},
             summary="One appeal (by id or number) with its timeline and the actions open to you")
-def appeal_detail(request, ref: str):
+def appeal_detail(request, ref: Text):
     return _detail(request.auth, _get(request.auth, ref))
 
 
 @router.post("/appeals/{ref}/actions/{action}", response={200: AppealDetailOut, **ERRORS},
              summary="Take a workflow action: accept, dispatch, take, resolve, verify, rate, …")
-def appeal_action(request, ref: str, action: str, payload: ActionIn):
+def appeal_action(request, ref: Text, action: Text, payload: ActionIn):
     appeal = _get(request.auth, ref)
     if action not in wf.TRANSITIONS:
         return HttpStatus(400, {"detail": _("未知操作：%s") % action, "field": "action"})

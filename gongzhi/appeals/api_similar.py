@@ -86,7 +86,7 @@ class MeTooOut(Schema):
 
 @router.post("/{ref}/me-too", response={200: MeTooOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
              summary="Add my voice to an open appeal (附议) instead of filing a new one")
-def me_too(request, ref: str):
+def me_too(request, ref: Text):
     try:
         appeal = services.appeal_me_too(user=request.auth, appeal=_pk(ref))
     except AppealError as e:
@@ -111,14 +111,14 @@ def _photo_out(p):
 
 
 @router.get("/{ref}/photos", response={200: list[PhotoOut], 404: ErrorOut}, summary="An appeal's photos")
-def photo_list(request, ref: str):
+def photo_list(request, ref: Text):
     appeal = services.get_for_action(request.auth, _pk(ref))
     return [_photo_out(p) for p in AppealPhoto.objects.filter(appeal=appeal)]
 
 
 @router.post("/{ref}/photos", response={201: PhotoOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
              summary="Upload a photo (multipart field `photo`); stored re-encoded, without location metadata")
-def photo_upload(request, ref: str, photo: File[UploadedFile], kind: Form[str] = PhotoKind.REPORT,
+def photo_upload(request, ref: Text, photo: File[UploadedFile], kind: Form[str] = PhotoKind.REPORT,
                  event: Form[Id | None] = None):
     try:
         item = photos_mod.photo_add(user=request.auth, appeal=_pk(ref), file=photo, kind=kind, event=event)

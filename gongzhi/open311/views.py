@@ -27,6 +27,7 @@ from django.views.decorators.csrf import csrf_exempt
 from gongzhi.accounts.policy import A, can
 from gongzhi.appeals.errors import AppealError
 from gongzhi.appeals.models import pk_from_number
+from gongzhi.core.text import InputTextError, check_pairs, checks_own_text, json_text
 
 from . import documents, render as out, selectors, services
 from .models import ApiClient
@@ -49,7 +50,7 @@ def _params(request):
     if request.method == "POST":
         if (request.content_type or "").startswith("application/json"):
             try:
-                body = json.loads(request.body or b"{}")
+                body = json.loads(json_text(request.body or b"{}"))
             except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: "[[[[…" nested deep
                 raise Refused(400, _("请求体不是有效的 JSON"))
             if not isinstance(body, dict):
@@ -70,16 +71,11 @@ def _params(request):
                 attributes[m.group(1)] = str(value)
             else:
                 data[key] = str(value)
-    for key, value in [*data.items(), *((f"attribute[{k}]", v) for k, v in attributes.items())]:
-        _no_nul(key, value)
+    # Every name and value, from whichever source (gongzhi.core.text): NUL, lone surrogates (JSON escapes or
+    # CESU-8 bytes, which json.loads lets through) and undecodable bytes (which Django turns into U+FFFD).
+    check_pairs([*data.items(), *((f"attribute[{k}]", v) for k, v in attributes.items())])
     data["attributes"] = attributes
     return data
-
-
-def _no_nul(name, value):
-    # PostgreSQL can neither store nor compare NUL characters: bad input on both databases alike.
-    if "\x00" in name or "\x00" in value:
-        raise Refused(400, "%s: %s" % (name.replace("\x00", ""), _("不能包含空字符（NUL）")))
 
 
 def _check_jurisdiction(data):
@@ -102,6 +98,7 @@ def _validation_descriptions(error):
 def open311(*methods):
     """An Open311 call: format from the suffix, allowed methods, jurisdiction, errors in the spec's format."""
     def decorate(view):
+        @checks_own_text  # _params checks every field, answering in the spec's error format
         @csrf_exempt
         @never_cache
         @functools.wraps(view)
@@ -113,13 +110,14 @@ def open311(*methods):
                 response["Allow"] = ", ".join(sorted(allowed))
                 return response
             try:
-                for name, value in kwargs.items():  # the code, id or token in the path
-                    _no_nul(name, value or "")
+                check_pairs((name, value or "") for name, value in kwargs.items())  # the code, id or token
                 data = _params(request)
                 _check_jurisdiction(data)
                 response = view(request, data, fmt, *args, **kwargs)
             except Refused as e:
                 return out.errors(fmt, e.status, e.description)
+            except InputTextError as e:
+                return out.errors(fmt, 400, str(e))
             except ValidationError as e:
                 return out.errors(fmt, 400, *_validation_descriptions(e))
             except AppealError as e:

@@ -1,7 +1,8 @@
 """Import and export over JSON.
 
 POST /imports (multipart: file, dry_run) starts a job; GET /imports/{id}
-reports its status, progress, counts and every bad row; POST
+reports its status, progress, counts and the bad rows (the first
+IMPORT_MAX_ERRORS of them; error_count counts them all); POST
 /imports/{id}/confirm runs the real import of a checked file. A job is
 visible only to the user who created it (and superusers). The exports return
 the file in the import template.
@@ -49,6 +50,7 @@ class ImportJobOut(Schema):
     counts: ImportCountsOut
     error_count: int
     errors: list[RowErrorOut]
+    errors_not_listed: int  # error_count less the errors listed (the job keeps the first IMPORT_MAX_ERRORS)
     created_at: datetime.datetime
     finished_at: datetime.datetime | None = None
 
@@ -61,7 +63,7 @@ def _out(job):
         "progress": {"rows_done": done, "rows_total": total, "percent": percent},
         "counts": {"households_created": job.households_created, "households_updated": job.households_updated,
                    "residents_created": job.residents_created, "residents_updated": job.residents_updated},
-        "error_count": len(job.errors), "errors": job.errors,
+        "error_count": job.error_count, "errors": job.errors, "errors_not_listed": imports.errors_not_kept(job),
         "created_at": job.created_at, "finished_at": job.finished_at,
     }
 
@@ -74,7 +76,7 @@ def import_create(request, file: File[UploadedFile], dry_run: Form[bool] = True)
 
 
 @router.get("/imports/{int:job_id}", response={200: ImportJobOut, 404: ErrorOut},
-            summary="An import job: status, progress, counts and every bad row")
+            summary="An import job: status, progress, counts and its bad rows (the first IMPORT_MAX_ERRORS)")
 def import_detail(request, job_id: int):
     return _out(imports.job_for(request.auth, job_id))
 

@@ -13,8 +13,8 @@ handled in batches of IMPORT_BATCH_SIZE rows. The whole run is one database
 transaction: each batch is validated, looked up with one query per kind of
 record, and its rows are written at once (one multi-row insert per model for
 new records — see BulkInsert — and bulk_update for changed ones).
-Every row is validated, even after the first bad one, so the report lists
-every bad row. At the end the transaction is rolled back when any row was bad
+Every row is validated, even after the first bad one, so the report counts
+every bad row (and lists the first IMPORT_MAX_ERRORS). At the end the transaction is rolled back when any row was bad
 or when this is a dry run, so nothing is ever half written and a dry run
 writes nothing — while the file is never held in memory.
 
@@ -34,6 +34,22 @@ Audit: one AuditAction.IMPORT entry per run, real or dry, with the file, the
 rows read and the errors found (and the counts it made or would make). There
 are no per-row entries: an import of 30,000 rows would bury the log, and the
 rows are traceable through `last_import` / `last_import_row`.
+
+Bounded, whatever the file
+--------------------------
+An .xlsx is a zip archive, checked before any of its XML is parsed
+(check_archive): the number of parts, read from the archive's end record
+before zipfile reads its directory; their names; what they unpack to, in all
+and as a ratio per part and overall (declared sizes bind: zipfile never
+inflates a part past its declared size); and, streaming through the parts,
+no DTD (entity expansion) and at most IMPORT_MAX_SHARED_STRINGS shared
+texts, the one table the reader loads whole. A refusal says which limit and
+why. Then everything derived from the file is bounded: MAX_COLUMNS header
+columns, CELL_KEEP characters per cell, CSV_MAX_LINE characters per CSV
+line, IMPORT_MAX_ROWS rows; an error quotes at most QUOTE_CHARS characters of
+the file (quote()); the job keeps the first IMPORT_MAX_ERRORS errors and
+counts the rest (ImportJob.error_count). Cells holding text that cannot be
+stored (gongzhi.core.text) are row errors.
 """
 import codecs
 import csv
@@ -42,9 +58,11 @@ import logging
 import operator
 import os
 import re
+import struct
 import types
 import uuid
 import zipfile
+import zlib
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from itertools import islice
@@ -64,6 +82,7 @@ from gongzhi.core.audit import audit
 from gongzhi.core.crypto import lookup_hash
 from gongzhi.core.identity import birth_date_from_id, gender_from_id, validate_id_number, validate_mobile
 from gongzhi.core.models import AuditAction
+from gongzhi.core.text import shown, text_problem
 from gongzhi.grid.models import Building, Compound, Household, Tenure
 
 from .models import ImportJob, ImportStatus, Relation, Resident, Tag
@@ -127,8 +146,34 @@ def batch_size():
     return max(1, int(getattr(settings, "IMPORT_BATCH_SIZE", 1000)))
 
 
+def _setting(name, default):
+    return max(1, int(getattr(settings, name, default)))
+
+
 def max_bytes():
-    return int(getattr(settings, "IMPORT_MAX_BYTES", 10 * 1024 * 1024))
+    return _setting("IMPORT_MAX_BYTES", 10 * 1024 * 1024)
+
+
+def max_rows():
+    return _setting("IMPORT_MAX_ROWS", 200_000)
+
+
+def max_errors():
+    return _setting("IMPORT_MAX_ERRORS", 500)
+
+
+# Fixed bounds on what is read from a file (see the module docstring).
+MAX_COLUMNS = 64       # header columns read; the template has 12
+CELL_KEEP = 1000       # characters kept of a cell: past every column's limit (备注: 500), so still refused
+CSV_MAX_LINE = 65536   # characters in one line of a CSV file
+QUOTE_CHARS = 30       # characters of the file quoted in an error message
+RATIO_FROM = 1 << 20   # a part's ratio is judged once it unpacks past 1 MB: small parts of real files compress oddly
+
+
+def quote(text):
+    """Text from the file, fit for an error message: at most QUOTE_CHARS characters, then "…"."""
+    text = shown(str(text))
+    return text if len(text) <= QUOTE_CHARS else text[:QUOTE_CHARS] + "…"
 
 
 def imports_dir() -> Path:
@@ -166,7 +211,138 @@ def check_upload(upload):
             raise ValidationError({"file": _("不是有效的 Excel 文件：不支持旧版 .xls 格式，请在 Excel 中另存为 .xlsx")})
         if not head.startswith(b"PK\x03\x04"):
             raise ValidationError({"file": _("不是有效的 Excel 文件（.xlsx）")})
+        try:
+            check_archive(upload, scan=False)  # the directory only: the parts are read by the worker
+        except ImportFileError as e:
+            raise ValidationError({"file": str(e)})
+        finally:
+            upload.seek(0)
     return kind
+
+
+# ---- the archive, before any XML is parsed ------------------------------------------------------
+
+_END = b"PK\x05\x06"        # end of central directory record
+_END64_LOCATOR = b"PK\x06\x07"
+_END64 = b"PK\x06\x06"
+# A shared text (<si>, with or without a namespace prefix), and a DTD, which no Excel part has.
+_SHARED_TEXT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?si[\s/>]")
+_DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)")
+
+
+def _declared_directory(f):
+    """(parts, directory bytes) as the archive's end record declares them, read before zipfile parses the
+    directory (it holds a record of every part in memory); None when there is no end record."""
+    f.seek(0, os.SEEK_END)
+    size = f.tell()
+    f.seek(max(0, size - (22 + 0xFFFF + 20)))  # the record, its comment and the zip64 locator before it
+    tail = f.read()
+    at = tail.rfind(_END)
+    if at < 0 or len(tail) < at + 22:
+        return None
+    count, directory = struct.unpack("<HI", tail[at + 10:at + 16])
+    if (count == 0xFFFF or directory == 0xFFFFFFFF) and at >= 20 and tail[at - 20:at - 16] == _END64_LOCATOR:
+        f.seek(struct.unpack("<Q", tail[at - 12:at - 4])[0])
+        record = f.read(56)
+        if len(record) == 56 and record[:4] == _END64:
+            count, directory = struct.unpack("<QQ", record[32:48])
+    return count, directory
+
+
+def _mb(n):
+    return _human_mb(n) if n >= 1024 * 1024 else f"{n / (1024 * 1024):.2f}"
+
+
+def _refused(reason):
+    return ImportFileError(_("不能导入：%(reason)s。请用 Excel 重新另存为 .xlsx，或拆分后分批导入。") % {"reason": reason})
+
+
+def check_archive(source, scan=True):
+    """Refuse an .xlsx (a path or an open file) whose archive passes a limit, before any XML is parsed.
+
+    scan=False checks the directory only (cheap: the upload itself); scan=True also streams through every
+    part, refusing a DTD and a shared-string table past IMPORT_MAX_SHARED_STRINGS texts.
+    """
+    max_entries, max_ratio = _setting("IMPORT_MAX_ENTRIES", 1000), _setting("IMPORT_MAX_RATIO", 100)
+    max_unpacked = _setting("IMPORT_MAX_UNPACKED_BYTES", 150 * 1024 * 1024)
+    handle = open(source, "rb") if isinstance(source, (str, Path)) else source
+    try:
+        declared = _declared_directory(handle)
+        if declared is None:
+            raise _not_excel()
+        if declared[0] > max_entries:
+            raise _refused(_("文件由%(n)s个部件组成，上限为%(max)s个（Excel 文件通常只有十几个）")
+                           % {"n": declared[0], "max": max_entries})
+        if declared[1] > max_entries * 1024:  # a part's record is some 60 bytes plus its name
+            raise _refused(_("文件的部件目录有%(size)s KB，上限为%(max)s KB")
+                           % {"size": declared[1] // 1024, "max": max_entries})
+        handle.seek(0)
+        try:
+            archive = zipfile.ZipFile(handle)
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+            raise _not_excel()
+        with archive:
+            infos = archive.infolist()
+            _check_directory(infos, max_entries, max_ratio, max_unpacked)
+            if scan:
+                _scan_parts(archive, infos)
+    finally:
+        if handle is not source:
+            handle.close()
+
+
+def _check_directory(infos, max_entries, max_ratio, max_unpacked):
+    if len(infos) > max_entries:  # the directory may hold more records than the end record declares
+        raise _refused(_("文件由%(n)s个部件组成，上限为%(max)s个（Excel 文件通常只有十几个）")
+                       % {"n": len(infos), "max": max_entries})
+    names, unpacked, packed = set(), 0, 0
+    for info in infos:
+        name = info.filename
+        parts = name.replace("\\", "/").split("/")
+        if (not name or len(name) > 255 or name in names or name.startswith(("/", "\\")) or ".." in parts
+                or text_problem(name) is not None):
+            raise _refused(_("文件中有无效或重复的部件名“%(name)s”") % {"name": quote(name)})
+        names.add(name)
+        unpacked += info.file_size
+        packed += info.compress_size
+        if info.file_size > RATIO_FROM and info.file_size > max_ratio * max(info.compress_size, 1):
+            raise _refused(_("文件中的“%(name)s”压缩比为%(ratio)s倍，上限为%(max)s倍（疑似压缩炸弹）")
+                           % {"name": quote(name), "ratio": info.file_size // max(info.compress_size, 1),
+                              "max": max_ratio})
+    if unpacked > max_unpacked:
+        raise _refused(_("文件解压后共%(size)s MB，上限为%(max)s MB") % {"size": _mb(unpacked), "max": _mb(max_unpacked)})
+    if unpacked > RATIO_FROM and unpacked > max_ratio * max(packed, 1):
+        raise _refused(_("文件整体压缩比为%(ratio)s倍，上限为%(max)s倍（疑似压缩炸弹）")
+                       % {"ratio": unpacked // max(packed, 1), "max": max_ratio})
+    if "[Content_Types].xml" not in names:
+        raise _not_excel()
+
+
+def _scan_parts(archive, infos):
+    """Stream through every part: no DTD, and no more shared texts than the reader may load."""
+    limit = _setting("IMPORT_MAX_SHARED_STRINGS", 1_000_000)
+    shared = 0
+    try:
+        for info in infos:
+            shared += _scan_part(archive, info)
+            if shared > limit:
+                raise _refused(_("文件的共享文本表超过%(max)s条") % {"max": limit})
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError):
+        raise _not_excel()  # corrupt, encrypted, or compressed in a way Excel does not use
+
+
+def _scan_part(archive, info):
+    """The shared texts in one part, read a megabyte at a time; ImportFileError for a DTD."""
+    count, tail = 0, b""  # tail: the end of the last chunk, read again with the next so no tag is cut in two
+    with archive.open(info) as part:
+        while chunk := part.read(1 << 20):
+            data = tail + chunk
+            if _DTD.search(data):
+                raise _refused(_("文件中的“%(name)s”含有 XML 实体声明（DTD），Excel 保存的文件不会有")
+                               % {"name": quote(info.filename)})
+            tail = data[-64:]
+            count += len(_SHARED_TEXT.findall(data)) - len(_SHARED_TEXT.findall(tail))
+    return count + len(_SHARED_TEXT.findall(tail))
 
 
 class Table:
@@ -197,10 +373,60 @@ def _count_xml_rows(path, sheet_path):
         return 0
 
 
+def _bounded_header(header):
+    """The header cells up to the last filled one; more than MAX_COLUMNS is not the template."""
+    header = [_bounded_cell(v) for v in header]
+    if any(v not in (None, "") for v in header[MAX_COLUMNS:]):
+        raise ImportFileError(_("表头超过%(max)s列，与导入模板不符（模板共%(n)s列）") % {"max": MAX_COLUMNS, "n": len(COLUMNS)})
+    header = header[:MAX_COLUMNS]
+    while header and header[-1] in (None, ""):
+        header.pop()
+    return header
+
+
+def _bounded_cell(value):
+    return value[:CELL_KEEP] if type(value) is str and len(value) > CELL_KEEP else value
+
+
+def _bounded_row(values, width):
+    """At most `width` cells, none longer than CELL_KEEP characters (the next checks refuse it as too long)."""
+    if len(values) > width:
+        values = values[:width]
+    for value in values:
+        if type(value) is str and len(value) > CELL_KEEP:
+            return tuple(_bounded_cell(v) for v in values)
+    return values
+
+
+def _too_many_rows():
+    return ImportFileError(_("文件超过%(max)s行（不含表头），请拆分后分批导入") % {"max": max_rows()})
+
+
+def _numbered(rows, width, broken):
+    """(row number, cells) for the data rows: bounded in count and width; `broken(n)`: the error to raise
+    when the reader fails on row n."""
+    n, last = 1, max_rows() + 1
+    try:
+        for values in rows:
+            n += 1
+            if n > last:
+                raise _too_many_rows()
+            yield n, _bounded_row(values, width)
+    except ImportFileError:
+        raise
+    except Exception as e:
+        raise broken(n, e)
+
+
+def _xlsx_error(n, error):
+    return ImportFileError(_("读取第%(row)s行时出错：文件已损坏或不是有效的 Excel 文件") % {"row": n})
+
+
 @contextmanager
 def _xlsx_table(path):
     import openpyxl
 
+    check_archive(path)
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception:  # any failure to open an untrusted file means the same to the user
@@ -210,31 +436,22 @@ def _xlsx_table(path):
             raise ImportFileError(_("工作簿中没有工作表"))
         ws = wb.worksheets[0]
         try:
-            rows = ws.iter_rows(values_only=True)
-            header = next(rows, None)
+            header = next(ws.iter_rows(max_row=1, max_col=MAX_COLUMNS + 1, values_only=True), None)
         except Exception:
             raise _not_excel()
-        if header is None or not any(v not in (None, "") for v in header):
+        header = _bounded_header(header or ())
+        if not header:
             raise ImportFileError(_("工作表是空的：第1行应为表头（请使用导入模板）"))
         max_row = ws.max_row
         if max_row:
             estimate = max(0, max_row - 1)
         else:
             estimate = max(0, _count_xml_rows(path, getattr(ws, "_worksheet_path", "")) - 1)
+        if estimate > max_rows():
+            raise _too_many_rows()
         width = len(header)
-
-        def numbered():
-            n = 1
-            try:
-                for values in rows:
-                    n += 1
-                    yield n, values[:width] if len(values) > width else values
-            except ImportFileError:
-                raise
-            except Exception:
-                raise ImportFileError(_("读取第%(row)s行时出错：文件已损坏或不是有效的 Excel 文件") % {"row": n})
-
-        yield Table(list(header), numbered(), estimate)
+        rows = ws.iter_rows(min_row=2, max_col=width, values_only=True)
+        yield Table(header, _numbered(rows, width, _xlsx_error), estimate)
     finally:
         wb.close()
 
@@ -261,31 +478,39 @@ def _sniff_encoding(path):
     raise ImportFileError(_("不是有效的 CSV 文件：无法识别文字编码，请另存为 UTF-8 或 GB18030 编码"))
 
 
+def _bounded_lines(f):
+    """The lines of a CSV file, each at most CSV_MAX_LINE characters: a file of one huge line (or of
+    separators only) is refused before the csv module splits it into millions of cells."""
+    for number, line in enumerate(f, 1):
+        if len(line) > CSV_MAX_LINE:
+            raise ImportFileError(_("文件第%(line)s行超过%(max)s个字符，不是导入模板的格式")
+                                  % {"line": number, "max": CSV_MAX_LINE})
+        yield line
+
+
+def _csv_error(n, error):
+    if "field larger than field limit" in str(error):
+        return ImportFileError(_("第%(row)s行有单元格过长") % {"row": n + 1})
+    return ImportFileError(_("第%(row)s行不是有效的 CSV：%(error)s") % {"row": n + 1, "error": quote(error)})
+
+
 @contextmanager
 def _csv_table(path):
     encoding, lines = _sniff_encoding(path)
     with open(path, encoding=encoding, newline="") as f:
-        first = f.readline()
+        first = next(_bounded_lines(f), "")
         if not first.strip():
             raise ImportFileError(_("文件是空的：第1行应为表头（请使用导入模板）"))
         delimiter = max((",", "\t", ";"), key=first.count)
         f.seek(0)
-        reader = csv.reader(f, delimiter=delimiter)
+        reader = csv.reader(_bounded_lines(f), delimiter=delimiter)
         try:
-            header = next(reader)
+            header = _bounded_header(next(reader))
         except csv.Error:
             raise ImportFileError(_("不是有效的 CSV 文件"))
-
-        def numbered():
-            n = 1
-            try:
-                for values in reader:
-                    n += 1
-                    yield n, values
-            except csv.Error as e:
-                raise ImportFileError(_("第%(row)s行不是有效的 CSV：%(error)s") % {"row": n + 1, "error": e})
-
-        yield Table(header, numbered(), max(0, lines - 1))
+        if not header:
+            raise ImportFileError(_("文件是空的：第1行应为表头（请使用导入模板）"))
+        yield Table(header, _numbered(reader, len(header), _csv_error), max(0, lines - 1))
 
 
 def open_table(path, kind):
@@ -312,7 +537,10 @@ def map_header(header):
         if missing:
             parts.append(_("缺少列：%s") % "、".join(missing))
         if unknown:
-            parts.append(_("未知列：%s") % "、".join(unknown))
+            named = "、".join(quote(name) for name in unknown[:5])
+            if len(unknown) > 5:
+                named += _("等%(n)s列") % {"n": len(unknown)}
+            parts.append(_("未知列：%s") % named)
         if repeated:
             parts.append(_("重复的列：%s") % "、".join(repeated))
         raise ImportFileError(_("表头与导入模板不符（%(problems)s）。第1行应依次为：%(headers)s")
@@ -372,10 +600,16 @@ class RowParser:
         cells = [cell_text(values[i]) for i in idx]
         if not any(cells):
             return None
-        (compound, building, room, address, area, tenure, name, id_number, phone, relation, tags, note) = cells
         row = Row()
         row.n = n
         row.errors = []
+        if text_problem("".join(cells)) is not None:  # no spreadsheet writes these: kept out of queries and messages
+            for i, value in enumerate(cells):
+                problem = text_problem(value)
+                if problem is not None:
+                    row.error(COLUMNS[i][0], problem)
+                    cells[i] = shown(value)
+        (compound, building, room, address, area, tenure, name, id_number, phone, relation, tags, note) = cells
         for key, value in (("compound", compound), ("building", building), ("room", room)):
             if not value:
                 row.error(key, _("必填"))
@@ -394,7 +628,7 @@ class RowParser:
                     raise InvalidOperation
                 row.area = value
             except (InvalidOperation, ValueError):
-                row.error("area", _("专有面积应为大于0、小于100000的数字（平方米），当前为“%s”") % area[:20])
+                row.error("area", _("专有面积应为大于0、小于100000的数字（平方米），当前为“%s”") % quote(area))
         row.tenure = None
         if tenure:
             row.tenure = _TENURE_BY_CELL.get(tenure)
@@ -456,7 +690,7 @@ class RowParser:
                     else:
                         found.add(tag.pk)
                 if unknown:
-                    row.error("tags", _("未知标签：%s") % "、".join(unknown))
+                    row.error("tags", _("未知标签：%s") % quote("、".join(unknown)))
                 row.tag_ids = found
         row.note = note
         if len(note) > MAX_LEN["note"]:
@@ -641,11 +875,24 @@ class Importer:
         self.insert_residents = BulkInsert(Resident)
         self.rows_seen = 0
         self.rows_read = 0
+        self.error_count = 0       # every error found; self.errors keeps the first max_errors()
+        self.error_rows = 0
+        self._batch_errors = []
 
     # -- reporting
 
     def _error(self, row, key, message):
-        self.errors.append({"row": row.n, "column": HEADER[key], "message": str(message)})
+        self._batch_errors.append({"row": row.n, "column": HEADER[key], "message": str(message)})
+
+    def _keep_errors(self):
+        """A batch's errors in row order (batches follow the file), kept up to max_errors(); all are counted."""
+        found, self._batch_errors = self._batch_errors, []
+        found.sort(key=lambda e: e["row"])
+        self.error_count += len(found)
+        self.error_rows += len({e["row"] for e in found})
+        room = max_errors() - len(self.errors)
+        if room > 0:
+            self.errors.extend(found[:room])
 
     # -- the run
 
@@ -676,11 +923,12 @@ class Importer:
                         self.rows_seen += len(parsed)
                         if parsed:
                             self._batch(parsed)
+                            self._keep_errors()
                         if self.progress is not None:
                             self.progress.report(self.rows_read)
                     if not self.rows_seen:
                         raise ImportFileError(_("文件只有表头，没有数据行"))
-                    if self.errors or job.dry_run:
+                    if self.error_count or job.dry_run:
                         raise _Rollback
                     audit(AuditAction.IMPORT, user=self.user, object_type=ImportJob._meta.label_lower,
                           object_id=str(job.pk), object_repr=job.file_name,
@@ -688,7 +936,6 @@ class Importer:
                           detail=_("导入完成"))
             except _Rollback:
                 pass
-        self.errors.sort(key=lambda e: e["row"] or 0)
         return self.errors
 
     # -- one batch
@@ -768,12 +1015,12 @@ class Importer:
                 continue
             compound = self.compounds.get(row.compound)
             if compound is None:
-                self._error(row, "compound", _("小区编码不存在或不在您的管辖范围内：%s") % row.compound)
+                self._error(row, "compound", _("小区编码不存在或不在您的管辖范围内：%s") % quote(row.compound))
                 continue
             building = self.buildings.get((compound.pk, row.building))
             if building is None:
                 if not self._may_new_building(compound):
-                    self._error(row, "building", _("您无权在该小区导入楼栋：%s") % row.building)
+                    self._error(row, "building", _("您无权在该小区导入楼栋：%s") % quote(row.building))
                     continue
                 building = Building.objects.create(compound=compound, code=row.building, name=f"{row.building}栋")
                 building.compound = compound
@@ -781,7 +1028,7 @@ class Importer:
                 self.building_ok[building.pk] = True
                 self.counts["buildings_created"] += 1
             elif not self._may_building(building):
-                self._error(row, "building", _("您无权导入该楼栋：%s") % row.building)
+                self._error(row, "building", _("您无权导入该楼栋：%s") % quote(row.building))
                 continue
             keyed.append((row, compound, building))
         if not keyed:
@@ -1099,6 +1346,7 @@ def import_confirm(*, user, job):
         job.status = ImportStatus.PENDING
         job.rows_done = 0
         job.errors = []
+        job.error_count = 0
         job.finished_at = None
         job.households_created = job.households_updated = job.residents_created = job.residents_updated = 0
         job.save()
@@ -1151,19 +1399,21 @@ def import_run(job_id):
             progress.start()
             if not job.file_path or not Path(job.file_path).exists():
                 raise ImportFileError(_("上传的文件已过期，请重新上传"))
-            errors = importer.run(job.file_path, kind)
-            status = ImportStatus.FAILED if errors else (ImportStatus.CHECKED if job.dry_run else ImportStatus.DONE)
+            errors, error_count = importer.run(job.file_path, kind), importer.error_count
+            passed = ImportStatus.CHECKED if job.dry_run else ImportStatus.DONE
+            status = ImportStatus.FAILED if error_count else passed
         except ImportFileError as e:
-            errors, status = [{"row": None, "column": "", "message": str(e)}], ImportStatus.FAILED
+            errors, error_count, status = [{"row": None, "column": "", "message": str(e)}], 1, ImportStatus.FAILED
         except Exception:
             logger.exception("import job %s failed", job.pk)
             errors = [{"row": None, "column": "",
                        "message": _("导入时发生意外错误，未写入任何数据。请稍后重试，或联系管理员。")}]
-            status = ImportStatus.ERROR
+            error_count, status = 1, ImportStatus.ERROR
         finally:
             progress.close()
         job.status = status
         job.errors = errors
+        job.error_count = error_count
         job.rows_done = importer.rows_read
         if importer.rows_read:
             job.rows_total = importer.rows_read
@@ -1183,14 +1433,14 @@ def import_run(job_id):
             checked = status == ImportStatus.CHECKED
             audit(AuditAction.IMPORT, user=job.user, object_type=ImportJob._meta.label_lower, object_id=str(job.pk),
                   object_repr=job.file_name, success=checked,
-                  changes={"file": job.file_name, "dry_run": True, "rows": importer.rows_seen, "errors": len(errors),
-                           "error_rows": len({e["row"] for e in errors if e.get("row")}),
+                  changes={"file": job.file_name, "dry_run": True, "rows": importer.rows_seen, "errors": error_count,
+                           "error_rows": importer.error_rows,
                            **({k: importer.counts[k] for k in COUNT_KEYS} if checked else {})},
                   detail=_("试运行检查通过，未写入数据") if checked else _("试运行发现错误，未写入数据"))
         elif status != ImportStatus.DONE:
             audit(AuditAction.IMPORT, user=job.user, object_type=ImportJob._meta.label_lower, object_id=str(job.pk),
                   object_repr=job.file_name, success=False,
-                  changes={"file": job.file_name, "errors": len(errors)}, detail=_("导入未完成，未写入任何数据"))
+                  changes={"file": job.file_name, "errors": error_count}, detail=_("导入未完成，未写入任何数据"))
     return status
 
 
@@ -1238,7 +1488,8 @@ def fail_stale(jobs=None, now=None):
         rows_done = live_rows_done(job)
         # Only while it is still running: a worker that finishes meanwhile keeps its own outcome.
         changed = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.RUNNING).update(
-            status=ImportStatus.ERROR, errors=[{"row": None, "column": "", "message": message}], finished_at=now,
+            status=ImportStatus.ERROR, errors=[{"row": None, "column": "", "message": message}], error_count=1,
+            finished_at=now,
             file_path="", households_created=0, households_updated=0, residents_created=0, residents_updated=0)
         if not changed:
             continue
@@ -1254,14 +1505,25 @@ def fail_stale(jobs=None, now=None):
 
 
 def error_lines(job):
-    """'第12行 身份证号：身份证号校验位错误' for each error."""
+    """'第12行 身份证号：身份证号校验位错误' for each error kept, then how many more were found."""
     out = []
     for e in job.errors:
         if e.get("row"):
             out.append(_("第%(row)s行 %(column)s：%(message)s") % e)
         else:
             out.append(e["message"])
+    if errors_not_kept(job):
+        out.append(errors_not_kept_message(job))
     return out
+
+
+def errors_not_kept(job):
+    return max(0, job.error_count - len(job.errors))
+
+
+def errors_not_kept_message(job):
+    return _("另有%(n)s处错误未列出（只列出前%(kept)s处）。请先改正以上错误，再重新上传检查。") % {
+        "n": errors_not_kept(job), "kept": len(job.errors)}
 
 
 # ---- the empty template -------------------------------------------------------------------------

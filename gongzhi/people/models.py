@@ -120,7 +120,8 @@ class ImportJob(models.Model):
     households_updated = models.PositiveIntegerField(default=0)
     residents_created = models.PositiveIntegerField(default=0)
     residents_updated = models.PositiveIntegerField(default=0)
-    errors = models.JSONField(_("错误"), default=list, blank=True)
+    errors = models.JSONField(_("错误"), default=list, blank=True)  # the first IMPORT_MAX_ERRORS of them
+    error_count = models.PositiveIntegerField(_("错误数"), default=0)  # all of them
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

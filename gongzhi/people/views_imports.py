@@ -17,8 +17,6 @@ from gongzhi.grid.models import Compound
 from . import exports, imports
 from .models import ImportJob, ImportStatus
 
-ERRORS_SHOWN = 500
-
 
 def _no_session_refresh(view):
     """Pages polled while an import runs do not save the session.
@@ -82,11 +80,11 @@ def import_page(request):
 
 def _job_context(job):
     done, total, percent = imports.live_progress(job)
-    shown = job.errors[:ERRORS_SHOWN]
     return {
         "job": job, "done": done, "total": total, "percent": percent,
         "running": job.status in (ImportStatus.PENDING, ImportStatus.RUNNING),
-        "errors": shown, "error_count": len(job.errors), "errors_more": len(job.errors) - len(shown),
+        "errors": job.errors, "error_count": job.error_count,  # the job keeps at most IMPORT_MAX_ERRORS
+        "errors_more": imports.errors_not_kept_message(job) if imports.errors_not_kept(job) else "",
         "file_error": len(job.errors) == 1 and not job.errors[0].get("row"),
     }
 
@@ -124,7 +122,7 @@ def import_confirm(request, pk):
 @login_required
 @never_cache
 def import_errors(request, pk):
-    """The full error report as CSV (the page shows the first rows)."""
+    """The error report as CSV: the errors the job kept, and how many more were found."""
     job = imports.job_for(request.user, pk)
     buf = io.StringIO()
     buf.write("\ufeff")
@@ -133,6 +131,8 @@ def import_errors(request, pk):
     for e in job.errors:
         writer.writerow([e.get("row") or "", exports.escape_cell(e.get("column") or ""),
                          exports.escape_cell(e.get("message") or "")])
+    if imports.errors_not_kept(job):
+        writer.writerow(["", "", imports.errors_not_kept_message(job)])
     response = HttpResponse(buf.getvalue().encode(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
     return response
