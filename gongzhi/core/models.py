@@ -107,3 +107,21 @@ class ReferenceStamp(models.Model):
 
     class Meta:
         default_permissions = ()
+
+
+class WorkerHeartbeat(models.Model):
+    """A background worker that is alive writes `seen_at` every few seconds (gongzhi.core.worker); a task left
+    "running" by a worker not seen for TASK_RECLAIM_SECONDS is taken for orphaned and run again."""
+
+    worker_id = models.CharField(max_length=64, primary_key=True)
+    host = models.CharField(max_length=255, blank=True)
+    pid = models.PositiveIntegerField(null=True)
+    started_at = models.DateTimeField()
+    seen_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self):
+        return f"{self.worker_id} {self.host}:{self.pid}"
+

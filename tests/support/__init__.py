@@ -1,0 +1,2 @@
+"""Helpers for the fault tests: a TCP proxy that can cut the database away, a worker started as a real
+process against the test database, an e-mail backend a killed process leaves countable."""
