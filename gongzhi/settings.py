@@ -198,6 +198,8 @@ APPEAL_REOPEN_DAYS = int(os.environ.get("APPEAL_REOPEN_DAYS", "7"))
 # Remind the handler this many hours before the resolve deadline; escalate further after this many overdue working days.
 APPEAL_REMIND_HOURS = int(os.environ.get("APPEAL_REMIND_HOURS", "24"))
 APPEAL_ESCALATE_AGAIN_WD = int(os.environ.get("APPEAL_ESCALATE_AGAIN_WD", "2"))
+# POST /api/v1/appeals and Open311 POST requests keep the answer to a request with an Idempotency-Key this long.
+IDEMPOTENCY_KEY_HOURS = int(os.environ.get("IDEMPOTENCY_KEY_HOURS", "24"))
 # Open311 GeoReport v2: the one jurisdiction this endpoint serves.
 OPEN311_JURISDICTION = os.environ.get("OPEN311_JURISDICTION", "xincheng")
 

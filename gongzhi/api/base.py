@@ -4,17 +4,20 @@ from decimal import Decimal
 from typing import Annotated, Generic, TypeVar
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.utils.translation import gettext
 from django.views import defaults
 from ninja import NinjaAPI, Schema
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.parser import Parser
+from ninja.renderers import JSONRenderer
+from ninja.responses import Status
 from ninja.security import HttpBearer
 from pydantic import AfterValidator, Field, WithJsonSchema
 
 from gongzhi.accounts.models import ApiToken
+from gongzhi.core import idempotency
 
 T = TypeVar("T")
 
@@ -116,6 +119,10 @@ class ObjectBodyParser(Parser):
         return data
 
 
+# The API's renderer, also used to render an answer kept under an idempotency key exactly as it is sent.
+RENDERER = JSONRenderer()
+
+
 class GongzhiAPI(NinjaAPI):
     """NinjaAPI whose OpenAPI document also lists the answers every operation can give:
     401 without a valid token, 400 for a body that is not a JSON object and 422 for input that does not fit
@@ -123,6 +130,7 @@ class GongzhiAPI(NinjaAPI):
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("parser", ObjectBodyParser())
+        kwargs.setdefault("renderer", RENDERER)
         super().__init__(*args, **kwargs)
 
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
@@ -141,6 +149,41 @@ class GongzhiAPI(NinjaAPI):
                 if (operation.get("parameters") or operation.get("requestBody")) and "422" not in documented:
                     responses[422] = {"description": "Unprocessable Content", **error}
         return schema
+
+
+IDEMPOTENCY_KEY_DOC = (
+    "Optional. A key of the client's making, unique per appeal it means to submit (a UUID), in the form of "
+    "the IETF httpapi draft 'The Idempotency-Key HTTP Header Field' (a quoted string; a bare value is taken "
+    "too; 1-255 printable ASCII characters). The same key again from the same user with the same body gets "
+    "the first answer (same status and body, header Idempotent-Replayed: true) and files nothing; with "
+    "another body it is refused (422); while the first request is still being worked on, 409. Keys are "
+    "kept IDEMPOTENCY_KEY_HOURS (24 h). An answer that was an error is not kept.")
+
+
+def idempotent(request, *, operation, key, content, responses, produce):
+    """Answer a POST that carried an Idempotency-Key (gongzhi.core.idempotency): produce() (returning
+    Status(code, data), as a view does) runs once per key and user, its answer rendered under `responses`
+    ({code: schema}) and kept in its transaction; a request again with the key gets that answer."""
+
+    def answer():
+        result = produce()
+        data = responses[result.status_code].model_validate(result.value).model_dump()
+        return idempotency.Answer(result.status_code,
+                                  RENDERER.render(request, data, response_status=result.status_code))
+
+    try:
+        answered = idempotency.once(operation=operation, owner=f"user:{request.auth.pk}", key=key, content=content,
+                                    produce=answer)
+    except idempotency.InFlight:
+        return Status(409, {"detail": gettext("使用同一幂等键的请求正在处理中，请稍后重试"),
+                            "field": idempotency.HEADER})
+    except idempotency.Mismatch:
+        return Status(422, {"detail": gettext("该幂等键已用于内容不同的请求"), "field": idempotency.HEADER})
+    response = HttpResponse(answered.body, status=answered.status,
+                            content_type=f"{RENDERER.media_type}; charset={RENDERER.charset}")
+    if answered.replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
 
 
 def api_aware_404(request, exception):

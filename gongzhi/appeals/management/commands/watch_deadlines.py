@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 from django.db import connections
 
 from gongzhi.appeals.deadlines import watch_deadlines
+from gongzhi.core.idempotency import purge_expired
 from gongzhi.notifications.tasks import sweep_outbox
 
 log = logging.getLogger("gongzhi.deadlines")
@@ -35,6 +36,7 @@ class Command(BaseCommand):
 
     def round(self):
         reminded, escalated = watch_deadlines()
+        purge_expired()  # idempotency keys past IDEMPOTENCY_KEY_HOURS
         # The notifications safety net rides on this five-minute watch: timeline rows still pending with no
         # drain waiting (its request died after commit, or the worker died mid-run) get a drain now.
         return reminded, escalated, sweep_outbox()
