@@ -3,6 +3,7 @@ import datetime
 from decimal import Decimal
 from typing import Annotated, Generic, TypeVar
 
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.utils.translation import gettext
@@ -17,7 +18,7 @@ from ninja.security import HttpBearer
 from pydantic import AfterValidator, Field, WithJsonSchema
 
 from gongzhi.accounts.models import ApiToken
-from gongzhi.core import idempotency
+from gongzhi.core import errors, idempotency
 
 T = TypeVar("T")
 
@@ -99,6 +100,23 @@ def install_error_handlers(api):
     def _not_found(request, exc):
         return api.create_response(request, {"detail": "未找到 / not found"}, status=404)
 
+    @api.exception_handler(PermissionDenied)
+    def _denied(request, exc):
+        return api.create_response(request, {"detail": str(exc) or gettext("无权访问")}, status=403)
+
+    @api.exception_handler(SuspiciousOperation)
+    @api.exception_handler(BadRequest)
+    def _bad_request(request, exc):  # e.g. a body over the upload limits: Django's 400, in our format
+        return api.create_response(request, {"detail": gettext("请求无效或过大")}, status=400)
+
+    @api.exception_handler(Exception)
+    def _unexpected(request, exc):
+        """Anything else: logged and signalled as Django does, answered 500 as ErrorOut."""
+        response = api.create_response(request, {"detail": errors.internal_error_text(), "field": None,
+                                                 "errors": None}, status=500)
+        errors.report(request, exc, response)
+        return response
+
     @api.exception_handler(HttpError)
     def _http_error(request, exc):
         if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
@@ -125,8 +143,8 @@ RENDERER = JSONRenderer()
 
 class GongzhiAPI(NinjaAPI):
     """NinjaAPI whose OpenAPI document also lists the answers every operation can give:
-    401 without a valid token, 400 for a body that is not a JSON object and 422 for input that does not fit
-    the schema, all as ErrorOut. JSON bodies are parsed by ObjectBodyParser."""
+    401 without a valid token, 400 for a body that is not a JSON object, 422 for input that does not fit
+    the schema and 500 for an unexpected error, all as ErrorOut. JSON bodies are parsed by ObjectBodyParser."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("parser", ObjectBodyParser())
@@ -148,6 +166,8 @@ class GongzhiAPI(NinjaAPI):
                     responses[400] = {"description": "Bad Request", **error}
                 if (operation.get("parameters") or operation.get("requestBody")) and "422" not in documented:
                     responses[422] = {"description": "Unprocessable Content", **error}
+                if "500" not in documented:
+                    responses[500] = {"description": "Internal Server Error (logged; nothing half-written)", **error}
         return schema
 
 

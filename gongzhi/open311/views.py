@@ -1,7 +1,8 @@
 """Open311 GeoReport v2 at /open311/v2/, and the page where admins issue and revoke API keys.
 
 The views only parse input, call a selector or service and render; errors are answered in the
-spec's format (400 bad input, 403 missing or wrong api_key, 404 unknown id or code).
+spec's format (400 bad input, 403 missing or wrong api_key, 404 unknown id or code, 500 anything
+unexpected, logged as Django logs it).
 Strict in what we send, lenient in what we accept: `.xml` / `.json` / no suffix (XML), trailing
 slashes, `jurisdiction_id` on any call, `deviceid` for `device_id`, JSON bodies.
 """
@@ -27,7 +28,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from gongzhi.accounts.policy import A, can
 from gongzhi.appeals.errors import AppealError
-from gongzhi.core import idempotency
+from gongzhi.core import errors, idempotency
 from gongzhi.appeals.models import pk_from_number
 
 from . import documents, render as out, selectors, services
@@ -132,6 +133,10 @@ def open311(*methods):
                 return out.errors(fmt, 400, _("请求无效或过大"))
             except Http404:
                 return out.errors(fmt, 404, _("未找到"))
+            except Exception as e:  # noqa: BLE001 - a bug or the database away: a 500 the client can read
+                response = out.errors(fmt, 500, errors.internal_error_text())
+                errors.report(request, e, response)
+                return response
             if request.method in ("GET", "HEAD"):
                 response["Access-Control-Allow-Origin"] = "*"
             return response
