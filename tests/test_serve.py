@@ -1,0 +1,74 @@
+"""bin/serve supervises what it starts: a process that dies is started again; SIGTERM stops them all."""
+import os
+import signal
+import socket
+import subprocess
+import urllib.request
+
+import pytest
+from django.conf import settings
+
+from gongzhi.core.models import WorkerHeartbeat
+from support.worker import ROOT, database_url, wait_for
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def children_of(parent):
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == parent:
+            found.append(int(entry))
+    return found
+
+
+def answers(port):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bin_serve_restarts_a_killed_worker_and_stops_everything_on_sigterm(tmp_path):
+    port, log = free_port(), tmp_path / "serve.log"
+    env = {**os.environ, "PORT": str(port), "WEB_CONCURRENCY": "1", "DEADLINE_WATCH_SECONDS": "3600",
+           "GONGZHI_VAR_DIR": str(tmp_path), "DATABASE_URL": database_url(), "SECRET_KEY": settings.SECRET_KEY,
+           "GONGZHI_DATA_KEY": settings.DATA_KEY, "TASKS_BACKEND": "django_tasks_db.DatabaseBackend"}
+    serve = subprocess.Popen([str(ROOT / "bin" / "serve")], cwd=tmp_path, env=env, stdout=open(log, "ab"),
+                             stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_for(lambda: answers(port) and WorkerHeartbeat.objects.exists(), what="the site and the worker",
+                 process=serve, log_path=log)
+        [first] = WorkerHeartbeat.objects.values_list("pid", flat=True)
+        os.kill(first, signal.SIGKILL)
+        wait_for(lambda: WorkerHeartbeat.objects.exclude(pid=first).exists(), what="a new worker", process=serve,
+                 log_path=log)
+        [second] = WorkerHeartbeat.objects.exclude(pid=first).values_list("pid", flat=True)
+        children = children_of(serve.pid)
+        assert second in children and len(children) == 3  # the app server, the worker, the deadline watch
+        serve.send_signal(signal.SIGTERM)
+        assert serve.wait(90) == 0
+        assert [pid for pid in children if alive(pid)] == [] and not answers(port)
+    finally:
+        if serve.poll() is None:
+            os.killpg(serve.pid, signal.SIGKILL)
+            serve.wait(10)
