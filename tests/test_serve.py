@@ -3,12 +3,12 @@ import os
 import signal
 import socket
 import subprocess
-import urllib.request
 
 import pytest
 from django.conf import settings
 
 from gongzhi.core.models import WorkerHeartbeat
+from support.procs import alive, descendants, healthy
 from support.worker import ROOT, database_url, wait_for
 
 
@@ -16,35 +16,6 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
-def children_of(parent):
-    found = []
-    for entry in os.listdir("/proc"):
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        if ppid == parent:
-            found.append(int(entry))
-    return found
-
-
-def answers(port):
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
-            return r.status == 200
-    except OSError:
-        return False
 
 
 @pytest.mark.django_db(transaction=True)
@@ -56,19 +27,27 @@ def test_bin_serve_restarts_a_killed_worker_and_stops_everything_on_sigterm(tmp_
     serve = subprocess.Popen([str(ROOT / "bin" / "serve")], cwd=tmp_path, env=env, stdout=open(log, "ab"),
                              stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        wait_for(lambda: answers(port) and WorkerHeartbeat.objects.exists(), what="the site and the worker",
+        wait_for(lambda: healthy(port) and WorkerHeartbeat.objects.exists(), what="the site and the worker",
                  process=serve, log_path=log)
         [first] = WorkerHeartbeat.objects.values_list("pid", flat=True)
         os.kill(first, signal.SIGKILL)
         wait_for(lambda: WorkerHeartbeat.objects.exclude(pid=first).exists(), what="a new worker", process=serve,
                  log_path=log)
         [second] = WorkerHeartbeat.objects.exclude(pid=first).values_list("pid", flat=True)
-        children = children_of(serve.pid)
+        children = [pid for pid, _ in descendants(serve.pid, depth=1)]
         assert second in children and len(children) == 3  # the app server, the worker, the deadline watch
         serve.send_signal(signal.SIGTERM)
         assert serve.wait(90) == 0
-        assert [pid for pid in children if alive(pid)] == [] and not answers(port)
+        assert [pid for pid in children if alive(pid)] == [] and not healthy(port)
     finally:
-        if serve.poll() is None:
-            os.killpg(serve.pid, signal.SIGKILL)
-            serve.wait(10)
+        if serve.poll() is None:  # the test failed midway: stop everything, children in their own groups too
+            strays = [pid for pid, _ in descendants(serve.pid, depth=1)]
+            serve.send_signal(signal.SIGTERM)
+            try:
+                serve.wait(60)
+            except subprocess.TimeoutExpired:
+                serve.kill()
+                serve.wait(10)
+            for pid in strays:
+                if alive(pid):
+                    os.killpg(pid, signal.SIGKILL)

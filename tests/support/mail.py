@@ -3,6 +3,8 @@ own in GONGZHI_TEST_MAIL_DIR as it is sent, so what a killed process had sent ca
 
 With GONGZHI_TEST_MAIL_STOP_AT=n, the process stops for good just before sending the n-th message of the
 directory (after writing the file "stopped"), to be killed there: that message is claimed and not sent.
+GONGZHI_TEST_MAIL_DELAY=seconds makes each message take that long, as a mail server's round trip does
+(bench/fault_trial.py).
 """
 import os
 import time
@@ -16,7 +18,9 @@ class FileBackend(BaseEmailBackend):
     def send_messages(self, messages):
         folder = Path(os.environ["GONGZHI_TEST_MAIL_DIR"])
         stop_at = int(os.environ.get("GONGZHI_TEST_MAIL_STOP_AT") or 0)
+        delay = float(os.environ.get("GONGZHI_TEST_MAIL_DELAY") or 0)
         for m in messages:
+            time.sleep(delay)
             if stop_at and len(sent(folder)) + 1 == stop_at:
                 (folder / "stopped").write_text(m.extra_headers.get("Message-ID", ""))
                 time.sleep(3600)
