@@ -38,7 +38,8 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
         # A file, not shared-cache memory: concurrency tests need real locking (WAL, busy timeout).
         db["TEST"]["NAME"] = str(settings.VAR_DIR / f"test_{os.getpid()}.sqlite3")
     else:
-        db["TEST"]["NAME"] = db["TEST"].get("NAME") or f"test_{db['NAME']}_{os.getpid()}"
+        # With xdist the name is already test_<name>_gw0 …, the same in every run: the pid keeps runs apart.
+        db["TEST"]["NAME"] = f"{db['TEST'].get('NAME') or 'test_' + db['NAME']}_{os.getpid()}"
 
 
 @pytest.fixture(autouse=True)
