@@ -82,8 +82,9 @@ def prepare():
 
     User.objects.exclude(email="").update(email="")
     User.objects.filter(username="community_worker").update(email=DESK_EMAIL)
-    _, raw = ApiToken.issue(User.objects.get(username="resident1"), 24)
-    return raw
+    resident = User.objects.select_related("resident__household__building").get(username="resident1")
+    _, raw = ApiToken.issue(resident, 24)
+    return raw, resident.resident.household.building.compound_id
 
 
 # ---- processes ----------------------------------------------------------------------------------
@@ -124,7 +125,7 @@ class Load:
     """Clients filing appeals with idempotency keys, each retrying until answered."""
 
     def __init__(self, port, token, tag, clients=8, seconds=30.0, total=None):
-        self.port, self.token, self.tag = port, token, tag
+        self.port, (self.token, self.compound), self.tag = port, token, tag
         self.clients, self.seconds, self.total = clients, seconds, total
         self.lock = threading.Lock()
         self.acknowledged = {}        # key: (kind, number)
@@ -141,7 +142,7 @@ class Load:
     def send(self, kind, key, description):
         if kind == "api":
             url = f"http://127.0.0.1:{self.port}/api/v1/appeals"
-            body = json.dumps({"category": "lighting", "description": description, "compound_id": None}).encode()
+            body = json.dumps({"category": "lighting", "description": description, "compound_id": self.compound}).encode()
             headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json",
                        "Idempotency-Key": f'"{key}"'}
         else:
@@ -191,7 +192,8 @@ class Load:
                                 self.first_ok_after[label] = now - at
                     break
                 if isinstance(status, int) and 400 <= status < 500 and status != 409:
-                    raise SystemExit(f"refused: {status} {body[:300]!r}")
+                    say(f"refused: {status} {body[:300]!r}")
+                    os._exit(3)  # a request the trial got wrong: stop it all
                 if time.monotonic() > give_up:
                     with self.lock:
                         self.gave_up += 1
@@ -214,13 +216,14 @@ class Load:
 # ---- what the database says ---------------------------------------------------------------------
 
 def appeals_check(load):
-    from gongzhi.appeals.models import Appeal, AppealEvent
+    from gongzhi.appeals.models import Appeal, AppealEvent, number_for
     from gongzhi.core.models import AuditEntry, IdempotencyKey
     from gongzhi.open311.models import ServiceRequest
 
-    rows = list(Appeal.objects.filter(description__startswith=f"故障演练 {load.tag} ")
-                .values_list("pk", "number", "description", "respond_due", "resolve_due", "suggested_handler_id",
-                             "routing_note"))
+    rows = [(pk, number_for(pk, created), *rest) for pk, created, *rest in
+            Appeal.objects.filter(description__startswith=f"故障演练 {load.tag} ")
+            .values_list("pk", "created_at", "description", "respond_due", "resolve_due", "suggested_handler_id",
+                         "routing_note")]
     by_key = collections.defaultdict(list)
     for pk, number, description, *_ in rows:
         by_key[description.rsplit(" ", 1)[1]].append(number)
