@@ -8,13 +8,14 @@ over the organisation, or a superuser) and audited.
 import datetime
 import logging
 import secrets
+import time
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, get_connection
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, close_old_connections, transaction
 from django.db.models import F, Q
 from django.http import Http404
 from django.utils import timezone
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 ENDPOINTS_PER_ORG = 10
 DESCRIPTION_MAX = 100
 EMAIL_RETRY_DELAYS = RETRY_DELAYS[:3]
+MARK_RETRY = datetime.timedelta(seconds=1)
 
 
 # ---- the fan-out (background) ------------------------------------------------------------------
@@ -261,6 +263,21 @@ def email_message_id(n):
     return f"<notification-{n.pk}@{host}>"
 
 
+def _mark_emailed(pk, *, until):
+    """Mark a message sent, retrying through a database outage while its claim holds: the mail server has it,
+    so a mark that fails would have it sent again once the claim lapses."""
+    while True:
+        try:
+            Notification.objects.filter(pk=pk).update(emailed_at=timezone.now())
+            return
+        except DatabaseError:
+            if timezone.now() + MARK_RETRY >= until:
+                raise
+            log.warning("marking notification %s e-mailed failed; retrying", pk, exc_info=True)
+            close_old_connections()
+            time.sleep(MARK_RETRY.total_seconds())
+
+
 class EmailRun(NamedTuple):
     unsent: list   # their sending failed: retried with back-off
     held: list     # another run has claimed them and its claim has not lapsed: looked at again when it does
@@ -273,7 +290,7 @@ def send_emails(notification_ids):
     Each message is claimed (email_claimed_at, its own committed UPDATE), handed to the mail server, then
     marked sent (emailed_at, committed), one after the other: two runs never send one message, and a run
     killed midway leaves the messages before it marked, the one it was sending claimed and the rest as they
-    were. A claim lapses after TASK_RECLAIM_SECONDS; the message is then sent again, under the same
+    were. A mark the database refuses (an outage) is retried while the claim holds. A claim lapses after TASK_RECLAIM_SECONDS; the message is then sent again, under the same
     Message-ID. So every message is sent, and sent twice only when a run died in the moment between the mail
     server accepting it and the mark, both copies with one Message-ID. Returns an EmailRun.
     """
@@ -307,7 +324,7 @@ def send_emails(notification_ids):
                     # Not sent: free it for the retry rather than make it wait for the claim to lapse.
                     Notification.objects.filter(pk=n.pk, email_claimed_at=claimed_at).update(email_claimed_at=None)
                     raise
-                Notification.objects.filter(pk=n.pk).update(emailed_at=timezone.now())
+                _mark_emailed(n.pk, until=claimed_at + lapse)
     except DatabaseError:
         raise  # the database went away: the task is run again (gongzhi.core.worker)
     except Exception:  # noqa: BLE001 - any mail failure is retried later; the rest of the work stands

@@ -7,6 +7,7 @@ import signal
 import pytest
 from django.core import mail
 from django.db import connection
+from django.db.utils import OperationalError
 from django.utils import timezone
 from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
@@ -84,6 +85,25 @@ class TestEmails:
         monkeypatch.undo()
         assert services.send_emails(run.unsent).unsent == []
         assert sorted(sent_ids()) == sorted(expected_ids(messages))
+
+    def test_a_mark_the_database_refuses_is_retried_not_sent_again(self, messages, monkeypatch):
+        """The database goes away between sending and marking (an outage, not a kill): the run keeps trying
+        to mark while its claim holds, rather than leave the message to be sent again."""
+        from django.db.models import QuerySet
+
+        real = QuerySet.update
+        outage = [OperationalError("server closed the connection unexpectedly")] * 2
+
+        def update(self, **fields):
+            if "emailed_at" in fields and outage:
+                raise outage.pop()
+            return real(self, **fields)
+
+        monkeypatch.setattr(QuerySet, "update", update)
+        monkeypatch.setattr(services, "close_old_connections", lambda: None)  # the test's connection holds its transaction
+        monkeypatch.setattr(services.time, "sleep", lambda seconds: None)
+        assert services.send_emails(messages) == services.EmailRun([], [], None)
+        assert outage == [] and sorted(sent_ids()) == sorted(expected_ids(messages)) and emailed(messages) == 10
 
     def test_what_remains_a_run_killed_between_sending_and_marking(self, messages, monkeypatch):
         """The one window left: the mail server has the message, the mark is not written. After the claim
