@@ -43,6 +43,27 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
 
 
 @pytest.fixture(autouse=True)
+def _migrated_data(request):
+    """A transactional test empties every table when it ends, the rows the migrations loaded too (categories,
+    the holiday calendar, the reference stamp): the next transactional test gets them back."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        return
+    request.getfixturevalue("transactional_db")
+    import importlib
+
+    from django.apps import apps
+
+    from gongzhi.core.models import CalendarDay, ReferenceStamp
+
+    for model, migration, function in ((Category, "gongzhi.appeals.migrations.0002_default_categories", "load"),
+                                       (CalendarDay, "gongzhi.core.migrations.0003_calendar_2026", "load"),
+                                       (ReferenceStamp, "gongzhi.core.migrations.0004_reference_stamp", "first_token")):
+        if not model.objects.exists():
+            getattr(importlib.import_module(migration), function)(apps, None)
+
+
+@pytest.fixture(autouse=True)
 def _fast_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default"]}}
