@@ -7,8 +7,8 @@ For each database: a throwaway database (SQLite under a temporary GONGZHI_VAR_DI
 database created and dropped here), `migrate` + `load_demo --scale 0.05` (grid, organisations,
 categories, the demo Open311 key), then the production server command of bin/serve — gunicorn with
 gunicorn.conf.py, ${WEB_CONCURRENCY:-3} sync workers, access log on (masked) — on a free loopback port,
-and the background task worker (`manage.py db_worker --interval 1`) beside it as in production: every
-appeal leaves its timeline row pending in the notification outbox, and the worker drains the outbox in batches
+and the background task worker (`manage.py run_worker --interval 1`, reported as db_worker) beside it as in
+production: every appeal leaves its timeline row pending in the notification outbox, and the worker drains the outbox in batches
 while the intake runs.
 
 Several client threads (http.client) then send, for a bounded time, first GET /healthz (a `SELECT 1`),
@@ -277,7 +277,7 @@ def measure(target, bodies, conn_max_age, args, work):
         if not args.no_worker:
             wlog = open(work / f"db_worker-{conn_max_age}.log", "w")
             logs.append(wlog)
-            worker = subprocess.Popen([setup.PYTHON, "manage.py", "db_worker", "--interval", "1"], cwd=setup.ROOT,
+            worker = subprocess.Popen([setup.PYTHON, "manage.py", "run_worker", "--interval", "1"], cwd=setup.ROOT,
                                       env=env, stdout=wlog, stderr=subprocess.STDOUT)
             procs.append(worker)
         alog = open(work / f"gunicorn-{conn_max_age}.log", "w")

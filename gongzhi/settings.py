@@ -206,6 +206,12 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+# The worker (manage.py run_worker): a task left running by a worker not seen for this long is run again, and an
+# e-mail or webhook delivery claimed this long ago but not marked done is sent again. Keep it above EMAIL_TIMEOUT
+# and the webhook timeout (5 s), so that a send still in progress is never taken for abandoned.
+TASK_RECLAIM_SECONDS = int(os.environ.get("TASK_RECLAIM_SECONDS", "60"))
+# During a database outage the worker retries after 1, 2, 4 … seconds, at most this many.
+WORKER_RETRY_MAX_SECONDS = int(os.environ.get("WORKER_RETRY_MAX_SECONDS", "30"))
 
 # Appeals: a point outside every compound is routed to the nearest one within this distance.
 APPEAL_NEAREST_COMPOUND_M = int(os.environ.get("APPEAL_NEAREST_COMPOUND_M", "300"))
@@ -215,10 +221,14 @@ APPEAL_REOPEN_DAYS = int(os.environ.get("APPEAL_REOPEN_DAYS", "7"))
 # Remind the handler this many hours before the resolve deadline; escalate further after this many overdue working days.
 APPEAL_REMIND_HOURS = int(os.environ.get("APPEAL_REMIND_HOURS", "24"))
 APPEAL_ESCALATE_AGAIN_WD = int(os.environ.get("APPEAL_ESCALATE_AGAIN_WD", "2"))
+# POST /api/v1/appeals and Open311 POST requests keep the answer to a request with an Idempotency-Key this long.
+IDEMPOTENCY_KEY_HOURS = int(os.environ.get("IDEMPOTENCY_KEY_HOURS", "24"))
 # Open311 GeoReport v2: the one jurisdiction this endpoint serves.
 OPEN311_JURISDICTION = os.environ.get("OPEN311_JURISDICTION", "xincheng")
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Seconds an SMTP exchange may take (Django's default waits for ever, longer than an e-mail's claim lasts).
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
 # Notifications: links in emails start with SITE_URL; webhooks may target loopback only in development and tests.
 SITE_URL = os.environ.get("SITE_URL", "")
 WEBHOOKS_ALLOW_LOOPBACK = envbool("WEBHOOKS_ALLOW_LOOPBACK", DEBUG)

@@ -38,7 +38,29 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
         # A file, not shared-cache memory: concurrency tests need real locking (WAL, busy timeout).
         db["TEST"]["NAME"] = str(settings.VAR_DIR / f"test_{os.getpid()}.sqlite3")
     else:
-        db["TEST"]["NAME"] = db["TEST"].get("NAME") or f"test_{db['NAME']}_{os.getpid()}"
+        # With xdist the name is already test_<name>_gw0 …, the same in every run: the pid keeps runs apart.
+        db["TEST"]["NAME"] = f"{db['TEST'].get('NAME') or 'test_' + db['NAME']}_{os.getpid()}"
+
+
+@pytest.fixture(autouse=True)
+def _migrated_data(request):
+    """A transactional test empties every table when it ends, the rows the migrations loaded too (categories,
+    the holiday calendar, the reference stamp): the next transactional test gets them back."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        return
+    request.getfixturevalue("transactional_db")
+    import importlib
+
+    from django.apps import apps
+
+    from gongzhi.core.models import CalendarDay, ReferenceStamp
+
+    for model, migration, function in ((Category, "gongzhi.appeals.migrations.0002_default_categories", "load"),
+                                       (CalendarDay, "gongzhi.core.migrations.0003_calendar_2026", "load"),
+                                       (ReferenceStamp, "gongzhi.core.migrations.0004_reference_stamp", "first_token")):
+        if not model.objects.exists():
+            getattr(importlib.import_module(migration), function)(apps, None)
 
 
 @pytest.fixture(autouse=True)

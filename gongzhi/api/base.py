@@ -4,8 +4,9 @@ import json
 from decimal import Decimal
 from typing import Annotated, Generic, TypeVar
 
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext
 from django.views import defaults
@@ -13,10 +14,13 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.parser import Parser
+from ninja.renderers import JSONRenderer
+from ninja.responses import Status
 from ninja.security import HttpBearer
 from pydantic import AfterValidator, Field, WithJsonSchema
 
 from gongzhi.accounts.models import ApiToken
+from gongzhi.core import errors, idempotency
 from gongzhi.core.text import InputTextError, check_json, check_querydict, checks_own_text, json_text
 
 T = TypeVar("T")
@@ -113,6 +117,23 @@ def install_error_handlers(api):
     def _not_found(request, exc):
         return api.create_response(request, {"detail": "未找到 / not found"}, status=404)
 
+    @api.exception_handler(PermissionDenied)
+    def _denied(request, exc):
+        return api.create_response(request, {"detail": str(exc) or gettext("无权访问")}, status=403)
+
+    @api.exception_handler(SuspiciousOperation)
+    @api.exception_handler(BadRequest)
+    def _bad_request(request, exc):  # e.g. a body over the upload limits: Django's 400, in our format
+        return api.create_response(request, {"detail": gettext("请求无效或过大")}, status=400)
+
+    @api.exception_handler(Exception)
+    def _unexpected(request, exc):
+        """Anything else: logged and signalled as Django does, answered 500 as ErrorOut."""
+        response = api.create_response(request, {"detail": errors.internal_error_text(), "field": None,
+                                                 "errors": None}, status=500)
+        errors.report(request, exc, response)
+        return response
+
     @api.exception_handler(HttpError)
     def _http_error(request, exc):
         if isinstance(exc.__cause__, InputTextError):  # raised by GongzhiParser.parse_body, wrapped by ninja
@@ -142,14 +163,19 @@ class GongzhiParser(Parser):
         return super().parse_querydict(data, list_fields, request)
 
 
+# The API's renderer, also used to render an answer kept under an idempotency key exactly as it is sent.
+RENDERER = JSONRenderer()
+
+
 class GongzhiAPI(NinjaAPI):
     """NinjaAPI whose OpenAPI document also lists the answers every operation can give:
     401 without a valid token, 400 for a body that is not a JSON object or for text that is not valid
-    UTF-8, and 422 for input that does not fit the schema, all as ErrorOut. Input is read by GongzhiParser,
-    so InputTextMiddleware leaves the API's views to it (their headers aside)."""
+    UTF-8, 422 for input that does not fit the schema and 500 for an unexpected error, all as ErrorOut.
+    Input is read by GongzhiParser, so InputTextMiddleware leaves the API's views to it (their headers aside)."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("parser", GongzhiParser())
+        kwargs.setdefault("renderer", RENDERER)
         super().__init__(*args, **kwargs)
 
     @property
@@ -174,6 +200,8 @@ class GongzhiAPI(NinjaAPI):
                     responses[400] = {"description": "Bad Request", **error}
                 if (operation.get("parameters") or operation.get("requestBody")) and "422" not in documented:
                     responses[422] = {"description": "Unprocessable Content", **error}
+                if "500" not in documented:
+                    responses[500] = {"description": "Internal Server Error (logged; nothing half-written)", **error}
         return schema
 
 
@@ -188,6 +216,41 @@ def api_aware_400(request, exception):
     if request.path.startswith("/api/"):
         return JsonResponse(payload, status=400)
     return render(request, "400.html", {"message": message}, status=400)
+
+
+IDEMPOTENCY_KEY_DOC = (
+    "Optional. A key of the client's making, unique per appeal it means to submit (a UUID), in the form of "
+    "the IETF httpapi draft 'The Idempotency-Key HTTP Header Field' (a quoted string; a bare value is taken "
+    "too; 1-255 printable ASCII characters). The same key again from the same user with the same body gets "
+    "the first answer (same status and body, header Idempotent-Replayed: true) and files nothing; with "
+    "another body it is refused (422); while the first request is still being worked on, 409. Keys are "
+    "kept IDEMPOTENCY_KEY_HOURS (24 h). An answer that was an error is not kept.")
+
+
+def idempotent(request, *, operation, key, content, responses, produce):
+    """Answer a POST that carried an Idempotency-Key (gongzhi.core.idempotency): produce() (returning
+    Status(code, data), as a view does) runs once per key and user, its answer rendered under `responses`
+    ({code: schema}) and kept in its transaction; a request again with the key gets that answer."""
+
+    def answer():
+        result = produce()
+        data = responses[result.status_code].model_validate(result.value).model_dump()
+        return idempotency.Answer(result.status_code,
+                                  RENDERER.render(request, data, response_status=result.status_code))
+
+    try:
+        answered = idempotency.once(operation=operation, owner=f"user:{request.auth.pk}", key=key, content=content,
+                                    produce=answer)
+    except idempotency.InFlight:
+        return Status(409, {"detail": gettext("使用同一幂等键的请求正在处理中，请稍后重试"),
+                            "field": idempotency.HEADER})
+    except idempotency.Mismatch:
+        return Status(422, {"detail": gettext("该幂等键已用于内容不同的请求"), "field": idempotency.HEADER})
+    response = HttpResponse(answered.body, status=answered.status,
+                            content_type=f"{RENDERER.media_type}; charset={RENDERER.charset}")
+    if answered.replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
 
 
 def api_aware_404(request, exception):

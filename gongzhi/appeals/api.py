@@ -9,11 +9,12 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Header, Query, Router, Schema
 from ninja.responses import Status as HttpStatus
 
 from gongzhi.accounts.policy import A, can
-from gongzhi.api.base import Day, Dec, ErrorOut, Id, Text
+from gongzhi.api.base import IDEMPOTENCY_KEY_DOC, Day, Dec, ErrorOut, Id, Text, idempotent
+from gongzhi.core import idempotency
 from gongzhi.core.pagination import count_capped, keyset_page
 from gongzhi.core.workdays import LOCAL
 
@@ -192,17 +193,33 @@ def appeal_list(request, queue: Text = "all", status: Text = "", category: Id | 
             "items": [_out(v) for v in presenter.views_of(request.auth, rows)]}
 
 
-@router.post("/appeals", response={201: AppealDetailOut, **ERRORS}, summary="Submit an appeal")
-def appeal_create(request, payload: AppealIn):
+SUBMIT_ANSWERS = {201: AppealDetailOut, **ERRORS, 422: ErrorOut}
+
+
+@router.post("/appeals", response=SUBMIT_ANSWERS, summary="Submit an appeal",
+             description="With an `Idempotency-Key` header a retried submission files the appeal once.")
+def appeal_create(request, payload: AppealIn,
+                  idempotency_key: str | None = Header(None, alias=idempotency.HEADER, description=IDEMPOTENCY_KEY_DOC)):
     try:
-        appeal = services.appeal_submit(
-            user=request.auth, category=payload.category, description=payload.description, title=payload.title,
-            channel=payload.channel, is_public=payload.is_public, compound=payload.compound_id,
-            building=payload.building_id, household=payload.household_id, lat=payload.lat, lng=payload.lng,
-            address=payload.address, contact_name=payload.contact_name, contact_phone=payload.contact_phone)
-    except (ValidationError, AppealError) as e:
+        key = idempotency.parse_key(idempotency_key)
+    except ValidationError as e:
         return _error(e)
-    return HttpStatus(201, _detail(request.auth, services.get_for_action(request.auth, appeal.pk)))
+
+    def submit():
+        try:
+            appeal = services.appeal_submit(
+                user=request.auth, category=payload.category, description=payload.description, title=payload.title,
+                channel=payload.channel, is_public=payload.is_public, compound=payload.compound_id,
+                building=payload.building_id, household=payload.household_id, lat=payload.lat, lng=payload.lng,
+                address=payload.address, contact_name=payload.contact_name, contact_phone=payload.contact_phone)
+        except (ValidationError, AppealError) as e:
+            return _error(e)
+        return HttpStatus(201, _detail(request.auth, services.get_for_action(request.auth, appeal.pk)))
+
+    if key is None:
+        return submit()
+    return idempotent(request, operation="api.appeal_submit", key=key, content=payload.model_dump(),
+                      responses=SUBMIT_ANSWERS, produce=submit)
 
 
 def _get(user, ref):

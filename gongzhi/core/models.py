@@ -110,3 +110,42 @@ class ReferenceStamp(models.Model):
 
     class Meta:
         default_permissions = ()
+
+
+class WorkerHeartbeat(models.Model):
+    """A background worker that is alive writes `seen_at` every few seconds (gongzhi.core.worker); a task left
+    "running" by a worker not seen for TASK_RECLAIM_SECONDS is taken for orphaned and run again."""
+
+    worker_id = models.CharField(max_length=64, primary_key=True)
+    host = models.CharField(max_length=255, blank=True)
+    pid = models.PositiveIntegerField(null=True)
+    started_at = models.DateTimeField()
+    seen_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self):
+        return f"{self.worker_id} {self.host}:{self.pid}"
+
+
+
+class IdempotencyKey(models.Model):
+    """The first answer to a POST that carried an idempotency key, kept so a retry gets it again instead of
+    doing the work twice (gongzhi.core.idempotency). Written in the transaction of the work it answers for."""
+
+    operation = models.CharField(max_length=40)
+    owner = models.CharField(max_length=64)  # who sent it: "user:12", "open311-client:3"
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)  # SHA-256 of the request's content, to refuse another payload
+    status = models.PositiveSmallIntegerField()
+    body = models.TextField()
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        default_permissions = ()
+        constraints = [models.UniqueConstraint(fields=["operation", "owner", "key"], name="idempotency_key_once")]
+
+    def __str__(self):
+        return f"{self.operation} {self.owner} {self.key}"

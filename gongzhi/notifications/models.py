@@ -29,6 +29,9 @@ class Notification(models.Model):
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
     emailed_at = models.DateTimeField(_("邮件发送时间"), null=True, blank=True, editable=False)
+    # Set (and committed) just before the e-mail is handed to the mail server, emailed_at just after: a run
+    # killed in between leaves the claim, which lapses after TASK_RECLAIM_SECONDS (services.send_emails).
+    email_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-id"]
@@ -87,12 +90,15 @@ class WebhookEndpoint(models.Model):
 
 class DeliveryStatus(models.TextChoices):
     PENDING = "pending", _("待发送")
+    SENDING = "sending", _("发送中")
     FAILED = "failed", _("失败，待重试")
     SUCCEEDED = "succeeded", _("已送达")
     GAVE_UP = "gave_up", _("已放弃")
 
 
 OPEN_DELIVERY = (DeliveryStatus.PENDING, DeliveryStatus.FAILED)
+# Not done yet: open, or claimed by an attempt (whose claim lapses at next_attempt_at if it never reports back).
+UNDONE_DELIVERY = (*OPEN_DELIVERY, DeliveryStatus.SENDING)
 
 # Wait after the 1st, 2nd, … failed attempt; the attempt after the last wait is the final one.
 RETRY_DELAYS = (

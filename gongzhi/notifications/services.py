@@ -5,14 +5,18 @@ worker (tasks.py calls them); the inbox marks and the webhook endpoint
 management run in requests. Endpoint changes are policy-checked (A.ORG_CHANGE
 over the organisation, or a superuser) and audited.
 """
+import datetime
 import logging
 import secrets
+import time
+from typing import NamedTuple
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, get_connection
-from django.db import DatabaseError, transaction
-from django.db.models import F
+from django.db import DatabaseError, close_old_connections, transaction
+from django.db.models import F, Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,7 +29,7 @@ from gongzhi.core.audit import audit
 from gongzhi.core.models import AuditAction
 
 from . import webhooks
-from .models import (MAX_ATTEMPTS, OPEN_DELIVERY, RETRY_DELAYS, DeliveryStatus, Notification, WebhookDelivery,
+from .models import (MAX_ATTEMPTS, RETRY_DELAYS, UNDONE_DELIVERY, DeliveryStatus, Notification, WebhookDelivery,
                      WebhookEndpoint)
 from .recipients import ACTIONS, handler_rows, handlers, organisations_for, prefetch, recipients_for
 from .texts import appeal_url, message
@@ -35,6 +39,7 @@ log = logging.getLogger(__name__)
 ENDPOINTS_PER_ORG = 10
 DESCRIPTION_MAX = 100
 EMAIL_RETRY_DELAYS = RETRY_DELAYS[:3]
+MARK_RETRY = datetime.timedelta(seconds=1)
 
 
 # ---- the fan-out (background) ------------------------------------------------------------------
@@ -246,38 +251,104 @@ def email_body(n):
                                              _("此邮件由系统自动发送，请勿直接回复。")) if part)
 
 
+def claim_lapse():
+    """How long a claimed e-mail or webhook attempt may go unmarked before it is taken for abandoned."""
+    return datetime.timedelta(seconds=settings.TASK_RECLAIM_SECONDS)
+
+
+def email_message_id(n):
+    """One Message-ID per message, the same each time it is sent: a copy sent again after a run died between
+    the mail server's acceptance and the mark is recognisably the same e-mail."""
+    host = urlsplit(getattr(settings, "SITE_URL", "")).hostname or "gongzhi.local"
+    return f"<notification-{n.pk}@{host}>"
+
+
+def _mark_emailed(pk, *, until):
+    """Mark a message sent, retrying through a database outage while its claim holds: the mail server has it,
+    so a mark that fails would have it sent again once the claim lapses."""
+    while True:
+        try:
+            Notification.objects.filter(pk=pk).update(emailed_at=timezone.now())
+            return
+        except DatabaseError:
+            if timezone.now() + MARK_RETRY >= until:
+                raise
+            log.warning("marking notification %s e-mailed failed; retrying", pk, exc_info=True)
+            close_old_connections()
+            time.sleep(MARK_RETRY.total_seconds())
+
+
+class EmailRun(NamedTuple):
+    unsent: list   # their sending failed: retried with back-off
+    held: list     # another run has claimed them and its claim has not lapsed: looked at again when it does
+    lapse_at: datetime.datetime | None  # when the first of those claims lapses
+
+
 def send_emails(notification_ids):
-    """Email the messages not emailed yet, one message per recipient. Returns the ids still unsent."""
+    """E-mail each of these messages that has not been e-mailed, one message per recipient, once.
+
+    Each message is claimed (email_claimed_at, its own committed UPDATE), handed to the mail server, then
+    marked sent (emailed_at, committed), one after the other: two runs never send one message, and a run
+    killed midway leaves the messages before it marked, the one it was sending claimed and the rest as they
+    were. A mark the database refuses (an outage) is retried while the claim holds. A claim lapses after TASK_RECLAIM_SECONDS; the message is then sent again, under the same
+    Message-ID. So every message is sent, and sent twice only when a run died in the moment between the mail
+    server accepting it and the mark, both copies with one Message-ID. Returns an EmailRun.
+    """
     pending = list(Notification.objects.filter(pk__in=notification_ids, emailed_at__isnull=True,
                                                recipient__is_active=True)
                    .exclude(recipient__email="").select_related("recipient").order_by("id"))
     if not pending:
-        return []
-    sent, unsent = [], [n.pk for n in pending]
+        return EmailRun([], [], None)
+    lapse = claim_lapse()
+    settled, held, lapse_at = set(), [], None
     try:
         with get_connection() as connection:
             for n in pending:
-                EmailMessage(email_subject(n), email_body(n), to=[n.recipient.email], connection=connection).send()
-                sent.append(n.pk)
-                unsent.remove(n.pk)
+                claimed_at = timezone.now()
+                mine = (Notification.objects.filter(pk=n.pk, emailed_at__isnull=True)
+                        .filter(Q(email_claimed_at__isnull=True) | Q(email_claimed_at__lte=claimed_at - lapse))
+                        .update(email_claimed_at=claimed_at))
+                settled.add(n.pk)
+                if not mine:
+                    other = Notification.objects.filter(pk=n.pk, emailed_at__isnull=True).values_list(
+                        "email_claimed_at", flat=True).first()
+                    if other is not None:  # else it was e-mailed meanwhile
+                        held.append(n.pk)
+                        lapse_at = min(lapse_at or other + lapse, other + lapse)
+                    continue
+                try:
+                    EmailMessage(email_subject(n), email_body(n), to=[n.recipient.email], connection=connection,
+                                 headers={"Message-ID": email_message_id(n)}).send()
+                except Exception:
+                    settled.discard(n.pk)
+                    # Not sent: free it for the retry rather than make it wait for the claim to lapse.
+                    Notification.objects.filter(pk=n.pk, email_claimed_at=claimed_at).update(email_claimed_at=None)
+                    raise
+                _mark_emailed(n.pk, until=claimed_at + lapse)
+    except DatabaseError:
+        raise  # the database went away: the task is run again (gongzhi.core.worker)
     except Exception:  # noqa: BLE001 - any mail failure is retried later; the rest of the work stands
-        log.warning("sending notification emails failed; %d left for a retry", len(unsent), exc_info=True)
-    finally:
-        if sent:
-            Notification.objects.filter(pk__in=sent).update(emailed_at=timezone.now())
-    return unsent
+        log.warning("sending notification emails failed; %d left for a retry",
+                    sum(n.pk not in settled for n in pending), exc_info=True)
+    return EmailRun([n.pk for n in pending if n.pk not in settled], held, lapse_at)
 
 
 # ---- webhook attempts (background) ------------------------------------------------------------
 
-def attempt_delivery(delivery_id, *, now=None):
+def attempt_delivery(delivery_id, *, now=None, on_failure=None):
     """Make one attempt at a delivery that is due; record the outcome and when to try again.
 
-    Returns the delivery (None when it no longer exists). A delivery already
-    done, not due yet, or being attempted by another worker is left alone.
+    The attempt is claimed first (status "sending", committed, next_attempt_at set to when the claim lapses:
+    TASK_RECLAIM_SECONDS on), then POSTed, then its outcome recorded, committed together with
+    on_failure(delivery) (the task of the next attempt). Two attempts never run at once. An attempt killed
+    midway is due again once its claim lapses, and is sent again with the same X-Gongzhi-Delivery id, by
+    which the receiver recognises a delivery it already has.
+
+    Returns the delivery (None when it no longer exists). A delivery already done, not due yet, or held by
+    another attempt (status "sending") is left alone.
     """
     d = WebhookDelivery.objects.select_related("endpoint").filter(pk=delivery_id).first()
-    if d is None or d.status not in OPEN_DELIVERY:
+    if d is None or d.status not in UNDONE_DELIVERY:
         return d
     now = now or timezone.now()
     if d.next_attempt_at and d.next_attempt_at > now:
@@ -286,8 +357,10 @@ def attempt_delivery(delivery_id, *, now=None):
         d.status, d.next_attempt_at, d.last_error = DeliveryStatus.GAVE_UP, None, _("接收端已停用")
         d.save(update_fields=["status", "next_attempt_at", "last_error"])
         return d
-    claimed = (WebhookDelivery.objects.filter(pk=d.pk, attempts=d.attempts, status__in=OPEN_DELIVERY)
-               .update(attempts=F("attempts") + 1, last_attempt_at=now))
+    claimed = (WebhookDelivery.objects.filter(pk=d.pk, attempts=d.attempts, status=d.status,
+                                              next_attempt_at=d.next_attempt_at)
+               .update(status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, last_attempt_at=now,
+                       next_attempt_at=now + claim_lapse()))
     if not claimed:
         d.refresh_from_db()
         return d
@@ -302,14 +375,23 @@ def attempt_delivery(delivery_id, *, now=None):
         d.status, d.next_attempt_at = DeliveryStatus.GAVE_UP, None
     else:
         d.status, d.next_attempt_at = DeliveryStatus.FAILED, now + RETRY_DELAYS[d.attempts - 1]
-    d.save(update_fields=["status", "next_attempt_at", "last_status_code", "last_error", "delivered_at"])
+    with transaction.atomic():
+        recorded = (WebhookDelivery.objects.filter(pk=d.pk, status=DeliveryStatus.SENDING, attempts=d.attempts)
+                    .update(status=d.status, next_attempt_at=d.next_attempt_at, last_status_code=code,
+                            last_error=d.last_error, delivered_at=d.delivered_at))
+        if not recorded:  # this attempt outlived its claim and another took over: that one's outcome stands
+            log.warning("webhook delivery %s: attempt %d outlived its claim; its outcome is not recorded", d.pk,
+                        d.attempts)
+            d.refresh_from_db()
+        elif d.status == DeliveryStatus.FAILED and on_failure is not None:
+            on_failure(d)
     return d
 
 
 def due_delivery_ids(now=None, limit=1000):
     """Deliveries waiting for an attempt whose time has come (for the retry sweep)."""
     now = now or timezone.now()
-    return list(WebhookDelivery.objects.filter(status__in=OPEN_DELIVERY, next_attempt_at__lte=now)
+    return list(WebhookDelivery.objects.filter(status__in=UNDONE_DELIVERY, next_attempt_at__lte=now)
                 .order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
 
 

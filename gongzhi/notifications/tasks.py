@@ -23,9 +23,18 @@ task was before; a database error leaves the batch pending for the next run.
 
 A failed attempt is enqueued again to run after its back-off (1 min, 5 min,
 30 min, 2 h, 12 h; the sixth failure gives up) with Task.using(run_after=…),
-which the database backend supports. Backends that cannot defer (the
-immediate backend of the tests) leave the retry to the sweep: `manage.py
-webhooks_retry`, which re-enqueues whatever is due.
+which the database backend supports, in the transaction that records the
+failure. Backends that cannot defer (the immediate backend of the tests)
+leave the retry to the sweep: `manage.py webhooks_retry`, which re-enqueues
+whatever is due.
+
+Every task here may run twice (a worker that died is replaced and its task
+run again: gongzhi.core.worker) and does its effects once: the drain writes
+in one transaction and skips what is done; each e-mail and each webhook
+attempt is claimed (committed) before it is sent and marked after, so a run
+again sends what was not sent and leaves what was (services.send_emails,
+services.attempt_delivery). A run that meets another's claim looks again
+when the claim lapses (TASK_RECLAIM_SECONDS).
 """
 import datetime
 import logging
@@ -137,21 +146,27 @@ def send_batch_emails(event_ids):
 
 @task()
 def send_notification_emails(notification_ids, attempt=1):
-    unsent = services.send_emails(notification_ids)
+    run = services.send_emails(notification_ids)
+    if run.held and _can_defer(send_notification_emails):
+        # Claimed by another run, maybe one that died sending them: looked at again when the claims lapse,
+        # without counting as a failed attempt.
+        send_notification_emails.using(run_after=run.lapse_at).enqueue(run.held, attempt)
+    unsent = run.unsent
     if unsent and attempt <= len(services.EMAIL_RETRY_DELAYS) and _can_defer(send_notification_emails):
         run_after = timezone.now() + services.EMAIL_RETRY_DELAYS[attempt - 1]
         send_notification_emails.using(run_after=run_after).enqueue(unsent, attempt + 1)
     elif unsent:
         log.error("giving up emailing notifications %s", unsent)
-    return {"unsent": len(unsent)}
+    return {"unsent": len(unsent), "held": len(run.held)}
 
 
 @task()
 def deliver_webhook(delivery_id):
-    d = services.attempt_delivery(delivery_id)
+    d = services.attempt_delivery(delivery_id, on_failure=schedule_retry)
     if d is None:
         return None
-    if d.status == DeliveryStatus.FAILED:
+    if d.status == DeliveryStatus.SENDING:
+        # Another attempt holds it, maybe one whose worker died: look again when its claim lapses.
         schedule_retry(d)
     return {"status": d.status, "attempts": d.attempts}
 

@@ -1,12 +1,14 @@
 """Open311 GeoReport v2 at /open311/v2/, and the page where admins issue and revoke API keys.
 
 The views only parse input, call a selector or service and render; errors are answered in the
-spec's format (400 bad input, 403 missing or wrong api_key, 404 unknown id or code).
+spec's format (400 bad input, 403 missing or wrong api_key, 404 unknown id or code, 500 anything
+unexpected, logged as Django logs it).
 Strict in what we send, lenient in what we accept: `.xml` / `.json` / no suffix (XML), trailing
 slashes, `jurisdiction_id` on any call, `deviceid` for `device_id`, JSON bodies.
 """
 import datetime
 import functools
+import hashlib
 import json
 import re
 
@@ -26,6 +28,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from gongzhi.accounts.policy import A, can
 from gongzhi.appeals.errors import AppealError
+from gongzhi.core import errors, idempotency
 from gongzhi.appeals.models import pk_from_number
 from gongzhi.core.text import InputTextError, check_pairs, checks_own_text, json_text
 
@@ -35,6 +38,8 @@ from .models import ApiClient
 # Our field names in appeals → the names an Open311 client sent.
 _FIELD_NAMES = {"lng": "long", "contact_phone": "phone", "contact_name": "first_name/last_name",
                 "address": "address_string", "category": "service_code", "photo": "media"}
+# Our extension for clients that cannot set the Idempotency-Key header: the same key as a parameter.
+IDEMPOTENCY_PARAM = "idempotency_key"
 
 
 class Refused(Exception):
@@ -126,6 +131,10 @@ def open311(*methods):
                 return out.errors(fmt, 400, _("请求无效或过大"))
             except Http404:
                 return out.errors(fmt, 404, _("未找到"))
+            except Exception as e:  # noqa: BLE001 - a bug or the database away: a 500 the client can read
+                response = out.errors(fmt, 500, errors.internal_error_text())
+                errors.report(request, e, response)
+                return response
             if request.method in ("GET", "HEAD"):
                 response["Access-Control-Allow-Origin"] = "*"
             return response
@@ -286,14 +295,56 @@ def _create(request, data, fmt):
     key = services.key_authenticate(data.get("api_key"))
     if key is None:
         raise Refused(403, _("api_key 缺失或无效") if data.get("api_key") else _("提交诉求需要 api_key"))
-    sr = services.request_create(
-        key=key, service_code=data.get("service_code"), description=data.get("description"),
-        lat=data.get("lat"), long=data.get("long") or data.get("lon") or data.get("lng"),
-        address_string=data.get("address_string") or data.get("address") or "", address_id=data.get("address_id") or "",
-        attributes=data["attributes"], email=data.get("email"), device_id=data.get("device_id") or data.get("deviceid"),
-        account_id=data.get("account_id"), first_name=data.get("first_name"), last_name=data.get("last_name"),
-        phone=data.get("phone"), media_url=data.get("media_url"), media=request.FILES.get("media"))
-    return out.respond(fmt, "service_requests", [documents.created(sr)])
+    once_key = _idempotency_key(request, data)
+
+    def create():
+        sr = services.request_create(
+            key=key, service_code=data.get("service_code"), description=data.get("description"),
+            lat=data.get("lat"), long=data.get("long") or data.get("lon") or data.get("lng"),
+            address_string=data.get("address_string") or data.get("address") or "",
+            address_id=data.get("address_id") or "", attributes=data["attributes"], email=data.get("email"),
+            device_id=data.get("device_id") or data.get("deviceid"), account_id=data.get("account_id"),
+            first_name=data.get("first_name"), last_name=data.get("last_name"), phone=data.get("phone"),
+            media_url=data.get("media_url"), media=request.FILES.get("media"))
+        return [documents.created(sr)]
+
+    if once_key is None:
+        return out.respond(fmt, "service_requests", create())
+    # The document is kept, not its rendering: a request again gets it in the format it asks for.
+    try:
+        answer = idempotency.once(
+            operation="open311.requests", owner=f"open311-client:{key.client_id}", key=once_key,
+            content=_content(request, data), produce=lambda: idempotency.Answer(200, json.dumps(create())))
+    except idempotency.InFlight:
+        raise Refused(409, _("使用同一幂等键的请求正在处理中，请稍后重试"))
+    except idempotency.Mismatch:
+        raise Refused(422, _("该幂等键已用于内容不同的请求"))
+    response = out.respond(fmt, "service_requests", json.loads(answer.body))
+    if answer.replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _idempotency_key(request, data):
+    """The Idempotency-Key header, or our `idempotency_key` parameter for clients that cannot set headers."""
+    header = idempotency.parse_key(request.headers.get(idempotency.HEADER))
+    param = idempotency.parse_key(data.get(IDEMPOTENCY_PARAM), field=IDEMPOTENCY_PARAM)
+    if header and param and header != param:
+        raise Refused(400, _("Idempotency-Key 请求头与 idempotency_key 参数不一致"))
+    return header or param
+
+
+def _content(request, data):
+    """What makes two requests the same request: every parameter but the key and the api_key, and the photo."""
+    content = {k: v for k, v in data.items() if k not in ("api_key", IDEMPOTENCY_PARAM)}
+    media = request.FILES.get("media")
+    if media is not None:
+        digest = hashlib.sha256()
+        for chunk in media.chunks():
+            digest.update(chunk)
+        media.seek(0)
+        content["media"] = [media.name, media.size, digest.hexdigest()]
+    return content
 
 
 # --- the keys page (A.CATEGORY_MANAGE) ----------------------------------------------------------

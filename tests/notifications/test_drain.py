@@ -195,7 +195,7 @@ class TestOneDrainWaiting:
         [mail] = DBTaskResult.objects.filter(task_path=tasks.send_batch_emails.module_path)
         events = sorted(AppealEvent.objects.values_list("pk", flat=True))
         assert sorted(mail.args_kwargs["args"][0]) == events and len(events) == 4
-        assert mail.task.call(*mail.args_kwargs["args"]) == {"unsent": 0}
+        assert mail.task.call(*mail.args_kwargs["args"]) == {"unsent": 0, "held": 0}
         assert Notification.objects.filter(emailed_at__isnull=True).count() == 0
 
 

@@ -225,7 +225,7 @@ class TestEmail:
         n = Notification.objects.get(recipient=emails.community_worker)
         assert n.emailed_at is None  # recorded as unsent, for the retry
         monkeypatch.undo()
-        assert services.send_emails([n.pk]) == []
+        assert services.send_emails([n.pk]) == services.EmailRun([], [], None)
         n.refresh_from_db()
         assert n.emailed_at is not None and len(mail.outbox) == 1
 

@@ -1,0 +1,17 @@
+"""Unexpected errors in the interfaces that answer in a format of their own (the API's JSON, Open311's
+error list): reported as Django reports an uncaught exception, then answered in that format instead of the
+HTML error page, which their clients cannot read."""
+from django.core import signals
+from django.utils.log import log_response
+from django.utils.translation import gettext as _
+
+
+def internal_error_text():
+    return _("服务器内部错误，请稍后重试")
+
+
+def report(request, exc, response):
+    """What Django does with an exception no view caught: the got_request_exception signal (error reporters,
+    the test client) and an ERROR record of django.request with the traceback."""
+    signals.got_request_exception.send(sender=None, request=request)
+    log_response("%s: %s", "Internal Server Error", request.path, response=response, request=request, exception=exc)
