@@ -93,6 +93,13 @@ def _api_request(client, headers, method, path, where, name, kind, variant):
         return client.generic(method, _fill(path, **{name: "a%00b"}), **headers)
     if where == "query":
         return client.generic(method, f"{url}?{name}={variant['percent']}", **headers)
+    if where == "header":
+        # A WSGI server hands headers on as bytes read as latin-1, which is always storable text: only what
+        # another server might pass (a lone surrogate, NUL) can be bad there.
+        if variant["escape"] is None:
+            return None
+        value = "a" + json.loads(f'"{variant["escape"]}"')
+        return client.generic(method, url, **headers, **{"HTTP_" + name.upper().replace("-", "_"): value})
     if where == "json":
         if variant["raw"] is None and variant["escape"] is None:
             return None
@@ -126,7 +133,9 @@ def test_bad_text_in_every_api_field_is_refused_naming_it(cast, client, method, 
             if r is None:
                 continue
             want = expected(name, variant["nul"])
-            if answer(r, name) != (422 if variant["nul"] else 400, name, want["errors"][name]):
+            # Headers are checked before any view (InputTextMiddleware): 400 whatever is wrong with them.
+            status = 422 if variant["nul"] and where != "header" else 400
+            if answer(r, name) != (status, name, want["errors"][name]):
                 wrong.append(f"{where} {name} ({label}): {r.status_code} {r.content[:300]}")
     assert wrong == []
     assert database_state() == before
