@@ -236,8 +236,8 @@ class Appeal(models.Model):
             models.Index(fields=["handler", "status", "-id"], name="appeal_handler_queue_idx"),
             # Work queues read each status newest first (core.pagination.keyset_page with branches).
             models.Index(fields=["status", "-id"], name="appeal_status_recent_idx"),
-            # Property staff's scope, the confidential categories left out (selectors._scope_branches): counted
-            # from the index alone, as a scope without that condition is from the compound's.
+            # Property staff's scope in the ordinary categories only (selectors._scope_branches): one range per
+            # compound and category, counted from the index alone as a whole compound is from the compound's.
             models.Index(fields=["compound", "category"], name="appeal_compound_category_idx"),
         ]
 
