@@ -33,7 +33,8 @@ DEMO_SCALE = "0.05"
 
 # The 1M data set: where it lives between the queue and the duplicate benchmark.
 MILLION_DIR = Path(os.environ.get("BENCH_MILLION_DIR", Path(os.environ.get("TMPDIR", "/tmp")) / "gongzhi-appeals-1m"))
-MILLION_PG_DB = "gongzhi_appeals_1m"
+# Another name lets two sessions on one machine keep data sets of their own.
+MILLION_PG_DB = os.environ.get("BENCH_MILLION_PG_DB", "gongzhi_appeals_1m")
 MILLION = 1_000_000
 
 

@@ -26,7 +26,8 @@ MAX_WORKING_DAYS = 365
 MAX_RANGE_DAYS = 31
 
 CATEGORY_FIELDS = ("code", "name", "name_en", "parent", "kind", "handler_level", "handler_kind", "respond_amount",
-                   "respond_unit", "resolve_amount", "resolve_unit", "may_be_public", "is_active", "order", "description")
+                   "respond_unit", "resolve_amount", "resolve_unit", "may_be_public", "confidential", "is_active", "order",
+                   "description")
 RULE_FIELDS = ("name", "category", "community", "compound", "handler_kind", "handler_level", "organisation",
                "priority", "is_active")
 
@@ -91,8 +92,11 @@ def _clean_category(data, instance=None):
         "respond_unit": _choice(errors, "respond_unit", data.get("respond_unit"), TimeUnit.values, _("时限单位")),
         "resolve_unit": _choice(errors, "resolve_unit", data.get("resolve_unit"), TimeUnit.values, _("时限单位")),
         "may_be_public": bool(data.get("may_be_public")),
+        "confidential": bool(data.get("confidential")),
         "is_active": bool(data.get("is_active")),
     }
+    if out["confidential"] and out["may_be_public"]:
+        errors["may_be_public"] = _("保密分类的诉求不能公开，请取消“可公开”")
     out["respond_amount"] = _amount(errors, "respond_amount", data.get("respond_amount"), out["respond_unit"], _("响应时限"))
     out["resolve_amount"] = _amount(errors, "resolve_amount", data.get("resolve_amount"), out["resolve_unit"], _("办结时限"))
     try:

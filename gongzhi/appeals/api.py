@@ -50,6 +50,7 @@ class CategoryOut(Schema):
     resolve_amount: int
     resolve_unit: str
     may_be_public: bool
+    confidential: bool
     is_active: bool
 
 
@@ -145,6 +146,7 @@ class ActionIn(Schema):
     rating: Text | None = None
     departments: list[Id] = []
     duplicate_of: Text | None = None
+    category: Text | None = None
 
 
 def _out(v):
@@ -214,6 +216,10 @@ def appeal_create(request, payload: AppealIn,
                 address=payload.address, contact_name=payload.contact_name, contact_phone=payload.contact_phone)
         except (ValidationError, AppealError) as e:
             return _error(e)
+        if not services.may_view(request.auth, appeal):
+            # Staff entering a confidential appeal for someone they may not follow (property staff reporting a
+            # family in hardship): the receipt of what they sent, as its reporter would read it; then it is 404.
+            return HttpStatus(201, _detail(request.auth, appeal))
         return HttpStatus(201, _detail(request.auth, services.get_for_action(request.auth, appeal.pk)))
 
     if key is None:
@@ -247,7 +253,7 @@ def appeal_action(request, ref: Text, action: Text, payload: ActionIn):
         appeal = services.appeal_act(user=request.auth, appeal=appeal, action=action, version=payload.version,
                                      note=payload.note, internal=payload.internal, handler=payload.handler,
                                      days=payload.days, rating=payload.rating, departments=payload.departments,
-                                     duplicate_of=payload.duplicate_of)
+                                     duplicate_of=payload.duplicate_of, category=payload.category)
     except (ValidationError, AppealError) as e:
         return _error(e)
     return _detail(request.auth, services.get_for_action(request.auth, appeal.pk))

@@ -40,6 +40,7 @@ class CategoryIn(Schema):
     resolve_amount: int
     resolve_unit: Text
     may_be_public: bool = True
+    confidential: bool = False
     is_active: bool = True
     order: int = 0
 

@@ -187,6 +187,7 @@ class ActionForm(PageForm):
     rating = forms.ChoiceField(label=_("评价"), choices=[("", "")] + list(Rating.choices), required=False,
                                error_messages={"invalid_choice": _("请选择满意、基本满意或不满意")})
     duplicate_of = forms.CharField(label=_("重复于（原诉求编号）"), required=False, max_length=30)
+    category = forms.CharField(label=_("分类"), required=False, max_length=40)
     departments = forms.MultipleChoiceField(label=_("召集部门"), required=False)
     photos = PhotosField(label=_("办结照片"))
 
@@ -209,6 +210,8 @@ class ActionForm(PageForm):
             kw["departments"] = [int(x) for x in d["departments"]]
         if d.get("duplicate_of"):
             kw["duplicate_of"] = d["duplicate_of"]
+        if d.get("category"):
+            kw["category"] = d["category"]
         return kw
 
 
@@ -268,6 +271,9 @@ class CategoryForm(PageForm):
     resolve_amount = forms.IntegerField(label=_("办结时限"), error_messages={"invalid": _("请输入整数")})
     resolve_unit = forms.ChoiceField(label=_("办结时限单位"), choices=TimeUnit.choices)
     may_be_public = forms.BooleanField(label=_("可公开"), required=False)
+    confidential = forms.BooleanField(label=_("保密"), required=False,
+                                      help_text=_("涉及个人情况（困难求助、纠纷、举报他人、投诉物业）：仅提交人、社区和街道工作人员、"
+                                                  "所在小区网格员、承办单位及被吹哨部门可以查看，且不能公开"))
     is_active = forms.BooleanField(label=_("启用"), required=False, initial=True)
     order = forms.IntegerField(label=_("排序"), required=False, initial=0, error_messages={"invalid": _("请输入整数")})
     description = forms.CharField(label=_("说明"), max_length=200, required=False)

@@ -59,6 +59,11 @@ class Category(BilingualName, models.Model):
     resolve_amount = models.PositiveIntegerField(_("办结时限"), default=10)
     resolve_unit = models.CharField(_("办结时限单位"), max_length=2, choices=TimeUnit.choices, default=TimeUnit.WORKING_DAYS)
     may_be_public = models.BooleanField(_("可公开"), default=True)
+    # About a person's circumstances (hardship, a dispute, a report on someone, a complaint about the property
+    # company): its appeals are read only by their reporter, the community desk and sub-district in scope, the
+    # grid workers of the place, the handling organisation and departments whistled to it (appeals.selectors).
+    confidential = models.BooleanField(_("保密"), default=False,
+                                       help_text=_("仅提交人、社区和街道工作人员、所在小区网格员、承办单位及被吹哨部门可以查看"))
     description = models.CharField(_("说明"), max_length=200, blank=True)
     is_active = models.BooleanField(_("启用"), default=True)
     order = models.PositiveIntegerField(_("排序"), default=0)
@@ -70,6 +75,9 @@ class Category(BilingualName, models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(respond_amount__gt=0) & models.Q(resolve_amount__gt=0),
                                    name="category_deadlines_positive"),
+            # What may be published (Open311, other residents' suggestions, public photos) is never confidential.
+            models.CheckConstraint(condition=~models.Q(confidential=True, may_be_public=True),
+                                   name="category_confidential_not_public"),
         ]
 
     def __str__(self):
@@ -228,6 +236,9 @@ class Appeal(models.Model):
             models.Index(fields=["handler", "status", "-id"], name="appeal_handler_queue_idx"),
             # Work queues read each status newest first (core.pagination.keyset_page with branches).
             models.Index(fields=["status", "-id"], name="appeal_status_recent_idx"),
+            # Property staff's scope in the ordinary categories only (selectors._scope_branches): one range per
+            # compound and category, counted from the index alone as a whole compound is from the compound's.
+            models.Index(fields=["compound", "category"], name="appeal_compound_category_idx"),
         ]
 
     def __str__(self):

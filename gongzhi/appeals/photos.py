@@ -216,7 +216,7 @@ def photo_add(*, user, appeal, file, kind=PhotoKind.REPORT, event=None):
     if file is None:
         raise ValidationError({"photo": _("请选择图片")})
     pk = appeal.pk if isinstance(appeal, Appeal) else appeal
-    _check(user, get_for_action(user, pk), kind)  # out of scope: 404
+    _check(user, get_for_action(user, pk, authored=True), kind)  # out of scope: 404
     if event is not None:
         event_id = event.pk if isinstance(event, AppealEvent) else event
         event = AppealEvent.objects.filter(pk=as_id(event_id), appeal_id=pk).first() if as_id(event_id) else None
@@ -230,7 +230,7 @@ def photo_add(*, user, appeal, file, kind=PhotoKind.REPORT, event=None):
 def _store(*, user, pk, clean, kind, event):
     from .services import get_for_action
 
-    appeal = get_for_action(user, pk, lock=True)  # the lock makes the count exact
+    appeal = get_for_action(user, pk, lock=True, authored=True)  # the lock makes the count exact
     _check(user, appeal, kind)
     photo = AppealPhoto(appeal=appeal, event=event, kind=kind, uploaded_by=user)
     files = _FilesUntilCommit(photo.image.storage)

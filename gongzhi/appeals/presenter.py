@@ -28,12 +28,13 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from gongzhi.accounts.policy import A, acting_org_ids, can
+from gongzhi.accounts.policy import acting_org_ids, scope_of
 
 from gongzhi.core.identity import redact_identifiers
 
 from . import workflow as wf
 from .models import AppealEvent, WhistleCall
+from .selectors import in_view_scope
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def reader(user, appeal, *, parties=None, called=None):
     parties = frozenset(parties_of(user, appeal, called=called) if parties is None else parties)
     works_it = bool(parties - {wf.REPORTER})
     return Reader(user_id=user.pk, parties=parties, works_it=works_it,
-                  staff=works_it or can(user, A.APPEAL_VIEW, appeal),
+                  staff=works_it or scope_of(user).superuser or in_view_scope(user, appeal),
                   wrote_it=user.pk in (appeal.reporter_id, appeal.entered_by_id))
 
 

@@ -30,6 +30,7 @@ from . import workflow as wf
 from .errors import Conflict, NotAllowed
 from .models import Appeal, AppealEvent, pk_from_number, Category, Channel, MeToo, Rating, Status, TimeUnit, WhistleCall
 from .routing import categories, compounds, locate, route, validate_point
+from .selectors import in_view_scope
 
 TITLE_MAX = 100
 SUMMARY_LENGTH = 30  # an automatic title: this many characters at most, the ellipsis included
@@ -274,17 +275,27 @@ def may_view(user, appeal):
         return False
     if scope_of(user).superuser or (appeal.reporter_id is not None and appeal.reporter_id == user.pk):
         return True
-    if can(user, A.APPEAL_VIEW, appeal):
+    if in_view_scope(user, appeal):
         return True
+    # Every party but the reporter is desk, sub-district, grid worker, handler or a called department: all of
+    # them may read a confidential appeal too (tests/appeals/test_confidential.py holds the roles to it).
     return bool(parties_of(user, appeal) - {wf.REPORTER})
 
 
-def get_for_action(user, pk, *, lock=False):
+def get_for_action(user, pk, *, lock=False, authored=False):
+    """The appeal if the user may read it, else 404.
+
+    `authored`: or if the user entered it themselves, for the one thing its author may do without reading it:
+    add the photos they took (property staff who report a family in hardship may not follow the case after).
+    """
     qs = Appeal.objects.select_related("category", "compound__community", "handler")
     if lock:
         qs = qs.select_for_update(of=("self",)) if transaction.get_connection().features.has_select_for_update_of else qs.select_for_update()
     appeal = qs.filter(pk=pk).first()
-    if appeal is None or not may_view(user, appeal):
+    if appeal is None:
+        raise Http404
+    author = authored and appeal.entered_by_id is not None and appeal.entered_by_id == getattr(user, "pk", None)
+    if not (author or may_view(user, appeal)):
         raise Http404
     return appeal
 
@@ -309,7 +320,7 @@ def _handler_org(value, appeal):
 
 @transaction.atomic
 def appeal_act(*, user, appeal, action, version=None, note="", internal=False, handler=None, days=None,
-               rating=None, departments=(), duplicate_of=None, now=None):
+               rating=None, departments=(), duplicate_of=None, category=None, now=None):
     """Apply one workflow action. `version` is the version the user saw; a stale one is a Conflict."""
     pk = appeal.pk if isinstance(appeal, Appeal) else appeal
     appeal = get_for_action(user, pk, lock=True)
@@ -335,6 +346,10 @@ def appeal_act(*, user, appeal, action, version=None, note="", internal=False, h
         org = _handler_org(handler, appeal)
         updates["handler"] = org
         data["handler"] = org.pk
+    if transition.needs_category:
+        moved_to = _new_category(category, appeal)
+        updates["category"] = moved_to
+        data["category"] = [appeal.category.code, moved_to.code]
     if action == "take" and appeal.responded_at is None:
         updates["responded_at"] = now
     elif action == "resolve":
@@ -397,9 +412,23 @@ def appeal_act(*, user, appeal, action, version=None, note="", internal=False, h
     _event(appeal, user, action, before, target if target != before else "", note=note,
            internal=bool(internal) and action == "note", organisation=org or (appeal.handler if action == "dispatch" else None),
            data=data, at=now)
-    audit(AuditAction.UPDATE, user=user, obj=appeal, detail=action,
-          changes={"status": [before, target]} if target != before else {"action": [None, action]})
+    changes = {"status": [before, target]} if target != before else {"action": [None, action]}
+    if "category" in data:
+        changes["category"] = data["category"]
+    audit(AuditAction.UPDATE, user=user, obj=appeal, detail=action, changes=changes)
     return appeal
+
+
+def _new_category(value, appeal):
+    """The active category an appeal is moved to; not the one it is in."""
+    if isinstance(value, Category):
+        value = value.pk
+    category = category_lookup(value) if value not in (None, "") else None
+    if category is None:
+        raise ValidationError({"category": _("请选择有效的诉求分类")})
+    if category.pk == appeal.category_id:
+        raise ValidationError({"category": _("该诉求已属于此分类")})
+    return category
 
 
 def _extension_days(days):

@@ -301,17 +301,15 @@ def _visible(user, rows):
     """
     if user is None or scope_of(user).superuser:
         return rows
-    from gongzhi.accounts.policy import can
-
     from .models import WhistleCall
-    from .selectors import shown_publicly
+    from .selectors import in_view_scope, shown_publicly
 
     orgs = acting_org_ids(user)
     whistled = set(WhistleCall.objects.filter(appeal_id__in=[a.pk for a in rows], department_id__in=orgs)
                    .values_list("appeal_id", flat=True)) if orgs else set()
     return [a for a in rows
             if shown_publicly(a) or a.reporter_id == user.pk
-            or a.handler_id in orgs or a.pk in whistled or can(user, A.APPEAL_VIEW, a)]
+            or a.handler_id in orgs or a.pk in whistled or in_view_scope(user, a)]
 
 
 def _rank(rows, grams, n):

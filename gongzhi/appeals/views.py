@@ -92,6 +92,8 @@ def appeal_new(request):
                 messages.success(request, _("诉求已提交，编号 %(number)s。我们会尽快处理。") % {"number": appeal.number})
                 if services.may_view(user, appeal):
                     return redirect("appeals:detail", appeal.pk)
+                if selectors.is_confidential(appeal):
+                    messages.info(request, _("该分类的诉求保密：提交后只有社区和街道工作人员、所在小区网格员和承办单位可以查看。"))
                 return redirect("appeals:list")
         status = 400
     else:
@@ -219,6 +221,10 @@ def _panels(user, appeal, parties, failed):
         if t.needs_handler:
             p["handlers"] = pq.handler_choices(appeal)
             p["handler_selected"] = (appeal.suggested_handler_id if name == "dispatch" else appeal.handler_id) or ""
+        if t.needs_category:
+            p["categories"] = category_choices(selectors.category_tree(), blank=False)  # (group, options) each
+            p["category_selected"] = str(failed["data"].get("category") or "") if failed and failed["action"] == name \
+                else str(appeal.category_id)
         if name == "request_extension":
             p["days"] = "5"
         if name == "whistle":
@@ -298,7 +304,7 @@ def appeal_act(request, pk):
     form = ActionForm(request.POST, request.FILES,
                       department_ids=[d.pk for d in pq.department_choices(appeal)] if request.POST.get("action") == "whistle" else ())
     action = request.POST.get("action", "")
-    data = {k: request.POST.get(k, "") for k in ("note", "days", "handler")}
+    data = {k: request.POST.get(k, "") for k in ("note", "days", "handler", "category")}
     if not form.is_valid():
         errors = {("general" if k == "__all__" else k): list(v) for k, v in form.errors.items()}
         for field in ("action", "version"):

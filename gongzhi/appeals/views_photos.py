@@ -13,6 +13,8 @@ from .photos import SIZES
 from .selectors import shown_publicly
 from .services import may_view
 
+PUBLIC_MAX_AGE = 300
+
 
 def _user(request):
     user = getattr(request, "user", None)
@@ -48,6 +50,8 @@ def photo(request, pk, size):
         raise Http404
     content_type = "image/png" if field.name.lower().endswith(".png") else "image/jpeg"
     response = FileResponse(handle, content_type=content_type)
-    response["Cache-Control"] = "public, max-age=86400" if public else "private, max-age=3600"
+    # An appeal stops being public the moment its category is made private or confidential, or it is moved into
+    # such a category: shared caches may keep serving a public photo for five minutes at most.
+    response["Cache-Control"] = f"public, max-age={PUBLIC_MAX_AGE}" if public else "private, max-age=3600"
     response["Vary"] = "Cookie, Authorization"
     return response

@@ -29,6 +29,7 @@ class Transition:
     parties: frozenset
     needs_note: bool = False
     needs_handler: bool = False
+    needs_category: bool = False
 
 
 def T(label, sources, target, parties, **kw):
@@ -62,6 +63,9 @@ TRANSITIONS = {
     "supervise": T(_("督办"), OPEN - {S.RESOLVED, S.VERIFIED}, None, {SUPERVISOR}, needs_note=True),
     "whistle": T(_("吹哨"), OPEN - {S.RESOLVED, S.VERIFIED}, None, {WHISTLE}),
     "whistle_report": T(_("部门报到反馈"), OPEN | {S.CLOSED}, None, {CALLED}, needs_note=True),
+    # The desk files an appeal under the right category, at any stage: moving a hardship story out of "suggestions"
+    # into a confidential category withdraws it at once from everyone who may no longer read it.
+    "recategorise": T(_("调整分类"), set(S), None, {DISPATCHER}, needs_category=True),
 }
 
 
@@ -79,7 +83,7 @@ def allowed_actions(status, parties):
 # status it led to), never what was written.
 STAFF_NOTES = frozenset({
     "submit", "dispatch", "reassign", "return", "hold", "resume", "request_extension", "grant_extension",
-    "refuse_extension", "supervise", "whistle", "whistle_report", "remind", "escalate",
+    "refuse_extension", "supervise", "whistle", "whistle_report", "remind", "escalate", "recategorise",
 })
 # Written to the reporter or by them: the answers and the result, why it was refused, what verification found,
 # their own rating and reasons. A "note" is the reporter's only when its author left it not internal.

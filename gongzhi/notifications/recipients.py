@@ -16,6 +16,12 @@ Parties:
   whistlers    sub-district admins (who may blow the whistle) over the place
   supervisors  on an escalation, the supervisors of the level it went up to
 
+An appeal in a confidential category reaches only those who may read it now (confidential_circle): its
+reporter, who may read confidential appeals at its place (desk, sub-district, grid workers), and who acts
+for its current handler or a department whistled to it. Whoever else a party names (the organisation a
+reassignment took it from, the handler of an event the worker reaches after a reassignment) hears nothing,
+and their webhooks neither.
+
 Each party is one query. The drain (services.drain_batch) passes one `memo`
 dict for a whole batch of events: a party is decided by the appeal's place on
 the grid (desk, verifiers, whistlers, supervisors) or by an organisation
@@ -31,6 +37,7 @@ from gongzhi.accounts.models import Role, RoleAssignment
 from gongzhi.accounts.policy import A
 from gongzhi.accounts.selectors import roles_granting, users_acting_for, users_with_action
 from gongzhi.appeals.models import AppealEvent, HandlerLevel
+from gongzhi.appeals.selectors import is_confidential
 from gongzhi.grid.models import LEVELS
 from gongzhi.orgs.models import Coverage
 
@@ -42,6 +49,7 @@ VERIFIERS = "verifiers"
 CALLED = "called"
 WHISTLERS = "whistlers"
 SUPERVISORS = "supervisors"
+CIRCLE = "circle"  # not a party: who may read a confidential appeal at a place (memo key)
 
 AUDIENCES = {
     "submit": (DESK,),
@@ -70,6 +78,7 @@ AUDIENCES = {
     "remind": (HANDLER,),          # the desk, while no handler has been chosen
     "escalate": (SUPERVISORS,),
     "me_too": (),
+    "recategorise": (HANDLER,),
 }
 # Every action a webhook may subscribe to.
 ACTIONS = tuple(AUDIENCES)
@@ -158,6 +167,8 @@ def prefetch(events, memo):
             want.setdefault((WHISTLERS,), set()).add(place)
         if SUPERVISORS in names:
             want.setdefault((SUPERVISORS, _supervisor_roles(e)), set()).add(place)
+        if names and is_confidential(e.appeal):
+            want.setdefault((CIRCLE,), set()).add(place)
     for key, places in want.items():
         places = {p for p in places if (*key, p) not in memo}
         if not places:
@@ -169,6 +180,8 @@ def prefetch(events, memo):
             found = grid_users(A.APPEAL_VERIFY, places, roles=(Role.GRID_WORKER,))
         elif key[0] == WHISTLERS:
             found = grid_users(A.APPEAL_WHISTLE, places)
+        elif key[0] == CIRCLE:
+            found = grid_users(A.APPEAL_VIEW_CONFIDENTIAL, places)
         else:
             found = grid_users(A.APPEAL_SUPERVISE, places, roles=key[1])
         for place, ids in found.items():
@@ -258,8 +271,27 @@ def _supervisor_roles(event):
     return _SUPERVISOR_ROLES.get(level, (Role.COMMUNITY_WORKER,))
 
 
-def recipients_for(event, memo=None):
-    """{user id: party} of everyone this event concerns, the two rules applied."""
+def _called(appeal, called):
+    return set(called if called is not None else appeal.whistle_calls.values_list("department_id", flat=True))
+
+
+def confidential_circle(appeal, memo=None, called=None):
+    """User ids of everyone who may read this confidential appeal now (appeals.selectors.visible_branches,
+    reversed): its reporter; who may read confidential appeals at its place; who acts for its current handler
+    or for a department whistled to it. `called`: those departments, when already read."""
+    ids = set(_memo(memo, (CIRCLE, _place(appeal)),
+                    lambda: _ids(users_with_action(A.APPEAL_VIEW_CONFIDENTIAL, appeal))))
+    if appeal.reporter_id:
+        ids.add(appeal.reporter_id)
+    orgs = _called(appeal, called) | ({appeal.handler_id} if appeal.handler_id else set())
+    for org in orgs:
+        ids |= acting_for(org, memo)
+    return ids
+
+
+def recipients_for(event, memo=None, called=None):
+    """{user id: party} of everyone this event concerns, the two rules applied, and none outside a confidential
+    appeal's circle. `called`: every department called to the appeal so far, when already read."""
     out = {}
     for name in AUDIENCES.get(event.action, ()):
         if name == REPORTER and event.internal:
@@ -269,6 +301,9 @@ def recipients_for(event, memo=None):
     out.pop(event.actor_id, None)
     if event.internal:
         out.pop(event.appeal.reporter_id, None)
+    if out and is_confidential(event.appeal):
+        circle = confidential_circle(event.appeal, memo, called)
+        out = {uid: name for uid, name in out.items() if uid in circle}
     return out
 
 
@@ -276,10 +311,10 @@ def organisations_for(event, called=None):
     """Organisations whose webhooks hear of this event: the handler (and the one a reassignment left), called departments.
 
     `called` is every department called to the appeal so far, when already read (one query for a batch).
+    Of a confidential appeal, only its current handler and called departments.
     """
     appeal = event.appeal
-    if called is None:
-        called = appeal.whistle_calls.values_list("department_id", flat=True)
+    called = _called(appeal, called)
     ids = set(called)
     handler_id = handlers(event)[0]
     if handler_id:
@@ -288,4 +323,6 @@ def organisations_for(event, called=None):
         old = previous_handler_id(event)
         if old:
             ids.add(old)
+    if is_confidential(appeal):
+        ids &= called | {appeal.handler_id}
     return ids

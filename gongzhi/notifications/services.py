@@ -85,7 +85,7 @@ class _Plan:
             prefetch(events, memo)
         for e in events:
             handlers(e, rows_of[e.appeal_id])
-            parties[e.pk] = recipients_for(e, memo)
+            parties[e.pk] = recipients_for(e, memo, called.get(e.appeal_id, ()))
             orgs[e.pk] = organisations_for(e, called.get(e.appeal_id, ()))
         everyone = set().union(*parties.values())
         emails = dict(User.objects.filter(pk__in=everyone, is_active=True).values_list("pk", "email")) \

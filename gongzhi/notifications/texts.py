@@ -37,6 +37,7 @@ TITLES = {
     "whistle_report": gettext_lazy("部门报到反馈"),
     "remind": gettext_lazy("诉求即将超过办结时限"),
     "escalate": gettext_lazy("诉求已超期，升级督办"),
+    "recategorise": gettext_lazy("诉求分类已调整"),
 }
 # Wording for one party where it differs from the title above.
 TITLES_FOR = {
