@@ -142,6 +142,22 @@ def build_cast():
 
 
 @pytest.fixture
+def grant_role(monkeypatch):
+    """grant_role(role, action, where=None): the role holds the action too, for this test only (as if a
+    capability declared it)."""
+    from gongzhi.accounts.capabilities import Capability, by, discover
+
+    registry = discover()
+    monkeypatch.setattr(registry, "capabilities", list(registry.capabilities))
+
+    def grant(role, action, where=None):
+        registry.capabilities.append(Capability(name=f"test grant {action}", actions=(),
+                                                grants={action: by(role, where=where)}))
+
+    return grant
+
+
+@pytest.fixture
 def cast(db):
     return build_cast()
 

@@ -408,9 +408,9 @@ def test_export_in_clear_for_revealers(cast, api):
 
 
 @pytest.fixture
-def property_exports(monkeypatch):
+def property_exports(grant_role):
     """A role that may export but not reveal (none of the shipped roles is one; the policy allows it)."""
-    monkeypatch.setitem(policy.ROLE_ACTIONS, Role.PROPERTY_STAFF, policy.ROLE_ACTIONS[Role.PROPERTY_STAFF] | {policy.A.EXPORT})
+    grant_role(Role.PROPERTY_STAFF, policy.A.EXPORT)
 
 
 def test_export_masks_for_users_without_reveal(cast, api, property_exports):

@@ -8,4 +8,9 @@ class AccountsConfig(AppConfig):
     verbose_name = _("账号与权限")
 
     def ready(self):
-        from . import signals  # noqa: F401  (login audit)
+        from . import checks, signals  # noqa: F401  (the declarations' system checks; login audit)
+        from .capabilities import discover
+        from .rules import register_permissions
+
+        discover()
+        register_permissions()

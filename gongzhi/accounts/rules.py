@@ -1,4 +1,4 @@
-"""Expose the policy module through Django's permission API (user.has_perm) via `rules`."""
+"""Expose the policy through Django's permission API (user.has_perm) via `rules`, for every declared action."""
 import rules
 
 from . import policy
@@ -12,5 +12,7 @@ def _predicate(action):
     return allowed
 
 
-for _action in policy.ALL_ACTIONS:
-    rules.add_perm(_action, _predicate(_action))
+def register_permissions():
+    for action in policy.all_actions():
+        if not rules.perm_exists(action):
+            rules.add_perm(action, _predicate(action))

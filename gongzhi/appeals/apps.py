@@ -18,21 +18,13 @@ class AppealsConfig(AppConfig):
     verbose_name = _("诉求")
 
     def ready(self):
-        from gongzhi.accounts.policy import register_model_paths
         from gongzhi.core import reference
         from gongzhi.grid.models import Community, Compound
         from gongzhi.orgs.models import Coverage, Organisation
 
-        from .models import Appeal, Category, RoutingRule
+        from .models import Category, RoutingRule
 
         # What routing keeps in memory (routing.py): a write to any of these reloads it everywhere.
         reference.watch(Category, RoutingRule, Compound, Community, Organisation, Coverage)
 
-        register_model_paths(Appeal, {
-            "subdistrict": "compound__community__subdistrict_id",
-            "community": "compound__community_id",
-            "compound": "compound_id",
-            "building": "building_id",
-            "household": "household_id",
-        })
         post_migrate.connect(_ensure_search_index, sender=self)

@@ -3,13 +3,12 @@ import operator
 from functools import reduce
 
 from django.db.models import Q
-from gongzhi.accounts.policy import A, acting_org_ids, can, scope_of, scoped
+from gongzhi.accounts.policy import A, acting_org_ids, holds_by_place, scoped
+from gongzhi.accounts.policy import visible_branches as policy_branches
 from gongzhi.core.identity import redact_identifiers
-from gongzhi.grid.models import LEVELS, Compound
 from gongzhi.orgs.models import Organisation, OrgKind
 
-from .models import Appeal, Category, Status, WhistleCall
-from .routing import categories, compounds
+from .models import Appeal, Category, Status
 
 # The compound's community too: what a list shows of each appeal depends on the reader's standing to it
 # (presenter.views_of), which the policy reads from the appeal's place.
@@ -29,96 +28,19 @@ def shown_publicly(appeal):
     return bool(appeal.is_public and appeal.category.may_be_public)
 
 
-def ordinary_category_ids():
-    """Ids of the categories that are not confidential, read from the categories each process keeps in memory.
-
-    The rule reads the flag on the category itself, never a copy on each appeal: flipping it, or moving an
-    appeal into such a category, takes effect at once and leaves nothing to keep in step. The ordinary ones,
-    not the confidential ones, so that a condition on them seeks each (compound, category) range of an index
-    instead of testing every entry, and so that a category the list does not know yet is left out, not shown.
-    """
-    return sorted(pk for pk, c in categories().items() if not c.confidential)
-
-
 def is_confidential(appeal):
     return appeal.category.confidential
 
 
 def in_view_scope(user, appeal):
-    """Does the user's place on the grid let them read this appeal? The scope branches of visible_branches, for one.
-
-    Where they may read confidential appeals (the desk, the sub-district, the grid workers of the place), every
-    appeal; where they may only view appeals (property staff over the compounds they serve), all but those.
-    """
-    if can(user, A.APPEAL_VIEW_CONFIDENTIAL, appeal):
-        return True
-    return not is_confidential(appeal) and can(user, A.APPEAL_VIEW, appeal)
-
-
-_SCOPE_COLUMNS = ("compound_id", "building_id", "household_id")
-
-
-def _scope_ids(user, actions):
-    """{action: {column: ids}}: the user's scope for each action as the appeal's own columns.
-
-    A scope at a compound or above becomes the list of its compounds, so no branch joins the grid and each
-    can walk the appeal table's own indexes. A building or household scope stays what it is: an appeal
-    about the whole compound is outside it (policy.needs_inside).
-    """
-    scope = scope_of(user)
-    nodes = {action: {lvl: set() for lvl in LEVELS} for action in actions}
-    for action in actions:
-        for path in scope.paths(action):
-            deepest = next((lvl for lvl in reversed(LEVELS) if lvl in path), None)
-            if deepest is not None:
-                nodes[action][deepest].add(path[deepest])
-    out = {}
-    wide = any(n["community"] or n["subdistrict"] for n in nodes.values())
-    known = compounds().values() if wide else ()  # kept in memory (gongzhi.core.reference): no query
-    for action, n in nodes.items():
-        ids = set(n["compound"]) | {c.pk for c in known if c.community_id in n["community"]
-                                    or c.community.subdistrict_id in n["subdistrict"]}
-        out[action] = dict(zip(_SCOPE_COLUMNS, (ids, n["building"], n["household"])))
-    return out
-
-
-def _scope_branches(user):
-    """The user's appeal scope as conditions on the appeal's own columns (the rule policy.scoped would give).
-
-    Where they may read confidential appeals, a branch per column for every appeal there; where they may only
-    view appeals, a branch per column for the rest, in the ordinary categories only.
-    """
-    ids = _scope_ids(user, (A.APPEAL_VIEW_CONFIDENTIAL, A.APPEAL_VIEW))
-    every, plain = ids[A.APPEAL_VIEW_CONFIDENTIAL], ids[A.APPEAL_VIEW]
-    branches = [Q(**{f"{column}__in": sorted(every[column])}) for column in _SCOPE_COLUMNS if every[column]]
-    ordinary = ordinary_category_ids()
-    only_ordinary = {"category_id__in": ordinary} if len(ordinary) < len(categories()) else {}
-    for column in _SCOPE_COLUMNS:
-        rest = plain[column] - every[column]
-        if rest:
-            branches.append(Q(**{f"{column}__in": sorted(rest)}, **only_ordinary))
-    return branches
+    """Does the user's place on the grid let them read this appeal (their relationships to it aside)?"""
+    return holds_by_place(user, A.APPEAL_VIEW, appeal)
 
 
 def visible_branches(user):
-    """visible_appeals(user) as conditions whose union it is, each on the appeal's own indexed columns; None: every appeal.
-
-    In the user's scope (_scope_branches: the confidential categories only where they may read them), reported
-    by them, handled by one of their organisations, whistled to one. The largest first (the scope), so that
-    counting them one by one (core.pagination.count_capped) can stop early.
-    """
-    if scope_of(user).superuser:
-        return None
-    branches = _scope_branches(user)
-    if getattr(user, "pk", None) is not None:  # never "reporter IS NULL": that is every hotline appeal
-        branches.append(Q(reporter_id=user.pk))
-    orgs = acting_org_ids(user)
-    if orgs:
-        branches.append(Q(handler_id__in=sorted(orgs)))
-        # A subquery, not a join: an appeal whistled to several of the user's departments is still one row.
-        # A department the sub-district called to an appeal reads it, confidential or not: it was called to act.
-        branches.append(Q(id__in=WhistleCall.objects.filter(department_id__in=orgs).values("appeal_id")))
-    return branches
+    """visible_appeals(user) as conditions whose union it is, each on the appeal's own indexed columns; None: every
+    appeal. Derived from the appeals' declaration (capability.py) by the policy."""
+    return policy_branches(user, A.APPEAL_VIEW, Appeal)
 
 
 def visible_appeals(user):

@@ -16,8 +16,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gongzhi.accounts.models import Role
-from gongzhi.accounts.policy import A, acting_org_ids, acts_for, can, scope_of
+from gongzhi.accounts.policy import A, acting_org_ids, can, relations_held, scope_of
 from gongzhi.core.audit import audit
 from gongzhi.core.identity import redact_identifiers, validate_mobile
 from gongzhi.core.ids import as_id
@@ -30,7 +29,6 @@ from . import workflow as wf
 from .errors import Conflict, NotAllowed
 from .models import Appeal, AppealEvent, pk_from_number, Category, Channel, MeToo, Rating, Status, TimeUnit, WhistleCall
 from .routing import categories, compounds, locate, route, validate_point
-from .selectors import in_view_scope
 
 TITLE_MAX = 100
 SUMMARY_LENGTH = 30  # an automatic title: this many characters at most, the ellipsis included
@@ -243,7 +241,8 @@ def _event(appeal, user, action, from_status, to_status, *, note="", internal=Fa
 
 
 def parties_of(user, appeal, *, called=None):
-    """Which of the workflow's parties the user is for this appeal.
+    """Which of the workflow's parties the user is for this appeal: the policy's answers, by role and by
+    relationship (capability.py).
 
     `called`: the departments called to it by a whistle (at least those the user acts for), when a
     list has read them for all its appeals at once (presenter.views_of); else they are read here.
@@ -251,35 +250,21 @@ def parties_of(user, appeal, *, called=None):
     parties = set()
     if user is None or not getattr(user, "is_authenticated", False):
         return parties
-    if appeal.reporter_id == user.pk:
-        parties.add(wf.REPORTER)
-    if can(user, A.APPEAL_DISPATCH, appeal):
-        parties.add(wf.DISPATCHER)
-    if appeal.handler_id and acts_for(user, appeal.handler_id):
+    related = relations_held(user, appeal, known=None if called is None else {"called": called})
+    parties |= {party for name, party in _RELATED_PARTIES.items() if name in related}
+    if scope_of(user).superuser and appeal.handler_id:
         parties.add(wf.HANDLER)
-    if can(user, A.APPEAL_VERIFY, appeal):
-        parties.add(wf.VERIFIER)
-    if can(user, A.APPEAL_SUPERVISE, appeal):
-        parties.add(wf.SUPERVISOR)
-    if can(user, A.APPEAL_WHISTLE, appeal):
-        parties.add(wf.WHISTLE)
-    if called is None:
-        called = set(appeal.whistle_calls.values_list("department_id", flat=True))
-    if set(called) & acting_org_ids(user):
-        parties.add(wf.CALLED)
+    parties |= {party for action, party in _PLACED_PARTIES.items() if can(user, action, appeal)}
     return parties
 
 
+_RELATED_PARTIES = {"reporter": wf.REPORTER, "handler": wf.HANDLER, "called": wf.CALLED}
+_PLACED_PARTIES = {A.APPEAL_DISPATCH: wf.DISPATCHER, A.APPEAL_VERIFY: wf.VERIFIER,
+                   A.APPEAL_SUPERVISE: wf.SUPERVISOR, A.APPEAL_WHISTLE: wf.WHISTLE}
+
+
 def may_view(user, appeal):
-    if user is None or not getattr(user, "is_authenticated", False):
-        return False
-    if scope_of(user).superuser or (appeal.reporter_id is not None and appeal.reporter_id == user.pk):
-        return True
-    if in_view_scope(user, appeal):
-        return True
-    # Every party but the reporter is desk, sub-district, grid worker, handler or a called department: all of
-    # them may read a confidential appeal too (tests/appeals/test_confidential.py holds the roles to it).
-    return bool(parties_of(user, appeal) - {wf.REPORTER})
+    return can(user, A.APPEAL_VIEW, appeal)
 
 
 def get_for_action(user, pk, *, lock=False, authored=False):

@@ -49,7 +49,7 @@ from django.db import connection as default_connection
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from gongzhi.accounts.policy import A, acting_org_ids, scope_of
+from gongzhi.accounts.policy import A, acting_org_ids, among, scope_of
 from gongzhi.core.geometry import distance_m
 from gongzhi.core.identity import redact_identifiers
 from gongzhi.core.ids import as_id
@@ -294,22 +294,18 @@ def _sees_all_candidates(user):
 
 
 def _visible(user, rows):
-    """The rows the user may see: public ones, and those selectors.visible_appeals() would give them.
+    """The rows the user may see: public ones, and those the policy lets them read (selectors.visible_appeals).
 
-    Checked in Python over the few candidates the index returned: as a SQL filter the same rule is a
+    Checked over the few candidates the index returned (policy.among): as a SQL filter the same rule is a
     subquery over the whole table, which over a million appeals costs far more than the search itself.
     """
     if user is None or scope_of(user).superuser:
         return rows
-    from .models import WhistleCall
-    from .selectors import in_view_scope, shown_publicly
+    from .selectors import shown_publicly
 
-    orgs = acting_org_ids(user)
-    whistled = set(WhistleCall.objects.filter(appeal_id__in=[a.pk for a in rows], department_id__in=orgs)
-                   .values_list("appeal_id", flat=True)) if orgs else set()
-    return [a for a in rows
-            if shown_publicly(a) or a.reporter_id == user.pk
-            or a.handler_id in orgs or a.pk in whistled or in_view_scope(user, a)]
+    public = [a for a in rows if shown_publicly(a)]
+    readable = {a.pk for a in among(user, A.APPEAL_VIEW, [a for a in rows if not shown_publicly(a)])}
+    return [a for a in rows if a in public or a.pk in readable]
 
 
 def _rank(rows, grams, n):

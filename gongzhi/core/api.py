@@ -4,7 +4,7 @@ from datetime import date, datetime
 from django.db.models import Q
 from ninja import Router, Schema
 
-from gongzhi.accounts.policy import ALL_ACTIONS, A, can, require, scope_of
+from gongzhi.accounts.policy import A, all_actions, can, require, scope_of
 from gongzhi.api.base import ErrorOut, Page, Text, paginate
 
 from .ids import as_id
@@ -111,7 +111,7 @@ def me(request):
     assignments = u.roles.select_related("organisation", "subdistrict", "community", "compound",
                                          "building__compound", "household").order_by("id")
     scope = scope_of(u)
-    actions = list(ALL_ACTIONS) if scope.superuser else [a for a in ALL_ACTIONS if can(u, a)]
+    actions = all_actions() if scope.superuser else [a for a in all_actions() if can(u, a)]
     return {"id": u.pk, "username": u.username, "display_name": u.display_name or u.username,
             "phone_masked": u.phone_masked, "is_superuser": u.is_superuser, "resident_id": u.resident_id,
             "roles": [_role(ra) for ra in assignments], "actions": actions}

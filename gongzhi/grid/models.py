@@ -212,5 +212,17 @@ class GridRef(models.Model):
             setattr(self, lvl, node if node.level == lvl else None)
 
 
+# From a node of each level to the id of itself and of each level above it (ORM lookups).
+NODE_LOOKUPS = {
+    "subdistrict": {"subdistrict": "id"},
+    "community": {"subdistrict": "subdistrict_id", "community": "id"},
+    "compound": {"subdistrict": "community__subdistrict_id", "community": "community_id", "compound": "id"},
+    "building": {"subdistrict": "compound__community__subdistrict_id", "community": "compound__community_id",
+                 "compound": "compound_id", "building": "id"},
+    "household": {"subdistrict": "building__compound__community__subdistrict_id",
+                  "community": "building__compound__community_id", "compound": "building__compound_id",
+                  "building": "building_id", "household": "id"},
+}
+
 GRID_MODELS = {"subdistrict": Subdistrict, "community": Community, "compound": Compound,
                "building": Building, "household": Household}

@@ -10,7 +10,7 @@ from collections import defaultdict
 
 from django.db.models import Count
 
-from gongzhi.accounts.policy import MODEL_PATHS, A, can, scoped
+from gongzhi.accounts.policy import A, can, lookups, scoped
 from gongzhi.people.models import Resident
 
 from .models import Building, Community, Compound, Household, Subdistrict
@@ -64,7 +64,7 @@ def counts_by_node(user, levels=TREE_LEVELS, **within):
     for name, model, action in COUNTED:
         if not visible[name]:
             continue
-        paths = MODEL_PATHS[model]
+        paths = {lvl: alternatives[0] for lvl, alternatives in lookups(model).within.items()}
         group = [lvl for lvl in levels if lvl in paths and paths[lvl] != "id"]
         if not group:
             continue

@@ -10,10 +10,11 @@ from collections import defaultdict
 from django.db.models import Q
 
 from gongzhi.accounts.models import Role, RoleAssignment
-from gongzhi.accounts.policy import MODEL_PATHS, A, node_path, scoped
+from gongzhi.accounts.policy import A, scoped
 from gongzhi.orgs.models import Coverage, Organisation, OrgKind
 
-from .models import GRID_MODELS, LEVELS, Compound
+from .models import LEVELS, NODE_LOOKUPS, Compound
+from .places import node_path
 from .selectors import buildings_for, communities_for, compounds_for, counts_by_node, subdistricts_for
 
 KIND_ORDER = {kind: i for i, kind in enumerate(OrgKind.values)}
@@ -80,7 +81,7 @@ def organisations_covering(user, node):
     for lvl, pk in node_path(node).items():
         q |= Q(**{f"{lvl}_id": pk})
     for lvl in LEVELS[LEVELS.index(node.level) + 1:]:
-        q |= Q(**{f"{lvl}__{MODEL_PATHS[GRID_MODELS[lvl]][node.level]}": node.pk})
+        q |= Q(**{f"{lvl}__{NODE_LOOKUPS[lvl][node.level]}": node.pk})
     org_ids = Coverage.objects.filter(q).values("organisation_id")
     orgs = scoped(user, A.ORG_VIEW, Organisation.objects.filter(pk__in=org_ids, is_active=True))
     return sorted(orgs, key=lambda o: (KIND_ORDER.get(o.kind, len(KIND_ORDER)), o.code))

@@ -35,7 +35,7 @@ from django.db.models import Q
 
 from gongzhi.accounts.models import Role, RoleAssignment
 from gongzhi.accounts.policy import A
-from gongzhi.accounts.selectors import roles_granting, users_acting_for, users_with_action
+from gongzhi.accounts.policy import roles_granting, users_acting_for, users_with
 from gongzhi.appeals.models import AppealEvent, HandlerLevel
 from gongzhi.appeals.selectors import is_confidential
 from gongzhi.grid.models import LEVELS
@@ -111,8 +111,8 @@ def _place(appeal):
 
 def desk(appeal, memo=None):
     def compute():
-        ids = _ids(users_with_action(A.APPEAL_DISPATCH, appeal, roles=(Role.COMMUNITY_WORKER,)))
-        return ids or _ids(users_with_action(A.APPEAL_DISPATCH, appeal))
+        ids = _ids(users_with(A.APPEAL_DISPATCH, appeal, roles=(Role.COMMUNITY_WORKER,)))
+        return ids or _ids(users_with(A.APPEAL_DISPATCH, appeal, by_relation=False))
 
     return _memo(memo, (DESK, _place(appeal)), compute)
 
@@ -168,7 +168,7 @@ def prefetch(events, memo):
         if SUPERVISORS in names:
             want.setdefault((SUPERVISORS, _supervisor_roles(e)), set()).add(place)
         if names and is_confidential(e.appeal):
-            want.setdefault((CIRCLE,), set()).add(place)
+            want.setdefault((CIRCLE, _circle_roles(e.appeal)), set()).add(place)
     for key, places in want.items():
         places = {p for p in places if (*key, p) not in memo}
         if not places:
@@ -181,7 +181,7 @@ def prefetch(events, memo):
         elif key[0] == WHISTLERS:
             found = grid_users(A.APPEAL_WHISTLE, places)
         elif key[0] == CIRCLE:
-            found = grid_users(A.APPEAL_VIEW_CONFIDENTIAL, places)
+            found = grid_users(A.APPEAL_VIEW, places, roles=key[1])
         else:
             found = grid_users(A.APPEAL_SUPERVISE, places, roles=key[1])
         for place, ids in found.items():
@@ -253,16 +253,16 @@ def party(name, event, memo=None):
         return acting_for(old, memo) if old else set()
     if name == VERIFIERS:
         found = _memo(memo, (VERIFIERS, _place(appeal)),
-                      lambda: _ids(users_with_action(A.APPEAL_VERIFY, appeal, roles=(Role.GRID_WORKER,))))
+                      lambda: _ids(users_with(A.APPEAL_VERIFY, appeal, roles=(Role.GRID_WORKER,))))
         return found or desk(appeal, memo)
     if name == CALLED:
         return set().union(*(acting_for(pk, memo) for pk in called_department_ids(event)))
     if name == WHISTLERS:
-        return _memo(memo, (WHISTLERS, _place(appeal)), lambda: _ids(users_with_action(A.APPEAL_WHISTLE, appeal)))
+        return _memo(memo, (WHISTLERS, _place(appeal)), lambda: _ids(users_with(A.APPEAL_WHISTLE, appeal, by_relation=False)))
     if name == SUPERVISORS:
         roles = _supervisor_roles(event)
         return _memo(memo, (SUPERVISORS, roles, _place(appeal)),
-                     lambda: _ids(users_with_action(A.APPEAL_SUPERVISE, appeal, roles=roles)))
+                     lambda: _ids(users_with(A.APPEAL_SUPERVISE, appeal, roles=roles)))
     raise ValueError(name)
 
 
@@ -275,12 +275,17 @@ def _called(appeal, called):
     return set(called if called is not None else appeal.whistle_calls.values_list("department_id", flat=True))
 
 
+def _circle_roles(appeal):
+    """The roles that read this appeal where it is: for a confidential one, not every role that reads the rest."""
+    return tuple(roles_granting(A.APPEAL_VIEW, appeal))
+
+
 def confidential_circle(appeal, memo=None, called=None):
     """User ids of everyone who may read this confidential appeal now (appeals.selectors.visible_branches,
     reversed): its reporter; who may read confidential appeals at its place; who acts for its current handler
     or for a department whistled to it. `called`: those departments, when already read."""
-    ids = set(_memo(memo, (CIRCLE, _place(appeal)),
-                    lambda: _ids(users_with_action(A.APPEAL_VIEW_CONFIDENTIAL, appeal))))
+    ids = set(_memo(memo, (CIRCLE, _circle_roles(appeal), _place(appeal)),
+                    lambda: _ids(users_with(A.APPEAL_VIEW, appeal, by_relation=False))))
     if appeal.reporter_id:
         ids.add(appeal.reporter_id)
     orgs = _called(appeal, called) | ({appeal.handler_id} if appeal.handler_id else set())

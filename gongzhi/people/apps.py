@@ -6,11 +6,3 @@ class PeopleConfig(AppConfig):
     name = "gongzhi.people"
     label = "people"
     verbose_name = _("居民")
-
-    def ready(self):
-        from gongzhi.accounts.policy import household_relative, register_model_paths
-
-        from .models import RegistrationConflict, Resident
-
-        register_model_paths(Resident, household_relative("household"))
-        register_model_paths(RegistrationConflict, household_relative("household"))

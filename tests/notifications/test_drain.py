@@ -7,12 +7,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from gongzhi.accounts.models import Role, RoleAssignment, User
-from gongzhi.accounts.policy import A
-from gongzhi.accounts.selectors import users_with_action
+from gongzhi.accounts.policy import A, users_with
 from gongzhi.appeals import notify
-from gongzhi.appeals.models import AppealEvent, HandlerLevel
+from gongzhi.appeals.models import Appeal, AppealEvent, HandlerLevel
 from gongzhi.appeals.services import _event
 from gongzhi.notifications import services, tasks
+from gongzhi.grid.models import Compound
 from gongzhi.notifications.models import Notification, WebhookDelivery
 from gongzhi.notifications.recipients import grid_users, organisations_for, recipients_for
 
@@ -263,12 +263,10 @@ class TestBatchMemo:
                 ra.set_node(node)
             ra.save()
 
-        class At:  # an appeal at a place: a record hung on the grid, not a node
-            def __init__(self, path):
-                self._path = path
-
-            def path(self):
-                return dict(self._path)
+        def At(path):  # an appeal at a place: a record hung on the grid, not a node
+            path = dict(path)
+            return Appeal(compound=Compound.objects.get(pk=path["compound"]), building_id=path.get("building"),
+                          household_id=path.get("household"))
 
         places = [n.path() for n in (g.K1, g.K2, g.K3, g.B1, g.B2, g.B3, g.H1, g.H2, g.H3)]
         seen = set()
@@ -278,7 +276,7 @@ class TestBatchMemo:
                               (A.APPEAL_SUPERVISE, (Role.SUBDISTRICT_ADMIN,))):
             batch = grid_users(action, [tuple(p.items()) for p in places], roles=roles)
             for p in places:
-                alone = set(users_with_action(action, At(p.items()), roles=roles).values_list("pk", flat=True))
+                alone = set(users_with(action, At(p.items()), roles=roles, by_relation=False).values_list("pk", flat=True))
                 assert batch[tuple(p.items())] == alone, (action, roles, p)
                 seen.add(frozenset(alone))
         assert len(seen) > 4  # the places and actions do differ

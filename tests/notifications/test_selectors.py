@@ -2,14 +2,13 @@
 import pytest
 
 from gongzhi.accounts.models import Role, RoleAssignment, User
-from gongzhi.accounts.policy import A, acting_org_ids, can
-from gongzhi.accounts.selectors import users_acting_for, users_with_action
+from gongzhi.accounts.policy import A, acting_org_ids, can, users_acting_for, users_with
 from gongzhi.orgs.models import Organisation
 
 pytestmark = pytest.mark.django_db
 
-ACTIONS = [A.APPEAL_DISPATCH, A.APPEAL_VERIFY, A.APPEAL_SUPERVISE, A.APPEAL_WHISTLE, A.APPEAL_VIEW, A.APPEAL_VIEW_CONFIDENTIAL,
-           A.APPEAL_CREATE, A.RESIDENT_VIEW, A.HOUSEHOLD_CHANGE, A.GRID_CHANGE]
+ACTIONS = [A.APPEAL_DISPATCH, A.APPEAL_VERIFY, A.APPEAL_SUPERVISE, A.APPEAL_WHISTLE, A.APPEAL_VIEW,
+           A.APPEAL_HANDLE, A.ORG_VIEW, A.ORG_CHANGE, A.APPEAL_CREATE, A.RESIDENT_VIEW, A.HOUSEHOLD_CHANGE, A.GRID_CHANGE]
 
 
 def fresh(user):
@@ -46,18 +45,18 @@ def test_users_with_action_matches_can(more_people, submit):
     for action in ACTIONS:
         for obj in objects:
             expected = {u.pk for u in users if u.is_active and can(u, action, obj)}
-            got = set(users_with_action(action, obj).values_list("pk", flat=True))
+            got = set(users_with(action, obj).values_list("pk", flat=True))
             assert got == expected, (action, obj)
 
 
 def test_roles_narrow_and_superusers_only_on_request(grid, submit):
     a = submit()
     boss = User.objects.create_superuser(username="boss", password="x" * 12)
-    desk = set(users_with_action(A.APPEAL_DISPATCH, a, roles=[Role.COMMUNITY_WORKER]))
+    desk = set(users_with(A.APPEAL_DISPATCH, a, roles=[Role.COMMUNITY_WORKER]))
     assert desk == {grid.community_worker}
-    assert grid.street_admin in users_with_action(A.APPEAL_DISPATCH, a)
-    assert boss not in users_with_action(A.APPEAL_DISPATCH, a)
-    assert boss in users_with_action(A.APPEAL_DISPATCH, a, include_superusers=True)
+    assert grid.street_admin in users_with(A.APPEAL_DISPATCH, a)
+    assert boss not in users_with(A.APPEAL_DISPATCH, a)
+    assert boss in users_with(A.APPEAL_DISPATCH, a, include_superusers=True)
 
 
 def test_users_acting_for_matches_acting_org_ids(more_people):
@@ -72,6 +71,6 @@ def test_users_acting_for_matches_acting_org_ids(more_people):
 def test_one_query_each(grid, submit, django_assert_num_queries):
     a = submit()
     with django_assert_num_queries(1):
-        list(users_with_action(A.APPEAL_DISPATCH, a))
+        list(users_with(A.APPEAL_DISPATCH, a))
     with django_assert_num_queries(1):
         list(users_acting_for(grid.dept))
