@@ -382,6 +382,8 @@ def visible_branches(user, action, model):
     scope = scope_of(user)
     if scope.superuser:
         return None
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return []
     rec = registry_record(model)
     lk = lookups(model)
     grants = scope.by_action.get(action, ())
