@@ -19,11 +19,12 @@ class AppealsConfig(AppConfig):
 
     def ready(self):
         from gongzhi.accounts.policy import register_model_paths
-        from gongzhi.core import reference
+        from gongzhi.core import reference, timeline
         from gongzhi.grid.models import Community, Compound
         from gongzhi.orgs.models import Coverage, Organisation
 
         from .models import Appeal, Category, RoutingRule
+        from .timeline import AppealTimeline
 
         # What routing keeps in memory (routing.py): a write to any of these reloads it everywhere.
         reference.watch(Category, RoutingRule, Compound, Community, Organisation, Coverage)
@@ -36,3 +37,4 @@ class AppealsConfig(AppConfig):
             "household": "household_id",
         })
         post_migrate.connect(_ensure_search_index, sender=self)
+        timeline.register(AppealTimeline())  # its events notify people (gongzhi.notifications)

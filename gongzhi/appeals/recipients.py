@@ -22,8 +22,8 @@ for its current handler or a department whistled to it. Whoever else a party nam
 reassignment took it from, the handler of an event the worker reaches after a reassignment) hears nothing,
 and their webhooks neither.
 
-Each party is one query. The drain (services.drain_batch) passes one `memo`
-dict for a whole batch of events: a party is decided by the appeal's place on
+Each party is one query. The appeals' source (timeline.AppealTimeline.
+audience) passes one `memo` dict for a whole batch of events: a party is decided by the appeal's place on
 the grid (desk, verifiers, whistlers, supervisors) or by an organisation
 (handler, old handler, called departments). prefetch() fills it for every
 place of the batch at once (grid_users: two queries per party, however many
