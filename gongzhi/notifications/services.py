@@ -148,14 +148,8 @@ def pending_event_ids(source, limit):
 
 
 def drain_batch(limit=None, *, queue=None):
-    """Fan out up to `limit` pending events of each source, oldest first. Returns how many were taken
-    (0: none pending). See drain_round."""
-    return drain_round(limit, queue=queue)[0]
-
-
-def drain_round(limit=None, *, queue=None):
-    """A batch of up to `limit` pending events from each registered source, each source's batch in its own
-    transaction. Returns (events taken, whether a source filled its batch and so may have more pending).
+    """Fan out up to `limit` pending events of each registered source, oldest first, each source's batch in its
+    own transaction. Returns how many were taken: fewer than `limit` means no source had more pending.
 
     queue(source label, event ids to email, delivery ids) is called inside
     the write transaction, so with the database task backend the emails and
@@ -170,12 +164,7 @@ def drain_round(limit=None, *, queue=None):
     the race adds nothing.
     """
     limit = limit or DRAIN_BATCH
-    taken, full = 0, False
-    for source in timeline.sources():
-        n = _drain_source(source, limit, queue)
-        taken += n
-        full = full or n >= limit
-    return taken, full
+    return sum(_drain_source(source, limit, queue) for source in timeline.sources())
 
 
 def _drain_source(source, limit, queue):

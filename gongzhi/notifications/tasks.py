@@ -16,8 +16,8 @@ services.DRAIN_BATCH, in id order: inbox messages and webhook deliveries for
 the whole batch, the flags cleared, one `send_batch_emails` for the batch
 and one `deliver_webhook` per delivery queued, all in one write transaction
 (with the database backend; a backend that runs tasks at once gets them
-right after the commit). After DRAIN_BATCHES rounds (a batch of each source)
-it asks for another run rather than holding the worker. `manage.py
+right after the commit). After DRAIN_BATCHES rounds (a batch of each
+source) it asks for another run rather than holding the worker. `manage.py
 watch_deadlines` (every five minutes under bin/serve) asks for a run too
 when rows are pending and no drain is waiting: a lost request or a worker
 that died mid-run delays notifications, it does not lose them. A row the
@@ -120,9 +120,9 @@ def _queue_batch(source, mail_event_ids, delivery_ids):
 def drain_notifications():
     events = 0
     for _ in range(DRAIN_BATCHES):
-        taken, full = services.drain_round(queue=_queue_batch)
+        taken = services.drain_batch(queue=_queue_batch)
         events += taken
-        if not full:
+        if taken < services.DRAIN_BATCH:
             # All there was: what commits from now on asks for a run of its own (this one is not waiting).
             return {"events": events}
     if services.pending_exist():

@@ -94,9 +94,8 @@ def test_one_drain_takes_every_timeline_in_batches(emails, chore, submit, monkey
         submit()
     for _ in range(2):
         record(chore, None, "chore_assign")
-    # a batch of each: two appeal events and two chores, one appeal event left (a full batch: maybe more)
-    assert services.drain_round() == (4, True)
-    assert services.drain_round() == (1, False)
+    assert services.drain_batch() == 4  # a batch of each: two appeal events, two chores; an appeal event left
+    assert services.drain_batch() == 1
     assert len(told(emails.community_worker, "appeals")) == 3 and len(told(emails.property1, "chores")) == 2
     assert tasks.drain_notifications.call() == {"events": 0}
     assert services.pending_exist() is False
