@@ -69,6 +69,8 @@ class TimelineEvent(models.Model):
     class Meta:
         abstract = True
         ordering = ["at", "id"]
+        # A subclass whose name makes this longer than the 30 characters Django allows names its own (Meta:
+        # indexes = [outbox_index(name)]).
         indexes = [outbox_index("%(app_label)s_%(class)s_outbox")]
 
 
