@@ -260,9 +260,10 @@ def settle(load, timeout=600):
     events = AppealEvent.objects.filter(appeal__description__startswith=f"故障演练 {load.tag} ", action="submit")
     while time.monotonic() < deadline:
         if (not AppealEvent.objects.filter(notify_pending=True).exists()
-                and not Notification.objects.filter(event__in=events, emailed_at__isnull=True,
-                                                    recipient__email=DESK_EMAIL).exists()
-                and Notification.objects.filter(event__in=events, recipient__email=DESK_EMAIL).count()
+                and not Notification.objects.filter(source="appeals", event_id__in=events.values("pk"),
+                                                    emailed_at__isnull=True, recipient__email=DESK_EMAIL).exists()
+                and Notification.objects.filter(source="appeals", event_id__in=events.values("pk"),
+                                                recipient__email=DESK_EMAIL).count()
                 == events.count()):
             return time.monotonic() - start
         time.sleep(0.5)
@@ -275,10 +276,11 @@ def notifications_check(load, outbox):
 
     events = list(AppealEvent.objects.filter(appeal__description__startswith=f"故障演练 {load.tag} ",
                                              action="submit").values_list("pk", flat=True))
-    told = collections.Counter(Notification.objects.filter(event_id__in=events, recipient__email=DESK_EMAIL)
+    told = collections.Counter(Notification.objects.filter(source="appeals", event_id__in=events,
+                                                           recipient__email=DESK_EMAIL)
                                .values_list("event_id", flat=True))
     ids = {pk: f"<notification-{pk}@gongzhi.example.cn>" for pk in Notification.objects.filter(
-        event_id__in=events, recipient__email=DESK_EMAIL).values_list("pk", flat=True)}
+        source="appeals", event_id__in=events, recipient__email=DESK_EMAIL).values_list("pk", flat=True)}
     copies = collections.Counter(m for m in message_ids(outbox) if m in set(ids.values()))
     return {
         "appeals' submit events": len(events),

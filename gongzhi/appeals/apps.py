@@ -18,13 +18,15 @@ class AppealsConfig(AppConfig):
     verbose_name = _("诉求")
 
     def ready(self):
-        from gongzhi.core import reference
+        from gongzhi.core import reference, timeline
         from gongzhi.grid.models import Community, Compound
         from gongzhi.orgs.models import Coverage, Organisation
 
         from .models import Category, RoutingRule
+        from .timeline import AppealTimeline
 
         # What routing keeps in memory (routing.py): a write to any of these reloads it everywhere.
         reference.watch(Category, RoutingRule, Compound, Community, Organisation, Coverage)
 
         post_migrate.connect(_ensure_search_index, sender=self)
+        timeline.register(AppealTimeline())  # its events notify people (gongzhi.notifications)

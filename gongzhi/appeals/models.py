@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from gongzhi.core import crypto
 from gongzhi.core.models import BilingualName
 from gongzhi.core.identity import mask_mobile
+from gongzhi.core.timeline import TimelineEvent, outbox_index
 from gongzhi.orgs.models import OrgKind
 
 
@@ -266,31 +267,20 @@ class Appeal(models.Model):
         return p
 
 
-class AppealEvent(models.Model):
-    """One row of an appeal's timeline: who, when, from, to, why."""
+class AppealEvent(TimelineEvent):
+    """One row of an appeal's timeline: who, when, from, to, why (core.timeline: the fields every timeline has,
+    the outbox flag; appeals.timeline: who hears of it)."""
 
     appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="events")
-    at = models.DateTimeField(default=timezone.now, db_index=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    action = models.CharField(_("动作"), max_length=24)
     from_status = models.CharField(max_length=20, blank=True)
     to_status = models.CharField(max_length=20, blank=True)
-    note = models.TextField(_("说明"), blank=True)
-    internal = models.BooleanField(_("内部备注"), default=False)
     organisation = models.ForeignKey("orgs.Organisation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     data = models.JSONField(default=dict, blank=True)
-    # The outbox: set in the same INSERT as the row, cleared by the notification drain once its
-    # messages and webhook deliveries exist, so a crash between commit and enqueue loses nothing.
-    notify_pending = models.BooleanField(default=False, editable=False)
 
-    class Meta:
-        ordering = ["at", "id"]
+    class Meta(TimelineEvent.Meta):
         verbose_name = _("诉求流转记录")
         verbose_name_plural = _("诉求流转记录")
-        indexes = [
-            # Only the few rows waiting for the drain: it stays tiny among millions of timeline rows.
-            models.Index(fields=["id"], condition=models.Q(notify_pending=True), name="appeal_event_pending_idx"),
-        ]
+        indexes = [outbox_index("appeal_event_pending_idx")]  # its name from before timelines were shared
 
     def __str__(self):
         return f"{self.appeal_id} {self.action} {self.from_status}→{self.to_status}"

@@ -8,10 +8,10 @@ from .models import OPEN_DELIVERY, DeliveryStatus, Notification, WebhookDelivery
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
     list_display = ("id", "recipient", "action", "title", "created_at", "read_at", "emailed_at")
-    list_filter = ("action",)
+    list_filter = ("source", "action")
     search_fields = ("title", "recipient__username")
-    raw_id_fields = ("recipient", "appeal", "event")
-    readonly_fields = ("created_at", "emailed_at")
+    raw_id_fields = ("recipient",)
+    readonly_fields = ("source", "event_id", "subject_id", "created_at", "emailed_at")
 
 
 class DeliveryInline(admin.TabularInline):
@@ -46,9 +46,9 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 class WebhookDeliveryAdmin(admin.ModelAdmin):
     list_display = ("id", "endpoint", "action", "status", "attempts", "next_attempt_at", "last_status_code",
                     "delivered_at")
-    list_filter = ("status", "action")
-    raw_id_fields = ("endpoint", "event")
-    readonly_fields = ("endpoint", "event", "action", "payload", "attempts", "last_attempt_at", "last_status_code",
+    list_filter = ("status", "source", "action")
+    raw_id_fields = ("endpoint",)
+    readonly_fields = ("endpoint", "source", "event_id", "action", "payload", "attempts", "last_attempt_at", "last_status_code",
                        "last_error", "created_at", "delivered_at")
     actions = ["retry_now"]
 

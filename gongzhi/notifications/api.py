@@ -21,6 +21,7 @@ from gongzhi.core.pagination import keyset_page
 from gongzhi.orgs.models import Organisation
 
 from . import selectors, services
+from .models import ORIGINAL_SOURCE
 
 router = Router()
 
@@ -34,6 +35,11 @@ class NotificationOut(Schema):
     appeal_id: int | None = None
     created_at: datetime
     read_at: datetime | None = None
+
+    @staticmethod
+    def resolve_appeal_id(n):
+        # The inbox answered with the appeal's id while appeals were the only timeline: it still does, for theirs.
+        return n.subject_id if n.source == ORIGINAL_SOURCE else None
 
 
 class InboxOut(Schema):

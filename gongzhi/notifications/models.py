@@ -2,7 +2,9 @@
 
 Rows are written by the background worker after the change that caused them
 has committed (see tasks.py); nothing here is written inside a request that
-changes an appeal.
+changes a record. They are about events of any timeline registered with
+core.timeline, named by the source's label and the event's id (no foreign
+key: a capability's tables are its own).
 """
 import datetime
 
@@ -12,16 +14,21 @@ from django.utils.translation import gettext_lazy as _
 
 from gongzhi.core import crypto
 
+# Rows and queued tasks from before timelines were shared were all about appeal events: the migration labels
+# those rows so, and a task queued then names no source.
+ORIGINAL_SOURCE = "appeals"
+
 
 class Notification(models.Model):
     """One message in one user's inbox."""
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("接收人"), on_delete=models.CASCADE,
                                   related_name="notifications")
-    appeal = models.ForeignKey("appeals.Appeal", verbose_name=_("诉求"), null=True, blank=True,
-                               on_delete=models.CASCADE, related_name="+")
-    event = models.ForeignKey("appeals.AppealEvent", verbose_name=_("流转记录"), null=True, blank=True,
-                              on_delete=models.CASCADE, related_name="+")
+    # The event it tells of (core.timeline: the source's label, the event's id), and the record whose timeline
+    # that is (for the appeals' source, the appeal).
+    source = models.CharField(_("来源"), max_length=40, blank=True)
+    event_id = models.BigIntegerField(_("事件"), null=True, blank=True)
+    subject_id = models.BigIntegerField(_("对象"), null=True, blank=True, editable=False)
     action = models.CharField(_("动作"), max_length=24)
     title = models.CharField(_("标题"), max_length=200)
     body = models.TextField(_("内容"), blank=True)
@@ -40,11 +47,12 @@ class Notification(models.Model):
         indexes = [
             models.Index(fields=["recipient", "read_at", "-id"], name="notification_inbox_idx"),
             models.Index(fields=["recipient", "-id"], name="notification_all_idx"),
+            models.Index(fields=["source", "event_id"], name="notification_event_idx"),
         ]
         constraints = [
             # The fan-out may run twice for one event (a worker restarted mid-task): still one message each.
-            models.UniqueConstraint(fields=["recipient", "event"], condition=models.Q(event__isnull=False),
-                                    name="notification_once_per_event"),
+            models.UniqueConstraint(fields=["recipient", "source", "event_id"],
+                                    condition=models.Q(event_id__isnull=False), name="notification_once_per_event"),
         ]
 
     def __str__(self):
@@ -56,7 +64,7 @@ class Notification(models.Model):
 
 
 class WebhookEndpoint(models.Model):
-    """An organisation's receiver: appeal events concerning it are POSTed there, signed with its secret."""
+    """An organisation's receiver: timeline events concerning it are POSTed there, signed with its secret."""
 
     organisation = models.ForeignKey("orgs.Organisation", verbose_name=_("组织"), on_delete=models.CASCADE,
                                      related_name="webhook_endpoints")
@@ -116,8 +124,8 @@ class WebhookDelivery(models.Model):
 
     endpoint = models.ForeignKey(WebhookEndpoint, verbose_name=_("接收端"), on_delete=models.CASCADE,
                                  related_name="deliveries")
-    event = models.ForeignKey("appeals.AppealEvent", null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+")
+    source = models.CharField(_("来源"), max_length=40, blank=True)
+    event_id = models.BigIntegerField(_("事件"), null=True, blank=True)
     action = models.CharField(_("事件"), max_length=24)
     payload = models.JSONField(_("内容"))
     status = models.CharField(_("状态"), max_length=10, choices=DeliveryStatus.choices,
@@ -137,10 +145,11 @@ class WebhookDelivery(models.Model):
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="webhook_delivery_due_idx"),
             models.Index(fields=["endpoint", "-id"], name="webhook_delivery_list_idx"),
+            models.Index(fields=["source", "event_id"], name="webhook_delivery_event_idx"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["endpoint", "event"], condition=models.Q(event__isnull=False),
-                                    name="webhook_delivery_once_per_event"),
+            models.UniqueConstraint(fields=["endpoint", "source", "event_id"],
+                                    condition=models.Q(event_id__isnull=False), name="webhook_delivery_once_per_event"),
         ]
 
     def __str__(self):

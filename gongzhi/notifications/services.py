@@ -24,15 +24,13 @@ from django.utils.translation import override
 
 from gongzhi.accounts.models import User
 from gongzhi.accounts.policy import A, require
-from gongzhi.appeals.models import AppealEvent, WhistleCall
+from gongzhi.core import timeline
 from gongzhi.core.audit import audit
 from gongzhi.core.models import AuditAction
 
 from . import webhooks
-from .models import (MAX_ATTEMPTS, RETRY_DELAYS, UNDONE_DELIVERY, DeliveryStatus, Notification, WebhookDelivery,
-                     WebhookEndpoint)
-from .recipients import ACTIONS, handler_rows, handlers, organisations_for, prefetch, recipients_for
-from .texts import appeal_url, message
+from .models import (MAX_ATTEMPTS, ORIGINAL_SOURCE, RETRY_DELAYS, UNDONE_DELIVERY, DeliveryStatus, Notification,
+                     WebhookDelivery, WebhookEndpoint)
 
 log = logging.getLogger(__name__)
 
@@ -45,27 +43,19 @@ MARK_RETRY = datetime.timedelta(seconds=1)
 # ---- the fan-out (background) ------------------------------------------------------------------
 #
 # Every timeline row written while notifications are on carries notify_pending (the outbox, set in the
-# row's own INSERT). The drain takes the pending rows in id order, a batch at a time, works out who
-# hears of each and which webhooks want it with reads outside any transaction (a few queries per party
-# for the whole batch, one per organisation concerned; not per event), then in one short write transaction creates
-# the inbox messages and webhook deliveries, clears the flags and queues the emails and attempts.
+# row's own INSERT: core.timeline). The drain takes each registered source's pending rows in id order, a
+# batch at a time, asks the source who hears of each and which organisations' webhooks may (reads outside
+# any transaction, a few queries for the whole batch, not per event), then in one short write transaction
+# creates the inbox messages and webhook deliveries, clears the flags and queues the emails and attempts.
 
 DRAIN_BATCH = 100
 
 
-def _events(ids):
-    # Not the long texts nor the compound's polygon: nothing here reads them, and decoding them is most of a row's cost.
-    return list(AppealEvent.objects.select_related("appeal__category", "appeal__compound__community",
-                                                   "appeal__handler")
-                .defer("appeal__description", "appeal__public_reply", "appeal__contact_phone_enc",
-                       "appeal__compound__boundary")
-                .filter(pk__in=ids).order_by("id"))
-
-
 class _Plan:
-    """What a batch of events turns into, worked out before the write transaction."""
+    """What a batch of one source's events turns into, worked out before the write transaction."""
 
-    def __init__(self, events, memo):
+    def __init__(self, source, events):
+        self.source = source
         self.events = events
         self.rows = []            # Notification, not saved yet
         self.deliveries = []      # WebhookDelivery, not saved yet
@@ -74,19 +64,12 @@ class _Plan:
         self.orgs = {}            # event id: organisations whose webhooks may hear of it
         if not events:
             return
-        appeal_ids = {e.appeal_id for e in events}
-        rows_of = handler_rows(appeal_ids)
-        called = {}
-        for appeal_id, dept in WhistleCall.objects.filter(appeal_id__in=appeal_ids).values_list("appeal_id",
-                                                                                               "department_id"):
-            called.setdefault(appeal_id, []).append(dept)
+        heard = source.audience(events)
         parties, orgs = self.parties, self.orgs
-        if memo is not None:
-            prefetch(events, memo)
         for e in events:
-            handlers(e, rows_of[e.appeal_id])
-            parties[e.pk] = recipients_for(e, memo, called.get(e.appeal_id, ()))
-            orgs[e.pk] = organisations_for(e, called.get(e.appeal_id, ()))
+            audience = heard.get(e.pk, timeline.NOBODY)
+            parties[e.pk] = dict(audience.parties)
+            orgs[e.pk] = set(audience.organisations)
         everyone = set().union(*parties.values())
         emails = dict(User.objects.filter(pk__in=everyone, is_active=True).values_list("pk", "email")) \
             if everyone else {}
@@ -96,25 +79,26 @@ class _Plan:
             for ep in WebhookEndpoint.objects.filter(organisation_id__in=all_orgs, is_active=True).order_by("id"):
                 endpoints.setdefault(ep.organisation_id, []).append(ep)
         now = timezone.now()
+        label = source.label
         for e in events:
-            appeal = e.appeal
             said = {}  # the wording depends on the party, not on the person
+            link, subject = source.link(e), source.subject_id(e)
             for uid, name in parties[e.pk].items():
                 if uid not in emails:
                     continue  # gone or inactive
                 if name not in said:
-                    said[name] = message(e, name)
-                self.rows.append(Notification(recipient_id=uid, appeal=appeal, event=e, action=e.action,
-                                              url=appeal_url(appeal.pk), **said[name]))
+                    said[name] = source.message(e, name)
+                self.rows.append(Notification(recipient_id=uid, source=label, event_id=e.pk, subject_id=subject,
+                                              action=e.action, url=link, **said[name]))
                 if emails[uid]:
                     self.mail_events.add(e.pk)
             # An endpoint hears of what happens after it was registered, not of the history before it.
             wanted = [ep for org in orgs[e.pk] for ep in endpoints.get(org, ())
                       if ep.created_at <= e.at and ep.wants(e.action)]
             if wanted:
-                payload = webhooks.payload_for(e)
-                self.deliveries += [WebhookDelivery(endpoint=ep, event=e, action=e.action, payload=payload,
-                                                    next_attempt_at=now) for ep in wanted]
+                payload = source.payload(e)
+                self.deliveries += [WebhookDelivery(endpoint=ep, source=label, event_id=e.pk, action=e.action,
+                                                    payload=payload, next_attempt_at=now) for ep in wanted]
 
     def keep(self, event_ids):
         """Only what concerns these events (the ones still pending when the write began)."""
@@ -130,38 +114,46 @@ class _Plan:
         if not self.deliveries:
             return []
         WebhookDelivery.objects.bulk_create(self.deliveries, ignore_conflicts=True)
-        return list(WebhookDelivery.objects.filter(event_id__in={d.event_id for d in self.deliveries},
+        return list(WebhookDelivery.objects.filter(source=self.source.label,
+                                                   event_id__in={d.event_id for d in self.deliveries},
                                                    status=DeliveryStatus.PENDING, attempts=0)
                     .order_by("id").values_list("pk", flat=True))
 
 
-def fan_out(event_id):
-    """Turn one timeline row into inbox messages and webhook deliveries, and clear its pending flag.
+def _pending(source):
+    return source.model._default_manager.filter(notify_pending=True)
+
+
+def fan_out(event_id, source=ORIGINAL_SOURCE):
+    """Turn one timeline row of a source (by label) into inbox messages and webhook deliveries, and clear its
+    pending flag.
 
     Returns (ids of messages to email, ids of deliveries to send). Safe to run
     twice for one event: each recipient and each endpoint gets it once.
     """
-    plan = _Plan(_events([event_id]), memo=None)
+    src = timeline.source(source)
+    plan = _Plan(src, src.load([event_id]))
     if not plan.events:
         return [], []
     with transaction.atomic():
         to_send = plan.write()
-        AppealEvent.objects.filter(pk=event_id, notify_pending=True).update(notify_pending=False)
-        to_mail = list(Notification.objects.filter(event_id=event_id, emailed_at__isnull=True)
+        _pending(src).filter(pk=event_id).update(notify_pending=False)
+        to_mail = list(Notification.objects.filter(source=src.label, event_id=event_id, emailed_at__isnull=True)
                        .exclude(recipient__email="").values_list("pk", flat=True)) if plan.rows else []
     return to_mail, to_send
 
 
-def pending_event_ids(limit):
-    return list(AppealEvent.objects.filter(notify_pending=True).order_by("id").values_list("pk", flat=True)[:limit])
+def pending_event_ids(source, limit):
+    return list(_pending(source).order_by("id").values_list("pk", flat=True)[:limit])
 
 
 def drain_batch(limit=None, *, queue=None):
-    """Fan out up to `limit` pending events, oldest first. Returns how many were taken (0: none pending).
+    """Fan out up to `limit` pending events of each registered source, oldest first, each source's batch in its
+    own transaction. Returns how many were taken: fewer than `limit` means no source had more pending.
 
-    queue(event ids to email, delivery ids) is called inside the write
-    transaction, so with the database task backend the emails and attempts
-    are queued if and only if the rows they are about exist.
+    queue(source label, event ids to email, delivery ids) is called inside
+    the write transaction, so with the database task backend the emails and
+    attempts are queued if and only if the rows they are about exist.
 
     Where the database can skip locked rows (PostgreSQL), the batch is
     claimed with SELECT … FOR UPDATE SKIP LOCKED and worked in that
@@ -172,68 +164,80 @@ def drain_batch(limit=None, *, queue=None):
     the race adds nothing.
     """
     limit = limit or DRAIN_BATCH
+    return sum(_drain_source(source, limit, queue) for source in timeline.sources())
+
+
+def _drain_source(source, limit, queue):
     features = transaction.get_connection().features
     if features.has_select_for_update_skip_locked:
         with transaction.atomic():
             # NO KEY UPDATE: enough to keep other drains off these rows; only a flag changes.
-            ids = list(AppealEvent.objects.select_for_update(skip_locked=True,
-                                                             no_key=features.has_select_for_no_key_update)
-                       .filter(notify_pending=True).order_by("id").values_list("pk", flat=True)[:limit])
+            ids = list(_pending(source).select_for_update(skip_locked=True,
+                                                          no_key=features.has_select_for_no_key_update)
+                       .order_by("id").values_list("pk", flat=True)[:limit])
             if ids:
-                _drain(ids, queue, recheck=False)
+                _drain(source, ids, queue, recheck=False)
         return len(ids)
-    ids = pending_event_ids(limit)
+    ids = pending_event_ids(source, limit)
     if ids:
-        _drain(ids, queue, recheck=True)
+        _drain(source, ids, queue, recheck=True)
     return len(ids)
 
 
-def _drain(ids, queue, *, recheck):
+def _drain(source, ids, queue, *, recheck):
     try:
-        plan = _Plan(_events(ids), memo={})
+        plan = _Plan(source, source.load(ids))
     except DatabaseError:
         raise  # locked or gone away: the events stay pending for the next drain
     except Exception:  # noqa: BLE001 - one event the code cannot handle must not hold back the others
-        log.exception("notification fan-out failed for a batch; taking its events one by one")
+        log.exception("notification fan-out failed for a batch of %s; taking its events one by one", source.label)
         for pk in ids:
-            _drain_one(pk, queue, recheck=recheck)
+            _drain_one(source, pk, queue, recheck=recheck)
         return
     _write(plan, ids, queue, recheck=recheck)
 
 
-def _drain_one(pk, queue, *, recheck):
+def _drain_one(source, pk, queue, *, recheck):
     try:
-        plan = _Plan(_events([pk]), memo=None)
+        plan = _Plan(source, source.load([pk]))
     except DatabaseError:
         raise
     except Exception:  # noqa: BLE001 - logged and set aside, as a failed task was before the outbox
-        log.exception("notification fan-out failed for timeline row %s; nobody is told of it", pk)
-        AppealEvent.objects.filter(pk=pk).update(notify_pending=False)
+        log.exception("notification fan-out failed for %s timeline row %s; nobody is told of it", source.label, pk)
+        _pending(source).filter(pk=pk).update(notify_pending=False)
         return
     _write(plan, [pk], queue, recheck=recheck)
 
 
 def _write(plan, ids, queue, *, recheck):
+    pending = _pending(plan.source)
     with transaction.atomic(savepoint=False):
         if recheck:
-            ids = set(AppealEvent.objects.filter(pk__in=ids, notify_pending=True).values_list("pk", flat=True))
+            ids = set(pending.filter(pk__in=ids).values_list("pk", flat=True))
             if not ids:
                 return
             plan.keep(ids)
         to_send = plan.write()
-        AppealEvent.objects.filter(pk__in=ids).update(notify_pending=False)
+        pending.filter(pk__in=ids).update(notify_pending=False)
         if queue is not None and (plan.mail_events or to_send):
-            queue(sorted(plan.mail_events), to_send)
+            queue(plan.source.label, sorted(plan.mail_events), to_send)
 
 
-def unemailed(event_ids):
-    """Messages about these events not emailed yet, to recipients with an address."""
-    return list(Notification.objects.filter(event_id__in=event_ids, emailed_at__isnull=True)
+def unemailed(event_ids, source=ORIGINAL_SOURCE):
+    """Messages about these events of a source (by label) not emailed yet, to recipients with an address."""
+    return list(Notification.objects.filter(source=source, event_id__in=event_ids, emailed_at__isnull=True)
                 .exclude(recipient__email="").order_by("id").values_list("pk", flat=True))
 
 
 def pending_exist():
-    return AppealEvent.objects.filter(notify_pending=True).exists()
+    return any(_pending(source).exists() for source in timeline.sources())
+
+
+def forget_event(sender, event_id, **kwargs):
+    """An event was deleted (core.timeline.event_deleted): its messages go with it, and its deliveries no longer
+    name it, as the foreign keys to appeal events did (CASCADE, SET_NULL)."""
+    Notification.objects.filter(source=sender.label, event_id=event_id).delete()
+    WebhookDelivery.objects.filter(source=sender.label, event_id=event_id).update(event_id=None)
 
 
 # ---- email (background) -----------------------------------------------------------------------
@@ -421,10 +425,11 @@ def _clean_events(events):
         events = [e for e in (x.strip() for x in events.replace("，", ",").split(",")) if e]
     if not isinstance(events, (list, tuple, set)) or not all(isinstance(e, str) for e in events):
         raise ValidationError({"events": _("事件应为动作名称的列表")})
-    unknown = sorted(set(events) - set(ACTIONS))
+    known = timeline.actions()
+    unknown = sorted(set(events) - set(known))
     if unknown:
         raise ValidationError({"events": _("未知事件：%s") % _("、").join(unknown)})
-    return sorted(set(events), key=ACTIONS.index)
+    return sorted(set(events), key=known.index)
 
 
 @transaction.atomic

@@ -1,25 +1,28 @@
 """Background tasks (django-tasks): the notification drain, emails, webhook attempts.
 
 Every timeline row that should tell someone is written with notify_pending
-set (the outbox). Once the change has committed, appeals.notify asks for one
-`drain_notifications` run, unless one is already waiting to start (READY): a
-waiting drain sees every row committed before it starts, so one is enough
-however many requests commit meanwhile. A running drain may have read past a
-row already, so it does not count. The run is deferred by DRAIN_DELAY, so
-the commits of that second share it (notifications arrive a second or two
-after the change, the worker's polling included).
+set (the outbox: core.timeline, whichever capability's timeline it is).
+Once the change has committed, core.timeline sends outbox_filled and this
+app (apps.py) asks for one `drain_notifications` run, unless one is already
+waiting to start (READY): a waiting drain sees every row committed before it
+starts, so one is enough however many requests commit meanwhile. A running
+drain may have read past a row already, so it does not count. The run is
+deferred by DRAIN_DELAY, so the commits of that second share it
+(notifications arrive a second or two after the change, the worker's
+polling included).
 
-The drain works the pending rows in batches of services.DRAIN_BATCH, in id
-order: inbox messages and webhook deliveries for the whole batch, the flags
-cleared, one `send_batch_emails` for the batch and one `deliver_webhook` per
-delivery queued, all in one write transaction (with the database backend;
-a backend that runs tasks at once gets them right after the commit). After
-DRAIN_BATCHES batches it asks for another run rather than holding the
-worker. `manage.py watch_deadlines` (every five minutes under bin/serve)
-asks for a run too when rows are pending and no drain is waiting: a lost
-request or a worker that died mid-run delays notifications, it does not
-lose them. A row the code cannot word is logged and set aside, as a failed
-task was before; a database error leaves the batch pending for the next run.
+The drain works each registered source's pending rows in batches of
+services.DRAIN_BATCH, in id order: inbox messages and webhook deliveries for
+the whole batch, the flags cleared, one `send_batch_emails` for the batch
+and one `deliver_webhook` per delivery queued, all in one write transaction
+(with the database backend; a backend that runs tasks at once gets them
+right after the commit). After DRAIN_BATCHES rounds (a batch of each
+source) it asks for another run rather than holding the worker. `manage.py
+watch_deadlines` (every five minutes under bin/serve) asks for a run too
+when rows are pending and no drain is waiting: a lost request or a worker
+that died mid-run delays notifications, it does not lose them. A row the
+code cannot word is logged and set aside, as a failed task was before; a
+database error leaves the batch pending for the next run.
 
 A failed attempt is enqueued again to run after its back-off (1 min, 5 min,
 30 min, 2 h, 12 h; the sixth failure gives up) with Task.using(run_after=…),
@@ -45,7 +48,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from . import services
-from .models import DeliveryStatus
+from .models import ORIGINAL_SOURCE, DeliveryStatus
 
 log = logging.getLogger(__name__)
 
@@ -106,9 +109,9 @@ def sweep_outbox():
     return "queued" if request_drain(delay=None) is not None else "waiting"
 
 
-def _queue_batch(mail_event_ids, delivery_ids):
+def _queue_batch(source, mail_event_ids, delivery_ids):
     if mail_event_ids:
-        _enqueue_here(send_batch_emails, mail_event_ids)
+        _enqueue_here(send_batch_emails, mail_event_ids, source)
     for pk in delivery_ids:
         _enqueue_here(deliver_webhook, pk)
 
@@ -128,9 +131,9 @@ def drain_notifications():
 
 
 @task()
-def fan_out_event(event_id):
+def fan_out_event(event_id, source=ORIGINAL_SOURCE):
     """One event's fan-out: what the request queued before the outbox, kept so such tasks still run."""
-    to_mail, to_send = services.fan_out(event_id)
+    to_mail, to_send = services.fan_out(event_id, source)
     if to_mail:
         transaction.on_commit(partial(send_notification_emails.enqueue, to_mail), robust=True)
     for pk in to_send:
@@ -139,9 +142,9 @@ def fan_out_event(event_id):
 
 
 @task()
-def send_batch_emails(event_ids):
-    """The emails of one drained batch: its messages not emailed yet, to recipients with an address."""
-    return send_notification_emails.call(services.unemailed(event_ids))
+def send_batch_emails(event_ids, source=ORIGINAL_SOURCE):
+    """The emails of one drained batch of a source: its messages not emailed yet, to recipients with an address."""
+    return send_notification_emails.call(services.unemailed(event_ids, source))
 
 
 @task()

@@ -1,4 +1,5 @@
-"""Outgoing webhooks on the wire: which targets are allowed, the payload, the signature, one POST.
+"""Outgoing webhooks on the wire: which targets are allowed, the signature, one POST (the payload is the
+event's source's: core.timeline.Source.payload).
 
 A receiver checks a delivery like this (Python):
 
@@ -90,25 +91,6 @@ def check_url(url, *, resolve=True):
     if any(not address_allowed(ip) for ip in addresses):
         raise ValidationError({"url": _("接收地址不能指向内网、本机或保留地址")})
     return url
-
-
-def payload_for(event):
-    """What a receiver learns of an event: the appeal's reference and state, never who reported it or what they wrote."""
-    appeal = event.appeal
-    handler = appeal.handler
-    return {
-        "event": event.action,
-        "appeal": {
-            "number": appeal.number,
-            "status": appeal.status,
-            "category": {"code": appeal.category.code, "name": appeal.category.name},
-            "compound": {"code": appeal.compound.code, "name": appeal.compound.name},
-            "handler": {"code": handler.code, "name": handler.name} if handler else None,
-            "updated_at": appeal.updated_at.isoformat() if appeal.updated_at else None,
-            "resolve_due": appeal.resolve_due.isoformat() if appeal.resolve_due else None,
-        },
-        "at": event.at.isoformat(),
-    }
 
 
 def encode(payload):

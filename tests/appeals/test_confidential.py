@@ -23,7 +23,7 @@ from gongzhi.accounts.models import Role, RoleAssignment, User
 from gongzhi.accounts.capabilities import discover
 from gongzhi.accounts.policy import A, where_q
 from gongzhi.appeals import admin_services, rates, selectors
-from gongzhi.appeals.models import Appeal, AppealPhoto, Category
+from gongzhi.appeals.models import Appeal, AppealEvent, AppealPhoto, Category
 from gongzhi.appeals.photos import photo_add, photo_url
 from gongzhi.appeals.services import appeal_act, appeal_submit
 from gongzhi.appeals.similar import similar_appeals
@@ -253,7 +253,7 @@ def notified(world, username):
     """(appeal, action) of every inbox message the user got about a confidential appeal."""
     names = {getattr(world, x).pk: x for x in "ABCDE"}
     return sorted((names[a], action) for a, action in Notification.objects.filter(
-        recipient=getattr(world, username), appeal_id__in=names).values_list("appeal_id", "action"))
+        recipient=getattr(world, username), source="appeals", subject_id__in=names).values_list("subject_id", "action"))
 
 
 NOTIFIED = {
@@ -284,9 +284,11 @@ def test_a_reassignment_away_tells_the_old_handler_nothing_of_a_confidential_app
         appeal_act(user=g.community_worker, appeal=g.F, action="dispatch", handler=g.property_co.pk)
         appeal_act(user=g.community_worker, appeal=g.F, action="reassign", handler=g.office.pk)
         appeal_act(user=g.community_worker, appeal=g.C, action="reassign", handler=g.office.pk)
-    assert Notification.objects.filter(recipient=g.property1, appeal=g.F, action="reassign").count() == 1
-    assert Notification.objects.filter(recipient=g.property1, appeal=g.C, action="reassign").count() == 0
-    hooks = set(WebhookDelivery.objects.filter(endpoint=endpoint).values_list("event__appeal_id", "action"))
+    assert Notification.objects.filter(recipient=g.property1, subject_id=g.F.pk, action="reassign").count() == 1
+    assert Notification.objects.filter(recipient=g.property1, subject_id=g.C.pk, action="reassign").count() == 0
+    appeal_of = dict(AppealEvent.objects.values_list("pk", "appeal_id"))
+    hooks = {(appeal_of[pk], action) for pk, action in
+             WebhookDelivery.objects.filter(endpoint=endpoint, source="appeals").values_list("event_id", "action")}
     assert hooks == {(g.F.pk, "dispatch"), (g.F.pk, "reassign")}
     # And the appeal itself is withdrawn from them at once.
     assert not selectors.visible_appeals(g.property1).filter(pk=g.C.pk).exists()

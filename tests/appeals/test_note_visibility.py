@@ -67,7 +67,7 @@ def _leaks(text):
 
 class TestTheRule:
     def test_every_action_is_decided(self):
-        from gongzhi.notifications.recipients import AUDIENCES
+        from gongzhi.appeals.recipients import AUDIENCES
 
         assert not wf.STAFF_NOTES & wf.REPORTER_NOTES
         actions = set(wf.TRANSITIONS) | set(AUDIENCES) | {"submit", "me_too", "remind", "escalate"}

@@ -137,11 +137,11 @@ def test_internal_notes_stay_internal_everywhere(world, client, api):
     assert INTERNAL not in client.get("/open311/v2/requests.json").content.decode()
     for m in mail.outbox:
         assert INTERNAL not in m.body
-    from gongzhi.notifications.webhooks import payload_for
     from gongzhi.appeals.models import AppealEvent
+    from gongzhi.appeals.timeline import payload
 
     for e in AppealEvent.objects.all():
-        assert INTERNAL not in str(payload_for(e))
+        assert INTERNAL not in str(payload(e))
     # Staff of the appeal do see it.
     assert INTERNAL in fetch(client, api, g.community_worker, f"/appeals/{g.mine.pk}/")
 

@@ -14,9 +14,16 @@ from gongzhi.appeals.services import _event
 from gongzhi.notifications import services, tasks
 from gongzhi.grid.models import Compound
 from gongzhi.notifications.models import Notification, WebhookDelivery
-from gongzhi.notifications.recipients import grid_users, organisations_for, recipients_for
+from gongzhi.appeals.recipients import grid_users, organisations_for, recipients_for
+from gongzhi.core import timeline
 
 pytestmark = pytest.mark.django_db
+
+
+def plan(ids):
+    """What the drain works out for a batch of appeal events."""
+    source = timeline.source("appeals")
+    return services._Plan(source, source.load(ids))
 
 
 def pending():
@@ -99,10 +106,10 @@ class TestOutbox:
         for _ in range(3):
             submit()
         ids = pending()
-        first, second = (services._Plan(services._events(ids), memo={}) for _ in range(2))
+        first, second = (plan(ids) for _ in range(2))
         queued = []
-        services._write(first, ids, lambda mail, send: queued.append(mail), recheck=True)
-        services._write(second, ids, lambda mail, send: queued.append(mail), recheck=True)
+        services._write(first, ids, lambda source, mail, send: queued.append(mail), recheck=True)
+        services._write(second, ids, lambda source, mail, send: queued.append(mail), recheck=True)
         assert Notification.objects.count() == 3 and pending() == []
         assert queued == []  # nobody with an address; and the loser queues no emails of its own either
 
@@ -133,14 +140,15 @@ class TestOutbox:
     def test_a_bad_row_does_not_hold_back_the_others(self, grid, submit, monkeypatch):
         first, second = submit(), submit()
         bad = first.events.get()
-        real = services.message
+        source = timeline.source("appeals")
+        real = source.message
 
         def message(event, party):
             if event.pk == bad.pk:
                 raise ValueError("cannot word it")
             return real(event, party)
 
-        monkeypatch.setattr(services, "message", message)
+        monkeypatch.setattr(source, "message", message)
         tasks.drain_notifications.call()
         assert pending() == []
         assert list(Notification.objects.values_list("event_id", flat=True)) == [second.events.get().pk]
@@ -224,14 +232,14 @@ class TestBatchMemo:
     def test_batch_recipients_are_the_per_event_ones(self, mix):
         ids = pending()
         assert len(ids) >= 20
-        plan = services._Plan(services._events(ids), memo={})
-        assert len(plan.parties) == len(ids)
+        batch = plan(ids)
+        assert len(batch.parties) == len(ids)
         for pk in ids:
             alone = AppealEvent.objects.select_related("appeal__compound__community").get(pk=pk)
-            assert plan.parties[pk] == recipients_for(alone), alone.action
-            assert plan.orgs[pk] == organisations_for(alone), alone.action
-        assert any(len(p) > 1 for p in plan.parties.values())  # not all trivially empty
-        assert {e.action for e in plan.events} >= {"submit", "dispatch", "reassign", "whistle", "note", "resolve",
+            assert batch.parties[pk] == recipients_for(alone), alone.action
+            assert batch.orgs[pk] == organisations_for(alone), alone.action
+        assert any(len(p) > 1 for p in batch.parties.values())  # not all trivially empty
+        assert {e.action for e in batch.events} >= {"submit", "dispatch", "reassign", "whistle", "note", "resolve",
                                                    "remind", "escalate", "rate"}
 
     def test_the_drain_makes_what_the_per_event_fan_out_makes(self, mix):
@@ -290,9 +298,9 @@ class TestBatchMemo:
                 act(grid.community_worker, a, "dispatch", handler=grid.property_co.pk)
             ids = pending()
             with CaptureQueriesContext(connection) as q:
-                plan = services._Plan(services._events(ids), memo={})
+                batch = plan(ids)
             AppealEvent.objects.update(notify_pending=False)
-            assert plan.deliveries and len(plan.rows) == 2 * n
+            assert batch.deliveries and len(batch.rows) == 2 * n
             return len(q)
 
         assert cost(1) == cost(8)

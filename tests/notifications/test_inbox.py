@@ -83,7 +83,7 @@ class TestWhoIsTold:
     def test_submit_tells_the_desk_not_the_reporter(self, grid, flow):
         a = flow.submit()
         [n] = inbox(grid.community_worker)
-        assert n.action == "submit" and n.appeal_id == a.pk and n.url == f"/appeals/{a.pk}/"
+        assert n.action == "submit" and n.subject_id == a.pk and n.url == f"/appeals/{a.pk}/"
         assert a.title in n.title and a.number in n.body
         assert inbox(grid.resident1) == []
         for other in (grid.property1, grid.resident2, grid.grid_worker, grid.street_admin):
@@ -255,7 +255,7 @@ class TestInboxApi:
         r = api.post(grid.resident1, "/api/v1/notifications/read-all")
         assert r.json() == {"updated": 1}
         assert api.get(grid.resident1, "/api/v1/notifications").json()["unread"] == 0
-        assert a.pk == mine[0].appeal_id
+        assert a.pk == mine[0].subject_id
 
     def test_someone_elses_is_404(self, grid, flow, api):
         flow.dispatched()

@@ -3,7 +3,7 @@ import pytest
 
 from gongzhi.appeals import workflow as wf
 from gongzhi.notifications.models import Notification
-from gongzhi.notifications.recipients import AUDIENCES, REPORTER
+from gongzhi.appeals.recipients import AUDIENCES, REPORTER
 
 pytestmark = pytest.mark.django_db
 

@@ -22,8 +22,8 @@ for its current handler or a department whistled to it. Whoever else a party nam
 reassignment took it from, the handler of an event the worker reaches after a reassignment) hears nothing,
 and their webhooks neither.
 
-Each party is one query. The drain (services.drain_batch) passes one `memo`
-dict for a whole batch of events: a party is decided by the appeal's place on
+Each party is one query. The appeals' source (timeline.AppealTimeline.
+audience) passes one `memo` dict for a whole batch of events: a party is decided by the appeal's place on
 the grid (desk, verifiers, whistlers, supervisors) or by an organisation
 (handler, old handler, called departments). prefetch() fills it for every
 place of the batch at once (grid_users: two queries per party, however many
@@ -118,13 +118,13 @@ def desk(appeal, memo=None):
 
 
 def grid_users(action, places, roles=None):
-    """{place: user ids} as users_with_action(action, an appeal at that place, roles=roles), for many places
-    at once: two queries however many places.
+    """{place: user ids} as policy.users_with(action, an appeal at that place, roles=roles, by_relation=False),
+    for many places at once: two queries however many places. `roles`: at most those holding the action for
+    the appeals in question (policy.roles_granting(action, appeal)).
 
-    The same rule as accounts.selectors.role_assignments_with_action for a
-    record hung on the grid (an appeal is not a grid node, so no scope below
-    its place counts): an active user's role grants the action and is over the
-    place's node or one of its ancestors, or over an organisation covering one.
+    The same rule as policy.users_with for a placed record (an appeal is not a grid node, so no scope below
+    its place counts): an active user's role grants the action and is over the place's node or one of its
+    ancestors, or over an organisation covering one. tests/notifications/test_drain.py holds the two equal.
     """
     places = set(places)
     out = dict.fromkeys(places, frozenset())
