@@ -1,4 +1,6 @@
 """The Xincheng demo data: deterministic, plausible, synthetic, and loaded all or nothing."""
+import datetime
+import os
 from decimal import Decimal
 from io import StringIO
 
@@ -16,7 +18,13 @@ from gongzhi.grid.models import Compound, Household, Subdistrict
 from gongzhi.orgs.models import Membership, Organisation, OrgKind
 from gongzhi.people.models import Resident, Tag
 
+from demo_digest import demo_digest, freeze_clock, restart_sequences
+
 SMALL = 0.02
+# What `load_demo --scale 0.02` writes with the clock stopped at FROZEN_AT, every table (tests/demo_digest.py).
+# It changes only when the demo is meant to change; then say why in the commit.
+DEMO_DIGEST = "2fb030da5d7d05fffece497a79c2d5baee29cdeeaef05ef95d48ef26c668ebef"
+FROZEN_AT = datetime.datetime(2026, 3, 10, 2, 0, tzinfo=datetime.timezone.utc)  # a Tuesday, 10:00 in Xingning
 DEMO_USERS = ["admin", "street_admin", "community_worker", "grid_worker1", "grid_worker2", "property1", "property2",
               "property3", "owners1", "member1", "resident1", "resident2", "rider1"]
 
@@ -244,3 +252,21 @@ def test_conflict_with_existing_records_is_a_clear_error():
     with pytest.raises(CommandError, match="未写入任何数据"):
         _load()
     assert not Subdistrict.objects.exists() and not Resident.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_small_demo_is_exactly_the_pinned_data(monkeypatch):
+    restart_sequences()
+    freeze_clock(FROZEN_AT, monkeypatch)
+    _load()
+    lines = []
+    digest, counts = demo_digest(demo.DEMO_PASSWORD, lines)
+    if os.environ.get("DEMO_DIGEST_DUMP"):  # a file to diff against an earlier run's when the digest moves
+        with open(os.environ["DEMO_DIGEST_DUMP"], "w") as f:
+            f.write("\n".join(lines) + "\n")
+    # the digest covers what the demo writes, every app's share of it
+    for label in ("grid.Household", "people.Resident", "people.Resident_tags", "orgs.Organisation", "orgs.Membership",
+                  "accounts.User", "accounts.RoleAssignment", "appeals.Appeal", "appeals.AppealEvent",
+                  "open311.ApiKey", "core.AuditEntry"):
+        assert counts[label] > 0, label
+    assert digest == DEMO_DIGEST
