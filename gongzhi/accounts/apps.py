@@ -8,4 +8,10 @@ class AccountsConfig(AppConfig):
     verbose_name = _("账号与权限")
 
     def ready(self):
-        from . import signals  # noqa: F401  (login audit)
+        from gongzhi.core.demo import register_demo
+
+        from . import demo, signals  # noqa: F401  (signals: login audit)
+
+        # The demo residents' homes are set aside before the organisations take post holders.
+        register_demo("accounts.homes", plan=demo.plan_homes, after="people", before="orgs")
+        register_demo("accounts", plan=demo.plan_accounts, load=demo.load_accounts, after="orgs")

@@ -20,9 +20,11 @@ class AppealsConfig(AppConfig):
     def ready(self):
         from gongzhi.accounts.policy import register_model_paths
         from gongzhi.core import reference
+        from gongzhi.core.demo import register_demo
         from gongzhi.grid.models import Community, Compound
         from gongzhi.orgs.models import Coverage, Organisation
 
+        from . import demo
         from .models import Appeal, Category, RoutingRule
 
         # What routing keeps in memory (routing.py): a write to any of these reloads it everywhere.
@@ -36,3 +38,4 @@ class AppealsConfig(AppConfig):
             "household": "household_id",
         })
         post_migrate.connect(_ensure_search_index, sender=self)
+        register_demo("appeals", load=demo.load_appeals, after="open311")  # the history, once all else is in

@@ -9,8 +9,12 @@ class PeopleConfig(AppConfig):
 
     def ready(self):
         from gongzhi.accounts.policy import household_relative, register_model_paths
+        from gongzhi.core.demo import register_demo
 
+        from . import demo
         from .models import RegistrationConflict, Resident
 
         register_model_paths(Resident, household_relative("household"))
         register_model_paths(RegistrationConflict, household_relative("household"))
+        register_demo("people", plan=demo.plan_people, load=demo.load_people, after="grid",
+                      provides={"occupants": demo.occupants})
