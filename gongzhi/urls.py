@@ -16,7 +16,7 @@ urlpatterns = [
     path("grid/", include("gongzhi.grid.urls")),
     path("people/", include("gongzhi.people.urls")),
     path("orgs/", include("gongzhi.orgs.urls")),
-    path("audit/", include("gongzhi.core.urls")),
+    path("audit/", include("gongzhi.accounts.urls_audit")),
     path("notifications/", include("gongzhi.notifications.urls")),
     path("appeals/photos/<int:pk>/<str:size>/", views_photos.photo, name="appeal_photo"),
     path("appeals/", include("gongzhi.appeals.urls")),

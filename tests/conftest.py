@@ -19,6 +19,11 @@ from gongzhi.people.models import Relation, Resident, Tag
 
 PASSWORD = "Test@2026pass"
 
+# Servers and workers the tests start run with the tests' settings (testing_settings, which installs the
+# test-only capability in tests/example_app): they need this folder on their path as pytest has it.
+_TESTS = os.path.dirname(os.path.abspath(__file__))
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (_TESTS, os.environ.get("PYTHONPATH", "")) if p)
+
 # Valid 18-digit ID numbers (check digits computed) for the cast.
 from gongzhi.core.identity import id_check_digit  # noqa: E402
 

@@ -1,4 +1,7 @@
 """The Xincheng demo data: deterministic, plausible, synthetic, and loaded all or nothing."""
+import datetime
+import hashlib
+import os
 from decimal import Decimal
 from io import StringIO
 
@@ -14,9 +17,16 @@ from gongzhi.core import demo
 from gongzhi.core.identity import birth_date_from_id, gender_from_id, validate_id_number, validate_mobile
 from gongzhi.grid.models import Compound, Household, Subdistrict
 from gongzhi.orgs.models import Membership, Organisation, OrgKind
+from gongzhi.people.demo import TAGS
 from gongzhi.people.models import Resident, Tag
 
+from demo_digest import demo_digest, freeze_clock, restart_sequences
+
 SMALL = 0.02
+# What `load_demo --scale 0.02` writes with the clock stopped at FROZEN_AT, every table (tests/demo_digest.py).
+# It changes only when the demo is meant to change; then say why in the commit.
+DEMO_DIGEST = "7f53aa8682786a5f3432d7e8e1ab204026560cd91388272119c6a4aec2aeb59c"
+FROZEN_AT = datetime.datetime(2026, 3, 10, 2, 0, tzinfo=datetime.timezone.utc)  # a Tuesday, 10:00 in Xingning
 DEMO_USERS = ["admin", "street_admin", "community_worker", "grid_worker1", "grid_worker2", "property1", "property2",
               "property3", "owners1", "member1", "resident1", "resident2", "rider1"]
 
@@ -36,14 +46,48 @@ def _login(username, password=demo.DEMO_PASSWORD):
     return authenticate(RequestFactory().post("/accounts/login/"), username=username, password=password)
 
 
+def plan_fingerprint(plan):
+    """A digest of the plan's people, flats and posts: equal plans, equal digests."""
+    h = hashlib.sha256()
+    for c in plan.compounds:
+        h.update(f"{c['code']}|{c['name']}|{c['center_lat']}|{c['center_lng']}|{c['boundary']}\n".encode())
+    for hh in plan.households:
+        h.update(f"{hh.address}|{hh.code}|{hh.floor_area}|{hh.tenure}\n".encode())
+        for m in hh.members:
+            h.update(f"  {m.name}|{m.id_number}|{m.phone}|{m.relation}|{m.birth_date}|{sorted(m.tags)}\n".encode())
+    for m in plan.memberships + plan.staff_posts:
+        h.update(f"{m['org']}|{m['person_name']}|{m['position']}|{m['resident']}\n".encode())
+    for a in plan.accounts:
+        h.update(f"{a['username']}|{a['display_name']}|{a['phone']}|{a['scope']}|{a['resident']}\n".encode())
+    return h.hexdigest()
+
+
+def db_fingerprint():
+    """The same idea read back from the database (no primary keys, so it survives reloading)."""
+    h = hashlib.sha256()
+    for c in Compound.objects.order_by("code"):
+        h.update(f"{c.code}|{c.name}|{c.center_lat}|{c.center_lng}|{c.boundary}\n".encode())
+    for hh in Household.objects.select_related("building__compound").order_by("building__compound__code", "address"):
+        h.update(f"{hh.address}|{hh.code}|{hh.floor_area}|{hh.tenure}\n".encode())
+    residents = (Resident.objects.select_related("household").prefetch_related("tags")
+                 .order_by("household__address", "id_number_masked", "name", "birth_date"))
+    for r in residents:
+        tags = sorted(t.code for t in r.tags.all())
+        h.update(f"{r.household.address}|{r.name}|{r.id_number_masked}|{r.id_number_hash}|{r.phone_masked}|"
+                 f"{r.relation}|{r.birth_date}|{r.gender}|{tags}\n".encode())
+    for m in Membership.objects.select_related("organisation").order_by("organisation__code", "position", "person_name"):
+        h.update(f"{m.organisation.code}|{m.person_name}|{m.position}|{m.term_start}|{m.term_end}\n".encode())
+    return h.hexdigest()
+
+
 # --- the plan (no database) -------------------------------------------------------------
 
 def test_same_seed_same_plan_other_seed_other_plan():
     a, b = demo.build_plan(scale=0.1), demo.build_plan(scale=0.1)
-    assert demo.plan_fingerprint(a) == demo.plan_fingerprint(b)
+    assert plan_fingerprint(a) == plan_fingerprint(b)
     assert [m.id_number for h in a.households for m in h.members] == [m.id_number for h in b.households for m in h.members]
     other = demo.build_plan(seed=demo.DEFAULT_SEED + 1, scale=0.1)
-    assert demo.plan_fingerprint(other) != demo.plan_fingerprint(a)
+    assert plan_fingerprint(other) != plan_fingerprint(a)
 
 
 def test_full_scale_counts(full_plan):
@@ -92,7 +136,7 @@ def test_people_are_valid_and_consistent(full_plan):
 
 def test_no_real_names_from_the_article(full_plan):
     names = {m.name for h in full_plan.households for m in h.members}
-    names |= {m["person_name"] for m in full_plan.memberships}
+    names |= {m["person_name"] for m in full_plan.memberships + full_plan.staff_posts}
     names |= {a["display_name"] for a in full_plan.accounts}
     assert not names & demo.FORBIDDEN_NAMES
     assert {"袁山", "何晓园", "米宗浩", "石春源", "何雪芬", "王丽莉", "谢女士"} <= demo.FORBIDDEN_NAMES
@@ -110,7 +154,7 @@ def test_tags_are_plausible(full_plan):
             if "pregnant" in m.tags:
                 assert m.gender == "F" and 18 <= m.age <= 45
     used = {t for h in full_plan.households for m in h.members for t in m.tags}
-    assert used == {t[0] for t in demo.TAGS}
+    assert used == {t[0] for t in TAGS}
 
 
 def test_compound_geometry(full_plan):
@@ -124,6 +168,34 @@ def test_compound_geometry(full_plan):
             assert abs(lat - float(c["center_lat"])) < 0.0025 and abs(lng - float(c["center_lng"])) < 0.0025
 
 
+# --- the steps ------------------------------------------------------------------------------
+
+def test_each_app_adds_its_step_in_one_declared_order():
+    assert [s.name for s in demo.steps()] == ["grid", "people", "accounts.homes", "orgs", "accounts", "open311",
+                                              "appeals"]
+    assert demo.provided("occupants") is not None  # people fill the grid's flats while the grid is planned
+
+
+def test_an_order_the_steps_leave_open_is_refused(monkeypatch):
+    monkeypatch.setattr(demo, "_steps", dict(demo._steps))
+    demo.register_demo("extra", plan=lambda plan: None, after="grid")  # beside people: which draws first?
+    with pytest.raises(ValueError, match="no order"):
+        demo.steps()
+    demo._steps.pop("extra")
+    demo.register_demo("extra", plan=lambda plan: None, after="appeals", before="grid")
+    with pytest.raises(ValueError, match="cycle"):
+        demo.steps()
+    demo._steps.pop("extra")
+    demo.register_demo("extra", after="nowhere")
+    with pytest.raises(ValueError, match="not registered"):
+        demo.steps()
+    demo._steps.pop("extra")
+    demo.register_demo("extra", plan=lambda plan: None, after="appeals")
+    assert demo.steps()[-1].name == "extra"
+    with pytest.raises(ValueError, match="twice"):
+        demo.register_demo("extra", plan=lambda plan: None, after="appeals")
+
+
 # --- loading --------------------------------------------------------------------------------
 
 @pytest.mark.django_db(transaction=False)
@@ -132,7 +204,7 @@ def test_loading_twice_gives_identical_data():
     for _ in range(2):
         with transaction.atomic():
             demo.load_demo(scale=SMALL)
-            prints.append(demo.db_fingerprint())
+            prints.append(db_fingerprint())
             assert Resident.objects.exists()
             transaction.set_rollback(True)
         assert not Subdistrict.objects.exists()
@@ -156,7 +228,7 @@ def test_load_demo_command_writes_the_plan():
         assert r.name not in demo.FORBIDDEN_NAMES
     assert not Membership.objects.filter(person_name__in=demo.FORBIDDEN_NAMES).exists()
     assert set(Tag.objects.filter(sensitive=True).values_list("code", flat=True)) >= {"dibao", "extreme_poverty"}
-    assert Tag.objects.exclude(name_en="").count() == len(demo.TAGS)
+    assert Tag.objects.exclude(name_en="").count() == len(TAGS)
 
 
 @pytest.mark.django_db
@@ -244,3 +316,21 @@ def test_conflict_with_existing_records_is_a_clear_error():
     with pytest.raises(CommandError, match="未写入任何数据"):
         _load()
     assert not Subdistrict.objects.exists() and not Resident.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_small_demo_is_exactly_the_pinned_data(monkeypatch):
+    restart_sequences()
+    freeze_clock(FROZEN_AT, monkeypatch)
+    _load()
+    lines = []
+    digest, counts = demo_digest(demo.DEMO_PASSWORD, lines)
+    if os.environ.get("DEMO_DIGEST_DUMP"):  # a file to diff against an earlier run's when the digest moves
+        with open(os.environ["DEMO_DIGEST_DUMP"], "w") as f:
+            f.write("\n".join(lines) + "\n")
+    # the digest covers what the demo writes, every app's share of it
+    for label in ("grid.Household", "people.Resident", "people.Resident_tags", "orgs.Organisation", "orgs.Membership",
+                  "accounts.User", "accounts.RoleAssignment", "appeals.Appeal", "appeals.AppealEvent",
+                  "open311.ApiKey", "core.AuditEntry"):
+        assert counts[label] > 0, label
+    assert digest == DEMO_DIGEST

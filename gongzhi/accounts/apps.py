@@ -8,9 +8,14 @@ class AccountsConfig(AppConfig):
     verbose_name = _("账号与权限")
 
     def ready(self):
-        from . import checks, signals  # noqa: F401  (the declarations' system checks; login audit)
+        from gongzhi.core.demo import register_demo
+
+        from . import checks, demo, signals  # noqa: F401  (the declarations' system checks; login audit)
         from .capabilities import discover
         from .rules import register_permissions
 
         discover()
         register_permissions()
+        # The demo residents' homes are set aside before the organisations take post holders.
+        register_demo("accounts.homes", plan=demo.plan_homes, after="people", before="orgs")
+        register_demo("accounts", plan=demo.plan_accounts, load=demo.load_accounts, after="orgs")

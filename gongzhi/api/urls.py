@@ -1,9 +1,10 @@
 """The JSON API under /api/v1/: one router per app, wired here."""
 from gongzhi.accounts.api import router as accounts_router
+from gongzhi.accounts.api_audit import router as audit_router
+from gongzhi.accounts.api_me import router as me_router
 from gongzhi.appeals.api import router as appeals_router
 from gongzhi.appeals.api_admin import router as appeals_admin_router
 from gongzhi.appeals.api_similar import router as similar_router
-from gongzhi.core.api import router as core_router
 from gongzhi.grid.api import router as grid_router
 from gongzhi.notifications.api import router as notifications_router
 from gongzhi.orgs.api import router as orgs_router
@@ -23,7 +24,8 @@ api.add_router("/", people_router, tags=["people"])
 api.add_router("/", conflicts_router, tags=["people"])
 api.add_router("/", orgs_router, tags=["organisations"])
 api.add_router("/", notifications_router, tags=["notifications"])
-api.add_router("/", core_router)
+api.add_router("/", audit_router)
+api.add_router("/", me_router)
 api.add_router("/appeals", similar_router, tags=["appeals"])  # before /appeals/{ref}
 api.add_router("/", appeals_router, tags=["appeals"])
 api.add_router("/", appeals_admin_router, tags=["appeal settings"])

@@ -19,9 +19,11 @@ class AppealsConfig(AppConfig):
 
     def ready(self):
         from gongzhi.core import reference, timeline
+        from gongzhi.core.demo import register_demo
         from gongzhi.grid.models import Community, Compound
         from gongzhi.orgs.models import Coverage, Organisation
 
+        from . import demo
         from .models import Category, RoutingRule
         from .timeline import AppealTimeline
 
@@ -30,3 +32,4 @@ class AppealsConfig(AppConfig):
 
         post_migrate.connect(_ensure_search_index, sender=self)
         timeline.register(AppealTimeline())  # its events notify people (gongzhi.notifications)
+        register_demo("appeals", load=demo.load_appeals, after="open311")  # the history, once all else is in

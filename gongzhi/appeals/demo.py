@@ -5,6 +5,10 @@ verify, rate…) so queues, timelines and the three rates look as they would
 after a season of use. Texts, places, categories and outcomes follow the
 seed; times are laid back from the moment of loading, so deadlines and
 countdowns are current whenever the demo is installed.
+
+The last step of the demo (gongzhi/core/demo.py): it reads the grid, the
+organisations and the accounts from the database, with a random stream of
+its own (the seed + 311), and plans nothing.
 """
 import datetime
 import random
@@ -17,6 +21,7 @@ from gongzhi.grid.models import Building, Compound
 from gongzhi.orgs.models import Organisation, OrgKind
 from gongzhi.people.models import Resident
 
+from . import notify
 from .errors import AppealError
 from .models import Category, Channel
 from .routing import route
@@ -49,6 +54,11 @@ REPLIES = ["已安排人员现场处理，问题已解决", "已联系维保单�
 OUTCOMES = [(46, "closed"), (8, "verified"), (7, "resolved"), (12, "in_progress"), (6, "dispatched"),
             (6, "submitted"), (4, "accepted"), (3, "rejected"), (2, "returned"), (3, "extension"), (3, "reopened")]
 RATINGS = [(62, "satisfied"), (24, "basically"), (14, "unsatisfied")]
+
+
+def load_appeals(plan):
+    with notify.muted():  # history tells nobody
+        return {"appeals": load_demo_appeals(plan.seed, count=max(20, int(360 * plan.scale)))}
 
 
 def _weighted(rng, pairs):

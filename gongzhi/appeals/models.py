@@ -8,6 +8,7 @@ from gongzhi.core import crypto
 from gongzhi.core.models import BilingualName
 from gongzhi.core.identity import mask_mobile
 from gongzhi.core.timeline import TimelineEvent, outbox_index
+from gongzhi.grid.places import Placed
 from gongzhi.orgs.models import OrgKind
 
 
@@ -173,7 +174,7 @@ def pk_from_number(value):
     return as_id(str(value).strip().rsplit("-", 1)[-1])
 
 
-class Appeal(models.Model):
+class Appeal(Placed):
     category = models.ForeignKey(Category, verbose_name=_("分类"), on_delete=models.PROTECT, related_name="appeals")
     channel = models.CharField(_("渠道"), max_length=10, choices=Channel.choices, default=Channel.APP)
     title = models.CharField(_("标题"), max_length=100)
@@ -189,12 +190,9 @@ class Appeal(models.Model):
     contact_name = models.CharField(_("联系人"), max_length=50, blank=True)
     contact_phone_enc = models.TextField(blank=True, editable=False)
     contact_phone_masked = models.CharField(_("联系电话"), max_length=11, blank=True, editable=False)
-
+    # The place (building, household, point) comes from Placed; the compound keeps its reverse name.
     compound = models.ForeignKey("grid.Compound", verbose_name=_("小区"), on_delete=models.PROTECT, related_name="appeals")
-    building = models.ForeignKey("grid.Building", verbose_name=_("楼栋"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    household = models.ForeignKey("grid.Household", verbose_name=_("户"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    lat = models.DecimalField(_("纬度"), max_digits=9, decimal_places=6, null=True, blank=True)
-    lng = models.DecimalField(_("经度"), max_digits=9, decimal_places=6, null=True, blank=True)
+
     address = models.CharField(_("地点"), max_length=200, blank=True)
 
     handler = models.ForeignKey("orgs.Organisation", verbose_name=_("承办单位"), null=True, blank=True,
@@ -258,13 +256,6 @@ class Appeal(models.Model):
     def is_open(self):
         return self.status in OPEN_STATUSES
 
-    def path(self):
-        p = self.compound.path()
-        if self.building_id:
-            p["building"] = self.building_id
-        if self.household_id:
-            p["household"] = self.household_id
-        return p
 
 
 class AppealEvent(TimelineEvent):

@@ -40,7 +40,8 @@ def masked(value):
     if isinstance(value, str):
         return redact_identifiers(value)
     if isinstance(value, dict):
-        return {k: masked(v) for k, v in value.items()}
+        # A keyed digest ("term_hash") is no text anyone typed, and its hex digits can look like a phone number.
+        return {k: v if str(k).endswith("_hash") else masked(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [masked(v) for v in value]
     return value

@@ -9,7 +9,10 @@ class Open311Config(AppConfig):
 
     def ready(self):
         from gongzhi.core import reference
+        from gongzhi.core.demo import register_demo
 
+        from . import demo
         from .models import ApiClient, ApiKey
 
         reference.watch(ApiClient, ApiKey)  # the usable keys kept in memory (services.py)
+        register_demo("open311", load=demo.load_open311, after="accounts")

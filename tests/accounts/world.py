@@ -65,7 +65,7 @@ def _grid(w):
                 for _ in range(rnd.randint(1, 2)):
                     b = Building.objects.create(compound=k, code=w.code("B"), name="楼")
                     w.nodes["building"].append(b)
-                    for _ in range(rnd.randint(0, 2)):
+                    for _ in range(rnd.randint(0 if w.nodes["household"] else 1, 2)):  # records need one
                         w.nodes["household"].append(Household.objects.create(building=b, code=w.code("R"), address="某路1号"))
 
 

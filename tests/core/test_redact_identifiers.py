@@ -161,3 +161,14 @@ def test_masked_text_masks_to_itself():
     for text in BYPASSES:
         once = redact_identifiers(text)
         assert redact_identifiers(once) == once
+
+
+def test_keyed_digests_in_audit_changes_are_kept_whole():
+    """A lookup's digest is hex, not typed text: one holding a run like a mobile number must stay comparable
+    (the identifier-lookup audit is searched by it); text beside it is still masked."""
+    from gongzhi.core.audit import masked
+
+    digest = "ab" + "13812345678" + "c" * 51
+    assert len(digest) == 64
+    assert masked({"term_hash": digest, "note": "call 13812345678"}) == {
+        "term_hash": digest, "note": "call 138****5678"}
