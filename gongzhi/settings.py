@@ -186,7 +186,7 @@ MEDIA_ROOT = VAR_DIR / "media"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(10 * 1024 * 1024)))
-# An .xlsx is a zip archive, checked before it is parsed (people.imports.check_archive): what it unpacks to,
+# An .xlsx is a zip archive, checked before it is parsed (people.imports.files.check_archive): what it unpacks to,
 # how far any part and the whole inflate (100x is Apache POI's default), how many parts it has, and how many
 # texts its shared-string table holds (the reader loads that table whole; 90,000 residents make ~250,000).
 IMPORT_MAX_UNPACKED_BYTES = int(os.environ.get("IMPORT_MAX_UNPACKED_BYTES", str(150 * 1024 * 1024)))
@@ -197,7 +197,7 @@ IMPORT_MAX_SHARED_STRINGS = int(os.environ.get("IMPORT_MAX_SHARED_STRINGS", "100
 # GET /api/v1/imports/{id} stay small whatever the file.
 IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "200000"))
 IMPORT_MAX_ERRORS = int(os.environ.get("IMPORT_MAX_ERRORS", "500"))
-# A running import that shows no progress this long is taken for one whose worker died (people.imports.fail_stale).
+# A running import that shows no progress this long is taken for one whose worker died (people.imports.jobs.fail_stale).
 IMPORT_STALE_MINUTES = int(os.environ.get("IMPORT_STALE_MINUTES", "10"))
 
 TASKS = {

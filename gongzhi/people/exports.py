@@ -34,7 +34,8 @@ from gongzhi.core.audit import audit
 from gongzhi.core.models import AuditAction
 from gongzhi.grid.models import Compound, Household
 
-from .imports import FORMULA_TRIGGERS, HEADERS, RELATION_LABELS, TENURE_LABELS, valid_pk
+from .imports.jobs import valid_pk
+from .imports.template import FORMULA_TRIGGERS, HEADERS, RELATION_LABELS, TENURE_LABELS, template_workbook
 from .models import Resident
 
 FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -180,8 +181,6 @@ def export_response(*, user, fmt, compound_id=None, request=None):
 
 def template_response(fmt="xlsx"):
     """The empty template: headers; for .xlsx a second sheet 说明 with every column explained and an example."""
-    from .imports import template_workbook
-
     if fmt == "csv":
         data = "\ufeff" + ",".join(HEADERS) + "\r\n"
         response = StreamingHttpResponse([data.encode()], content_type=FORMATS["csv"])
