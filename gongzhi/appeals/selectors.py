@@ -5,10 +5,12 @@ from functools import reduce
 from django.db.models import Q
 from gongzhi.accounts.policy import A, acting_org_ids, can, scope_of, scoped
 from gongzhi.core.identity import redact_identifiers
+from gongzhi.core.ids import as_id
 from gongzhi.grid.models import LEVELS, Compound
 from gongzhi.orgs.models import Organisation, OrgKind
 
-from .models import Appeal, Category, Status, WhistleCall
+from . import rates
+from .models import Appeal, Category, RoutingRule, Status, WhistleCall
 from .routing import categories, compounds
 
 # The compound's community too: what a list shows of each appeal depends on the reader's standing to it
@@ -219,6 +221,33 @@ def queue_listing(user, name, *, status=None, category=None, compound=None, q=""
     else:
         branches = [v & s for v in visibility for s in by_status]
     return _filtered(qs, category, compound, q), branches
+
+
+def appeal_rates(user, group_by, start=None, end=None):
+    """(rows, totals): the three rates of the appeals the user may read, received from start (inclusive) to end
+    (exclusive), grouped by group_by (rates.GROUPS); totals over all rows. The rates page and the API."""
+    rows = rates.three_rates(rates.period_filter(visible_appeals(user), start, end), group_by)
+    return rows, rates.totals(rows)
+
+
+def _may_see_rule(user, rule):
+    # A rule anywhere (no place) is every admin's; one at a place, only theirs whose scope holds the place.
+    return all(node is None or can(user, A.CATEGORY_MANAGE, node) for node in (rule.community, rule.compound))
+
+
+def routing_rules(user):
+    """The routing rules the user may see and change, highest priority first: the settings page and the API."""
+    rules = RoutingRule.objects.select_related("category", "community", "compound", "organisation").order_by(
+        "-priority", "id")
+    return [r for r in rules if _may_see_rule(user, r)]
+
+
+def routing_rule(user, pk):
+    """One of routing_rules(user), or None."""
+    pk = as_id(pk)
+    rule = pk and RoutingRule.objects.select_related("category", "community", "compound", "organisation").filter(
+        pk=pk).first()
+    return rule if rule is not None and _may_see_rule(user, rule) else None
 
 
 def category_tree():

@@ -36,15 +36,10 @@ def rates_page(request):
         form = RatesForm(initial={"start": start, "end": end, "group": group})
     begin = datetime.datetime.combine(start, datetime.time.min, tzinfo=LOCAL)
     finish = datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time.min, tzinfo=LOCAL)
-    rows = rates.three_rates(rates.period_filter(selectors.visible_appeals(user), begin, finish), group)
+    rows, total = selectors.appeal_rates(user, group, begin, finish)
     for r in rows:
         if r["key"] is None and group == "handler":
             r["name"] = _("（未派单）")
-    total = {"total": sum(r["total"] for r in rows), "overdue": sum(r["overdue"] for r in rows)}
-    for key in ("response_rate", "resolution_rate", "satisfaction_rate"):
-        num = sum(r[key]["numerator"] for r in rows)
-        den = sum(r[key]["denominator"] for r in rows)
-        total[key] = {"numerator": num, "denominator": den, "rate": round(num / den, 4) if den else None}
     for r in rows + [total]:
         for key in ("response_rate", "resolution_rate", "satisfaction_rate"):
             rate = r[key]["rate"]

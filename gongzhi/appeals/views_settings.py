@@ -17,10 +17,10 @@ from gongzhi.core.models import CalendarDay
 from gongzhi.core.workdays import local_date
 from gongzhi.orgs.models import Organisation
 
-from . import admin_services
+from . import admin_services, selectors
 from . import page_queries as pq
 from .forms import CalendarDayForm, CategoryForm, RoutingRuleForm, add_service_errors
-from .models import Category, RoutingRule
+from .models import Category
 
 
 def _require_anywhere(user, action):
@@ -128,12 +128,6 @@ def _rule_form(user, data=None, initial=None):
         organisations=scoped(user, A.ORG_VIEW, Organisation.objects.filter(is_active=True)).order_by("kind", "code"))
 
 
-def _rules_for(user):
-    """Rules anywhere, or at a place inside the admin's scope."""
-    rules = RoutingRule.objects.select_related("category", "community", "compound", "organisation").order_by("-priority", "id")
-    return [r for r in rules if all(n is None or can(user, A.CATEGORY_MANAGE, n) for n in (r.community, r.compound))]
-
-
 @login_required
 def routing_page(request):
     user = request.user
@@ -151,7 +145,7 @@ def routing_page(request):
                 messages.success(request, _("已新建派单规则“%(name)s”") % {"name": rule.name})
                 return redirect("appeals:routing")
         status = 400
-    return render(request, "appeals/routing.html", {"rules": _rules_for(user), "form": form,
+    return render(request, "appeals/routing.html", {"rules": selectors.routing_rules(user), "form": form,
                                                     "open_form": request.method == "POST"}, status=status)
 
 
@@ -159,7 +153,7 @@ def routing_page(request):
 def routing_edit(request, pk):
     user = request.user
     _require_anywhere(user, A.CATEGORY_MANAGE)
-    rule = next((r for r in _rules_for(user) if r.pk == pk), None)
+    rule = selectors.routing_rule(user, pk)
     if rule is None:
         raise Http404
     status = 200
@@ -187,7 +181,7 @@ def routing_edit(request, pk):
 def routing_delete(request, pk):
     user = request.user
     _require_anywhere(user, A.CATEGORY_MANAGE)
-    rule = next((r for r in _rules_for(user) if r.pk == pk), None)
+    rule = selectors.routing_rule(user, pk)
     if rule is None:
         raise Http404
     admin_services.routing_rule_delete(user=user, rule=rule)
