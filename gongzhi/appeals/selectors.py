@@ -6,7 +6,7 @@ from django.db.models import Q
 from gongzhi.accounts.policy import A, acting_org_ids, can, scope_of, scoped
 from gongzhi.core.identity import redact_identifiers
 from gongzhi.core.ids import as_id
-from gongzhi.grid.models import LEVELS, Compound
+from gongzhi.grid.models import LEVELS
 from gongzhi.orgs.models import Organisation, OrgKind
 
 from . import rates
@@ -250,16 +250,33 @@ def routing_rule(user, pk):
     return rule if rule is not None and _may_see_rule(user, rule) else None
 
 
-def category_tree():
-    cats = list(Category.objects.filter(is_active=True).order_by("order", "code"))
+def category_tree(include_inactive=False):
+    """The categories as a tree, [{"category", "children"}] in display order, each category with its depth.
+
+    Only the active ones (and so none under an inactive one), unless include_inactive: the settings pages.
+    """
+    cats = Category.objects.order_by("order", "code")
     children = {}
-    for c in cats:
+    for c in cats if include_inactive else cats.filter(is_active=True):
         children.setdefault(c.parent_id, []).append(c)
 
-    def build(parent_id):
-        return [{"category": c, "children": build(c.pk)} for c in children.get(parent_id, [])]
+    def build(parent_id, depth):
+        nodes = []
+        for c in children.get(parent_id, []):
+            c.depth = depth
+            nodes.append({"category": c, "children": build(c.pk, depth + 1)})
+        return nodes
 
-    return build(None)
+    return build(None, 0)
+
+
+def tree_categories(tree):
+    """The categories of category_tree() in display order, a parent before its children."""
+    out = []
+    for node in tree:
+        out.append(node["category"])
+        out += tree_categories(node["children"])
+    return out
 
 
 # Party branches work inside their organisation; appeals go to the organisation itself.

@@ -16,7 +16,6 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gongzhi.accounts.models import Role
 from gongzhi.accounts.policy import A, acting_org_ids, acts_for, can, scope_of
 from gongzhi.core.audit import audit
 from gongzhi.core.identity import redact_identifiers, validate_mobile

@@ -26,6 +26,8 @@ from . import workflow as wf
 from .errors import AppealError, Conflict, NotAllowed
 from .forms import ActionForm, QueueFilterForm, SubmitForm, add_service_errors, category_choices
 from .models import Appeal, Category, PhotoKind, Rating, Status, TimeUnit
+from .photos import photo_add
+from .similar import similar_appeals
 
 PAGE_SIZE = 20
 
@@ -35,12 +37,9 @@ def _is_htmx(request):
 
 
 def _add_photos(user, appeal, files, kind, event=None):
-    """Hand each uploaded file to the photo service (when it exists); its errors roll back the caller's transaction."""
-    photo_add = pq.optional("photos", "photo_add")
-    if photo_add is None:
-        return
+    """Hand each uploaded file to the photo service; its errors roll back the caller's transaction."""
     for f in files:
-        pq.call_with(photo_add, user=user, appeal=appeal, file=f, kind=kind, event=event)
+        photo_add(user=user, appeal=appeal, file=f, kind=kind, event=event)
 
 
 # ---- submit ----------------------------------------------------------------------------------------
@@ -61,8 +60,7 @@ def _submit_form(request, data=None, files=None):
                       categories=category_choices(tree), compounds=compounds,
                       buildings=pq.buildings_for([k.pk for k in compounds]),
                       channels=pq.channels_for(user), private_categories=private,
-                      photos_enabled=pq.optional("photos", "photo_add") is not None,
-                      similar_url=reverse("appeals:similar") if pq.optional("similar", "similar_appeals") else "")
+                      similar_url=reverse("appeals:similar"))
 
 
 @login_required
@@ -101,17 +99,16 @@ def appeal_similar(request):
     user = request.user
     if not can(user, A.APPEAL_CREATE):
         raise Http404
-    similar = pq.optional("similar", "similar_appeals")
     text = (request.GET.get("description") or "")[:1000].strip()
     results = []
-    if similar is not None and len(text) >= 4:
+    if len(text) >= 4:
         def num(name):
             v = request.GET.get(name) or ""
             return as_id(v)
         lat, lng = request.GET.get("lat") or None, request.GET.get("lng") or None
         try:
-            results = list(pq.call_with(similar, user=user, text=text, description=text, category=num("category"),
-                                        compound=num("compound"), lat=lat, lng=lng, limit=5))[:5]
+            results = list(similar_appeals(user=user, text=text, category=num("category"), compound=num("compound"),
+                                           lat=lat, lng=lng, limit=5))[:5]
         except ValidationError:
             results = []
     rows = [_similar_row(v, user) for v in presenter.views_of(user, results)]
@@ -223,7 +220,7 @@ def _panels(user, appeal, parties, failed):
             p["days"] = "5"
         if name == "whistle":
             p["departments"] = pq.department_choices(appeal)
-        if name == "resolve" and pq.optional("photos", "photo_add") is not None:
+        if name == "resolve":
             p["photos"] = True
         if name == "note":
             p["internal_default"] = True

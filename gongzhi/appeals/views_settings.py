@@ -28,45 +28,22 @@ def _require_anywhere(user, action):
         raise Http404
 
 
-def _all_categories():
-    """The whole tree, inactive categories too, flattened with depth for the settings list."""
-    cats = list(Category.objects.order_by("order", "code"))
-    children = {}
-    for c in cats:
-        children.setdefault(c.parent_id, []).append(c)
-    out = []
-
-    def walk(parent_id, depth):
-        for c in children.get(parent_id, []):
-            c.depth = depth
-            out.append(c)
-            walk(c.pk, depth + 1)
-
-    walk(None, 0)
-    return out
-
-
 def _tree_all():
-    cats = _all_categories()
-    nodes = {c.pk: {"category": c, "children": []} for c in cats}
-    roots = []
-    for c in cats:
-        (nodes[c.parent_id]["children"] if c.parent_id in nodes else roots).append(nodes[c.pk])
-    return roots
+    """Every category, inactive ones too: what the settings pages list and offer as parents."""
+    return selectors.category_tree(include_inactive=True)
 
 
-def _category_form(data=None, initial=None):
-    return CategoryForm(data, initial=initial, parents=_tree_all())
+def _category_form(data=None, initial=None, tree=None):
+    return CategoryForm(data, initial=initial, parents=_tree_all() if tree is None else tree)
 
 
 @login_required
 def categories_page(request):
     _require_anywhere(request.user, A.CATEGORY_MANAGE)
     status = 200
-    form = _category_form(initial={"kind": "help", "respond_amount": 1, "resolve_amount": 10, "is_active": True,
-                                   "may_be_public": True, "order": 0})
+    tree = _tree_all()
     if request.method == "POST":
-        form = _category_form(request.POST)
+        form = _category_form(request.POST, tree=tree)
         if form.is_valid():
             try:
                 category = admin_services.category_create(user=request.user, **form.service_kwargs())
@@ -76,7 +53,10 @@ def categories_page(request):
                 messages.success(request, _("已新建分类“%(name)s”") % {"name": category.name})
                 return redirect("appeals:categories")
         status = 400
-    return render(request, "appeals/categories.html", {"categories": _all_categories(), "form": form,
+    else:
+        form = _category_form(initial={"kind": "help", "respond_amount": 1, "resolve_amount": 10, "is_active": True,
+                                       "may_be_public": True, "order": 0}, tree=tree)
+    return render(request, "appeals/categories.html", {"categories": selectors.tree_categories(tree), "form": form,
                                                        "open_form": request.method == "POST"}, status=status)
 
 

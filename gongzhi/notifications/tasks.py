@@ -128,17 +128,6 @@ def drain_notifications():
 
 
 @task()
-def fan_out_event(event_id):
-    """One event's fan-out: what the request queued before the outbox, kept so such tasks still run."""
-    to_mail, to_send = services.fan_out(event_id)
-    if to_mail:
-        transaction.on_commit(partial(send_notification_emails.enqueue, to_mail), robust=True)
-    for pk in to_send:
-        transaction.on_commit(partial(deliver_webhook.enqueue, pk), robust=True)
-    return {"emails": len(to_mail), "deliveries": len(to_send)}
-
-
-@task()
 def send_batch_emails(event_ids):
     """The emails of one drained batch: its messages not emailed yet, to recipients with an address."""
     return send_notification_emails.call(services.unemailed(event_ids))

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from gongzhi.accounts.policy import A, require
 from gongzhi.core.audit import audit
+from gongzhi.core.ids import as_id
 from gongzhi.core.models import AuditAction
 
 from ..models import ImportJob, ImportStatus
@@ -178,24 +179,12 @@ def import_confirm(*, user, job):
     return _enqueue(job)
 
 
-def valid_pk(value):
-    """An id as an int the database can hold, else 404 (huge numbers would overflow the column)."""
-    try:
-        pk = int(value)
-    except (TypeError, ValueError):
-        raise Http404
-    if not 0 < pk < 2**63:
-        raise Http404
-    return pk
-
-
 def job_for(user, pk):
     """An import job its creator (or a superuser) may see; anything else is 404."""
     require(user, A.IMPORT)
-    pk = valid_pk(pk)
-    try:
-        job = ImportJob.objects.get(pk=pk)
-    except (ImportJob.DoesNotExist, ValueError, TypeError):
+    pk = as_id(pk)  # an id the database can hold: a huge number would overflow the column
+    job = ImportJob.objects.filter(pk=pk).first() if pk else None
+    if job is None:
         raise Http404
     if job.user_id != user.pk and not user.is_superuser:
         raise Http404
@@ -205,7 +194,6 @@ def job_for(user, pk):
 
 
 COUNT_KEYS = ("households_created", "households_updated", "residents_created", "residents_updated")
-FINAL = {ImportStatus.FAILED, ImportStatus.CHECKED, ImportStatus.DONE, ImportStatus.ERROR}
 
 
 def import_run(job_id):
