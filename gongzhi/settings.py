@@ -4,10 +4,12 @@ Defaults give a one-machine install: SQLite under var/ in WAL mode, secrets
 generated into var/ on first run. Set DATABASE_URL for PostgreSQL.
 """
 import os
+import re
 import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("GONGZHI_VAR_DIR", BASE_DIR / "var"))
@@ -162,6 +164,23 @@ CSRF_COOKIE_HTTPONLY = False
 API_TOKEN_HOURS = int(os.environ.get("API_TOKEN_HOURS", "12"))
 # The idle rule for API tokens too: unused this long, a token ends (0: no idle limit). By default the session's.
 API_TOKEN_IDLE_MINUTES = int(os.environ.get("API_TOKEN_IDLE_MINUTES", str(max(1, SESSION_COOKIE_AGE // 60))))
+
+
+def envrate(name, default):
+    """A rate limit such as "60/min" (number / [count] s, sec, m, min, h, hour, d or day); empty: no limit."""
+    value = os.environ.get(name, default).strip()
+    if value and not re.fullmatch(r"\d+/\d*(s|sec|m|min|h|hour|d|day)", value):
+        raise ImproperlyConfigured(f"{name}={value!r}: expected a rate such as 60/min")
+    return value
+
+
+# The JSON API's rate limits (gongzhi.api.throttles), kept in the default cache (CACHES is not set: each process
+# keeps its own counts). Token requests per client address; writes (POST, PUT, PATCH, DELETE) per user.
+API_THROTTLE_LOGIN = envrate("API_THROTTLE_LOGIN", "60/min")
+API_THROTTLE_WRITE = envrate("API_THROTTLE_WRITE", "3000/min")
+# Reverse proxies in front of the app server that add X-Forwarded-For: with 0 the limits key on the connecting
+# address (behind a proxy, the proxy's: one count for everyone), with n on the address the n-th proxy saw.
+NINJA_NUM_PROXIES = int(os.environ.get("API_NUM_PROXIES", "0"))
 
 # Finding a resident by a full ID number or mobile (and registering a number someone else holds) is a lookup:
 # at most this many per user in any window of this many minutes, counted from the audit log (so across processes).
