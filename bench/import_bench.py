@@ -9,7 +9,7 @@ import template — 10,000 households / 30,000 residents and 30,000 households /
 
 1. openpyxl merely reading the 10k file (read-only mode, every row);
 2. the full import of the same file (the product's own code path: an
-   ImportJob run by `imports.import_run`, committed), giving rows per second
+   ImportJob run by `jobs.import_run`, committed), giving rows per second
    and the ratio import / read (target: at most 3x);
 3. peak memory (max RSS of the subprocess) importing the 10k file and the 30k
    file, and their ratio (target: at most 1.5x: the file is streamed, not
@@ -72,7 +72,7 @@ def generate(path, households, per_household=3, seed=2026):
     """A template file written row by row (openpyxl write-only mode, as Gongzhi's export writes it)."""
     import openpyxl
 
-    from gongzhi.people.imports import HEADERS
+    from gongzhi.people.imports.template import HEADERS
 
     rng = random.Random(seed)
     wb = openpyxl.Workbook(write_only=True)
@@ -228,18 +228,18 @@ def child(op, path, var_dir, db_path, use_tracemalloc, households=0, per_househo
         from django.db import connection
 
         from gongzhi.accounts.models import User
-        from gongzhi.people import imports
+        from gongzhi.people.imports import jobs
         from gongzhi.people.models import ImportJob, Resident
 
         user = User.objects.get(username="bench_worker")
         # The product keeps uploads under VAR_DIR/imports and removes them when done: work on a copy.
-        stored = imports.imports_dir() / f"bench-{os.getpid()}.xlsx"
+        stored = jobs.imports_dir() / f"bench-{os.getpid()}.xlsx"
         shutil.copyfile(path, stored)
         job = ImportJob.objects.create(user=user, file_name=Path(path).name, file_path=str(stored),
                                        dry_run=(op == "dry_run"))
         gc.collect()
         t0, c0 = time.perf_counter(), time.process_time()
-        status = imports.import_run(job.pk)
+        status = jobs.import_run(job.pk)
         out["seconds"], out["cpu"] = time.perf_counter() - t0, time.process_time() - c0
         job.refresh_from_db()
         out["status"] = str(status)

@@ -4,10 +4,12 @@ Defaults give a one-machine install: SQLite under var/ in WAL mode, secrets
 generated into var/ on first run. Set DATABASE_URL for PostgreSQL.
 """
 import os
+import re
 import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("GONGZHI_VAR_DIR", BASE_DIR / "var"))
@@ -163,6 +165,23 @@ API_TOKEN_HOURS = int(os.environ.get("API_TOKEN_HOURS", "12"))
 # The idle rule for API tokens too: unused this long, a token ends (0: no idle limit). By default the session's.
 API_TOKEN_IDLE_MINUTES = int(os.environ.get("API_TOKEN_IDLE_MINUTES", str(max(1, SESSION_COOKIE_AGE // 60))))
 
+
+def envrate(name, default):
+    """A rate limit such as "60/min" (number / [count] s, sec, m, min, h, hour, d or day); empty: no limit."""
+    value = os.environ.get(name, default).strip()
+    if value and not re.fullmatch(r"\d+/\d*(s|sec|m|min|h|hour|d|day)", value):
+        raise ImproperlyConfigured(f"{name}={value!r}: expected a rate such as 60/min")
+    return value
+
+
+# The JSON API's rate limits (gongzhi.api.throttles), kept in the default cache (CACHES is not set: each process
+# keeps its own counts). Token requests per client address; writes (POST, PUT, PATCH, DELETE) per user.
+API_THROTTLE_LOGIN = envrate("API_THROTTLE_LOGIN", "60/min")
+API_THROTTLE_WRITE = envrate("API_THROTTLE_WRITE", "3000/min")
+# Reverse proxies in front of the app server that add X-Forwarded-For: with 0 the limits key on the connecting
+# address (behind a proxy, the proxy's: one count for everyone), with n on the address the n-th proxy saw.
+NINJA_NUM_PROXIES = int(os.environ.get("API_NUM_PROXIES", "0"))
+
 # Finding a resident by a full ID number or mobile (and registering a number someone else holds) is a lookup:
 # at most this many per user in any window of this many minutes, counted from the audit log (so across processes).
 IDENTIFIER_LOOKUP_LIMIT = int(os.environ.get("IDENTIFIER_LOOKUP_LIMIT", "30"))
@@ -186,7 +205,7 @@ MEDIA_ROOT = VAR_DIR / "media"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(10 * 1024 * 1024)))
-# An .xlsx is a zip archive, checked before it is parsed (people.imports.check_archive): what it unpacks to,
+# An .xlsx is a zip archive, checked before it is parsed (people.imports.files.check_archive): what it unpacks to,
 # how far any part and the whole inflate (100x is Apache POI's default), how many parts it has, and how many
 # texts its shared-string table holds (the reader loads that table whole; 90,000 residents make ~250,000).
 IMPORT_MAX_UNPACKED_BYTES = int(os.environ.get("IMPORT_MAX_UNPACKED_BYTES", str(150 * 1024 * 1024)))
@@ -197,7 +216,7 @@ IMPORT_MAX_SHARED_STRINGS = int(os.environ.get("IMPORT_MAX_SHARED_STRINGS", "100
 # GET /api/v1/imports/{id} stay small whatever the file.
 IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "200000"))
 IMPORT_MAX_ERRORS = int(os.environ.get("IMPORT_MAX_ERRORS", "500"))
-# A running import that shows no progress this long is taken for one whose worker died (people.imports.fail_stale).
+# A running import that shows no progress this long is taken for one whose worker died (people.imports.jobs.fail_stale).
 IMPORT_STALE_MINUTES = int(os.environ.get("IMPORT_STALE_MINUTES", "10"))
 
 TASKS = {

@@ -19,8 +19,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from gongzhi.core.text import malformed_message
-from gongzhi.people import imports
-from gongzhi.people.imports import HEADERS
+from gongzhi.people.imports import files, jobs
+from gongzhi.people.imports.template import HEADERS
 from gongzhi.people.models import ImportJob, ImportStatus
 from test_import_export import upload, xlsx
 
@@ -78,12 +78,12 @@ def the_issue_bomb(megabytes=300):
 
 
 def start(user, data, name="residents.xlsx"):
-    return imports.import_start(user=user, upload=upload(data, name), dry_run=True)
+    return jobs.import_start(user=user, upload=upload(data, name), dry_run=True)
 
 
 def stored_job(user, data, kind="xlsx"):
     """A job over a file that reached the worker without the upload's checks (e.g. stored before them)."""
-    path = imports.imports_dir() / f"stored.{kind}"
+    path = jobs.imports_dir() / f"stored.{kind}"
     path.write_bytes(data)
     return ImportJob.objects.create(user=user, file_name=f"stored.{kind}", file_path=str(path), dry_run=True)
 
@@ -92,7 +92,7 @@ def run_measured(job):
     """Run a job's dry run; the peak of Python's heap meanwhile."""
     tracemalloc.start()
     try:
-        imports.import_run(job.pk)
+        jobs.import_run(job.pk)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -191,7 +191,7 @@ def test_what_it_unpacks_to_in_all_and_overall_ratio(cast, settings):
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("[Content_Types].xml", b"<Types/>")
         for i in range(20):
-            zf.writestr(f"xl/filler{i}.bin", b"\0" * (imports.RATIO_FROM - 1))
+            zf.writestr(f"xl/filler{i}.bin", b"\0" * (files.RATIO_FROM - 1))
     infos = zipfile.ZipFile(io.BytesIO(out.getvalue())).infolist()
     unpacked, packed = sum(i.file_size for i in infos), sum(i.compress_size for i in infos)
     settings.IMPORT_MAX_UNPACKED_BYTES = 150 * MB
@@ -217,7 +217,7 @@ def test_shared_texts_past_the_limit_and_dtds_are_refused_in_the_worker(cast, se
     settings.IMPORT_MAX_SHARED_STRINGS = 10
     eleven = with_shared_strings(xlsx([["K1"]]), [b"x%d" % i for i in range(11)], {})
     job = stored_job(cast.community_worker, eleven)
-    imports.import_run(job.pk)
+    jobs.import_run(job.pk)
     job.refresh_from_db()
     assert job.errors[0]["message"] == refusal("文件的共享文本表超过10条")
 
@@ -231,7 +231,7 @@ def test_shared_texts_past_the_limit_and_dtds_are_refused_in_the_worker(cast, se
                 data = head + _declaration + b'<!DOCTYPE w [<!ENTITY a "aaaaaaaaaa">]>' + body
             zf.writestr(info, data)
     job = stored_job(cast.community_worker, out.getvalue())
-    imports.import_run(job.pk)
+    jobs.import_run(job.pk)
     job.refresh_from_db()
     assert job.errors[0]["message"] == refusal("文件中的“xl/worksheets/sheet1.xml”含有 XML 实体声明（DTD），Excel 保存的文件不会有")
 
@@ -240,7 +240,7 @@ def test_an_ordinary_file_passes_every_check(cast):
     """Real files inflate about 10 times (the bench's 90,000 residents: 5.7 MB unpacking to 57 MB)."""
     rows = [["K1", "1", str(100 + i % 500), f"宁江新城一期1栋{i}", "", "", f"居民{i}", "", f"13{i:09d}", "", "", ""]
             for i in range(3000)]
-    imports.check_archive(io.BytesIO(xlsx(rows)))
+    files.check_archive(io.BytesIO(xlsx(rows)))
 
 
 # ---- what the file can put in the job ---------------------------------------------------------------------
@@ -263,14 +263,14 @@ def test_a_10_mb_unknown_header_cell_is_quoted_in_30_characters(cast, client, ap
 
 def test_many_unknown_columns_are_named_five_at_a_time(cast):
     job = stored_job(cast.community_worker, xlsx([["K1"]], headers=HEADERS + [f"多余{i}" for i in range(50)]))
-    imports.import_run(job.pk)
+    jobs.import_run(job.pk)
     job.refresh_from_db()
     assert job.errors[0]["message"] == HEADER_MISMATCH % "未知列：多余0、多余1、多余2、多余3、多余4等50列"
 
 
 def test_a_header_wider_than_64_columns_is_refused(cast):
     job = stored_job(cast.community_worker, xlsx([["K1"]], headers=HEADERS + [None] * 52 + ["第65列"]))
-    imports.import_run(job.pk)
+    jobs.import_run(job.pk)
     job.refresh_from_db()
     assert job.errors[0]["message"] == "表头超过64列，与导入模板不符（模板共12列）"
 
@@ -297,19 +297,19 @@ def test_100000_bad_rows_keep_500_errors_and_count_the_rest(cast, client, api):
     assert more in page and len(page) < 160 * 1024
     report = client.get(f"/people/import/{job.pk}/errors.csv").content.decode("utf-8-sig").splitlines()
     assert len(report) == 502 and report[-1] == f",,{more}"
-    assert imports.error_lines(job)[-1] == more
+    assert jobs.error_lines(job)[-1] == more
 
 
 def test_rows_past_the_limit_are_refused(cast, settings):
     settings.IMPORT_MAX_ROWS = 1000
     rows = [["K1", "1", str(i)] for i in range(1001)]
     job = stored_job(cast.community_worker, xlsx(rows))
-    imports.import_run(job.pk)
+    jobs.import_run(job.pk)
     job.refresh_from_db()
     assert job.errors == [{"row": None, "column": "", "message": "文件超过1000行（不含表头），请拆分后分批导入"}]
     csv_file = "\n".join([",".join(HEADERS)] + [f"K1,1,{i}" for i in range(1001)]).encode()
     job = stored_job(cast.community_worker, csv_file, "csv")  # a CSV has no dimension: counted while read
-    imports.import_run(job.pk)
+    jobs.import_run(job.pk)
     job.refresh_from_db()
     assert job.errors[0]["message"] == "文件超过1000行（不含表头），请拆分后分批导入"
 
@@ -317,7 +317,7 @@ def test_rows_past_the_limit_are_refused(cast, settings):
 def test_a_huge_cell_is_an_error_of_its_row_quoting_nothing(cast):
     note = "很长的备注" * 12_000  # 60,000 characters
     job = stored_job(cast.community_worker, xlsx([["K1", "1", "101", "地址", "", "", "张三", "", "", "", "", note]]))
-    imports.import_run(job.pk)
+    jobs.import_run(job.pk)
     job.refresh_from_db()
     assert job.errors == [{"row": 2, "column": "备注", "message": "备注不能超过500个字"}]
 
@@ -340,12 +340,12 @@ def test_csv_lines_and_cells_are_bounded(cast, content, message):
 
 def test_a_replacement_character_in_a_cell_is_an_error_of_its_row(cast):
     job = stored_job(cast.community_worker, xlsx([["K1", "1", "101", "地址", "", "", "张\ufffd三"]]))
-    imports.import_run(job.pk)
+    jobs.import_run(job.pk)
     job.refresh_from_db()
     assert job.errors == [{"row": 2, "column": "姓名", "message": malformed_message()}]
     data = (",".join(HEADERS) + "\nK1,1,101,地址\ufffd,,,张三\n").encode()
     job = stored_job(cast.community_worker, data, "csv")
-    imports.import_run(job.pk)
+    jobs.import_run(job.pk)
     job.refresh_from_db()
     assert job.errors == [{"row": 2, "column": "地址", "message": malformed_message()}]
 
@@ -353,6 +353,6 @@ def test_a_replacement_character_in_a_cell_is_an_error_of_its_row(cast):
 def test_a_csv_with_cesu_surrogates_is_not_text(cast):
     data = (",".join(HEADERS) + "\nK1,1,101,地址,,,张").encode() + b"\xed\xa0\x80\n"
     job = stored_job(cast.community_worker, data, "csv")
-    imports.import_run(job.pk)
+    jobs.import_run(job.pk)
     job.refresh_from_db()
     assert job.errors[0]["message"] == "不是有效的 CSV 文件：无法识别文字编码，请另存为 UTF-8 或 GB18030 编码"

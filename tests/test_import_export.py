@@ -15,8 +15,9 @@ from gongzhi.core.crypto import lookup_hash
 from gongzhi.core.identity import id_check_digit
 from gongzhi.core.models import AuditAction, AuditEntry
 from gongzhi.grid.models import Building, Household
-from gongzhi.people import imports
-from gongzhi.people.imports import HEADERS
+from gongzhi.people.imports import jobs
+from gongzhi.people.imports.rows import cell_text
+from gongzhi.people.imports.template import HEADERS
 from gongzhi.people.models import ImportJob, ImportStatus, Relation, Resident
 
 
@@ -75,7 +76,7 @@ def upload(data, name="residents.xlsx"):
 
 
 def run(user, data, name="residents.xlsx", dry_run=True):
-    return imports.import_start(user=user, upload=upload(data, name), dry_run=dry_run)
+    return jobs.import_start(user=user, upload=upload(data, name), dry_run=dry_run)
 
 
 def api_upload(client, api, user, data, name="residents.xlsx", dry_run=True):
@@ -90,7 +91,7 @@ def counts():
 
 
 def messages(job):
-    return imports.error_lines(job)
+    return jobs.error_lines(job)
 
 
 # ---- happy paths --------------------------------------------------------------------------------
@@ -135,7 +136,7 @@ def test_xlsx_dry_run_then_confirm_through_the_api(cast, client, api):
     assert entry.changes["households_created"] == 2 and entry.changes["residents_created"] == 3
     assert entry.object_id == str(job["id"])
     # The stored upload is removed once the import is done.
-    assert not list((imports.imports_dir()).glob("*.xlsx"))
+    assert not list((jobs.imports_dir()).glob("*.xlsx"))
 
 
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-8", "gb18030"])
@@ -252,7 +253,7 @@ def test_a_20_mb_file_is_rejected_before_parsing(cast, client, api, settings):
     assert r.status_code == 400
     assert r.json()["field"] == "file" and "文件过大" in r.json()["detail"] and "10 MB" in r.json()["detail"]
     assert not ImportJob.objects.exists()
-    assert not list(imports.imports_dir().iterdir())
+    assert not list(jobs.imports_dir().iterdir())
 
 
 @pytest.mark.parametrize("data", [b"name,id\nfoo,bar\n", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n"])
@@ -350,14 +351,14 @@ def test_progress_is_visible_while_the_import_transaction_is_open(cast, settings
     """Each batch publishes rows_done where another process can read it, before the import commits."""
     settings.IMPORT_BATCH_SIZE = 5
     seen = []
-    real_report = imports.ProgressChannel.report
+    real_report = jobs.ProgressChannel.report
 
     def spy(self, rows_done):
         real_report(self, rows_done)
         job = ImportJob.objects.get(pk=self.job_id)  # a fresh read, as the web process would do
-        seen.append((imports.live_rows_done(job), job.rows_total, job.status))
+        seen.append((jobs.live_rows_done(job), job.rows_total, job.status))
 
-    monkeypatch.setattr(imports.ProgressChannel, "report", spy)
+    monkeypatch.setattr(jobs.ProgressChannel, "report", spy)
     rows = [row(room=str(700 + i), address=f"地址{i}", name="", id_number="", phone="", relation="") for i in range(12)]
     job = run(cast.community_worker, xlsx(rows), dry_run=False)
     assert job.status == ImportStatus.DONE
@@ -394,7 +395,7 @@ def test_export_escapes_formula_cells(cast, client, api):
     text = streamed(r).decode("utf-8-sig")
     zhang = next(x for x in csv.reader(io.StringIO(text)) if x[6] == "张伟")
     assert zhang[11].startswith("'=") and zhang[3].startswith("'@")
-    assert imports.cell_text(zhang[11]) == cast.R1.note, "the import removes the escape again"
+    assert cell_text(zhang[11]) == cast.R1.note, "the import removes the escape again"
 
 
 def test_export_in_clear_for_revealers(cast, api):
@@ -575,7 +576,7 @@ def test_running_job_page_polls_and_shows_live_progress(cast, client):
     assert 'hx-trigger="every 1s"' in page and f"/people/import/{job.pk}/progress/" in page
     assert "40 / 100" in page
     if connection.vendor == "sqlite":  # what a running import publishes while its transaction is open
-        imports.progress_file(job.pk).write_text("60")
+        jobs.progress_file(job.pk).write_text("60")
         assert "60 / 100" in client.get(f"/people/import/{job.pk}/progress/").content.decode()
     r = client.get(f"/people/import/{job.pk}/progress/")
     assert r.status_code == 200 and "no-cache" in r["Cache-Control"]

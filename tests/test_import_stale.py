@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from gongzhi.core.models import AuditAction, AuditEntry
 from gongzhi.grid.models import Household
-from gongzhi.people import imports
+from gongzhi.people.imports import importer, jobs
 from gongzhi.people.models import ImportJob, ImportStatus
 from test_import_export import GOOD, _var_dir, row, run, xlsx  # noqa: F401
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 def crashed(user, data=None, dry_run=False):
     """A run whose worker dies after its first batch, as a killed process would: no outcome saved."""
-    real = imports.Importer._batch
+    real = importer.Importer._batch
     calls = []
 
     def dies(self, rows):
@@ -26,14 +26,14 @@ def crashed(user, data=None, dry_run=False):
         calls.append(len(rows))
         raise SystemExit("worker killed")  # not an Exception: import_run cannot record it
 
-    imports.Importer._batch = dies
+    importer.Importer._batch = dies
     try:
         try:
             run(user, data or xlsx(GOOD), dry_run=dry_run)
         except SystemExit:
             pass
     finally:
-        imports.Importer._batch = real
+        importer.Importer._batch = real
     assert calls, "the run got as far as a batch"
     job = ImportJob.objects.latest("id")
     assert job.status == ImportStatus.RUNNING
@@ -42,7 +42,7 @@ def crashed(user, data=None, dry_run=False):
 
 def silent_for(job, minutes):
     """The run last showed progress this long ago (its progress file's time)."""
-    path = imports.progress_file(job.pk)
+    path = jobs.progress_file(job.pk)
     if not path.exists():
         path.write_text("0")
     then = (timezone.now() - datetime.timedelta(minutes=minutes)).timestamp()
@@ -58,7 +58,7 @@ def test_a_crashed_import_wrote_nothing_and_is_marked_when_its_job_is_read(cast,
     before = Household.objects.count()
     job = crashed(cast.community_worker)
     assert Household.objects.count() == before, "the run's transaction rolled back"
-    assert imports.progress_file(job.pk).exists()  # the crash left its last sign of life
+    assert jobs.progress_file(job.pk).exists()  # the crash left its last sign of life
 
     assert api.get(cast.community_worker, f"/api/v1/imports/{job.pk}").json()["status"] == "running"
     silent_for(job, settings.IMPORT_STALE_MINUTES + 1)
@@ -70,7 +70,7 @@ def test_a_crashed_import_wrote_nothing_and_is_marked_when_its_job_is_read(cast,
 
     job.refresh_from_db()
     assert interrupted(job) and job.file_path == ""
-    assert not imports.progress_file(job.pk).exists() and not list(imports.imports_dir().glob("*.xlsx"))
+    assert not jobs.progress_file(job.pk).exists() and not list(jobs.imports_dir().glob("*.xlsx"))
     e = AuditEntry.objects.get(action=AuditAction.IMPORT)
     assert e.success is False and e.user == cast.community_worker and e.object_id == str(job.pk)
     assert e.changes["dry_run"] is False and e.changes["stale_minutes"] == settings.IMPORT_STALE_MINUTES
@@ -105,10 +105,10 @@ def test_the_import_page_marks_the_users_own_stale_jobs(cast, client, settings):
 def test_a_job_that_never_wrote_progress_counts_from_its_creation(cast, settings):
     job = run(cast.community_worker, xlsx(GOOD))
     ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING)
-    assert imports.fail_stale() == []
+    assert jobs.fail_stale() == []
     ImportJob.objects.filter(pk=job.pk).update(
         created_at=timezone.now() - datetime.timedelta(minutes=settings.IMPORT_STALE_MINUTES + 1))
-    assert imports.fail_stale() == [job.pk]
+    assert jobs.fail_stale() == [job.pk]
 
 
 def test_a_worker_finishing_meanwhile_keeps_its_outcome(cast, settings):
@@ -116,7 +116,7 @@ def test_a_worker_finishing_meanwhile_keeps_its_outcome(cast, settings):
     silent_for(job, settings.IMPORT_STALE_MINUTES + 1)
     stale = list(ImportJob.objects.filter(pk=job.pk))
     ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.CHECKED)  # the worker saved its outcome first
-    assert imports.fail_stale(ImportJob.objects.filter(pk__in=[j.pk for j in stale])) == []
+    assert jobs.fail_stale(ImportJob.objects.filter(pk__in=[j.pk for j in stale])) == []
     job.refresh_from_db()
     assert job.status == ImportStatus.CHECKED
 
@@ -139,4 +139,4 @@ def test_the_command_marks_every_stale_job(cast, settings):
 def test_finished_runs_leave_no_progress_file(cast):
     job = run(cast.community_worker, xlsx([row()]))
     assert job.status == ImportStatus.CHECKED
-    assert not imports.progress_file(job.pk).exists()
+    assert not jobs.progress_file(job.pk).exists()

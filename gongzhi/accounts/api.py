@@ -7,6 +7,7 @@ from ninja import Form, Router, Schema
 from ninja.responses import Status
 
 from gongzhi.api.base import ErrorOut, Id, Text
+from gongzhi.api.throttles import LoginThrottle
 
 from . import services
 from .selectors import live_tokens
@@ -40,13 +41,13 @@ def _issue(request, username, password):
                         "idle_minutes": settings.API_TOKEN_IDLE_MINUTES or None})
 
 
-@router.post("/token", auth=None, response={200: TokenOut, 400: ErrorOut, 401: ErrorOut},
+@router.post("/token", auth=None, throttle=LoginThrottle(), response={200: TokenOut, 400: ErrorOut, 401: ErrorOut},
              summary="Exchange username (or mobile) and password for a bearer token")
 def token(request, payload: TokenIn):
     return _issue(request, payload.username, payload.password)
 
 
-@router.post("/token/form", auth=None, response={200: TokenOut, 400: ErrorOut, 401: ErrorOut},
+@router.post("/token/form", auth=None, throttle=LoginThrottle(), response={200: TokenOut, 400: ErrorOut, 401: ErrorOut},
              summary="The same, as an HTML form post", include_in_schema=False)
 def token_form(request, username: Text = Form(""), password: Text = Form("")):
     return _issue(request, username, password)

@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext
 from django.views import defaults
 from ninja import NinjaAPI, Schema
-from ninja.errors import HttpError
+from ninja.errors import HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.parser import Parser
 from ninja.renderers import JSONRenderer
@@ -134,6 +134,10 @@ def install_error_handlers(api):
         errors.report(request, exc, response)
         return response
 
+    @api.exception_handler(Throttled)
+    def _throttled(request, exc):  # ninja adds Retry-After
+        return api.create_response(request, {"detail": gettext("请求过于频繁，请稍后再试")}, status=429)
+
     @api.exception_handler(HttpError)
     def _http_error(request, exc):
         if isinstance(exc.__cause__, InputTextError):  # raised by GongzhiParser.parse_body, wrapped by ninja
@@ -170,7 +174,8 @@ RENDERER = JSONRenderer()
 class GongzhiAPI(NinjaAPI):
     """NinjaAPI whose OpenAPI document also lists the answers every operation can give:
     401 without a valid token, 400 for a body that is not a JSON object or for text that is not valid
-    UTF-8, 422 for input that does not fit the schema and 500 for an unexpected error, all as ErrorOut.
+    UTF-8, 422 for input that does not fit the schema, 429 over a rate limit (writes) and 500 for an
+    unexpected error, all as ErrorOut.
     Input is read by GongzhiParser, so InputTextMiddleware leaves the API's views to it (their headers aside)."""
 
     def __init__(self, *args, **kwargs):
@@ -191,7 +196,7 @@ class GongzhiAPI(NinjaAPI):
         components.setdefault("ErrorOut", ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}"))
         error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
         for operations in schema.get("paths", {}).values():
-            for operation in operations.values():
+            for method, operation in operations.items():
                 responses = operation.setdefault("responses", {})
                 documented = {str(code) for code in responses}
                 if operation.get("security") and "401" not in documented:
@@ -200,6 +205,9 @@ class GongzhiAPI(NinjaAPI):
                     responses[400] = {"description": "Bad Request", **error}
                 if (operation.get("parameters") or operation.get("requestBody")) and "422" not in documented:
                     responses[422] = {"description": "Unprocessable Content", **error}
+                if method in ("post", "put", "patch", "delete") and "429" not in documented:
+                    # Every write is rate-limited (gongzhi.api.throttles); so is the token endpoint, a POST.
+                    responses[429] = {"description": "Too Many Requests (see the Retry-After header)", **error}
                 if "500" not in documented:
                     responses[500] = {"description": "Internal Server Error (logged; nothing half-written)", **error}
         return schema

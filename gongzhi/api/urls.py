@@ -13,8 +13,10 @@ from gongzhi.people.api_conflicts import router as conflicts_router
 from gongzhi.people.api_imports import router as imports_router
 
 from .base import BearerAuth, GongzhiAPI, install_error_handlers
+from .throttles import WriteThrottle
 
-api = GongzhiAPI(title="Gongzhi 共治 API", version="1", urls_namespace="api", auth=BearerAuth(),
+# Every operation without a throttle of its own (the token endpoints have LoginThrottle) limits writes per user.
+api = GongzhiAPI(title="Gongzhi 共治 API", version="1", urls_namespace="api", auth=BearerAuth(), throttle=WriteThrottle(),
                  description="社区共治平台 JSON API. Authenticate with POST /api/v1/auth/token, then send "
                              "`Authorization: Bearer <token>`.")
 install_error_handlers(api)

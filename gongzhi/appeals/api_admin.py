@@ -6,6 +6,7 @@ import datetime
 from typing import Annotated
 
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 from ninja.responses import Status as HttpStatus
@@ -15,9 +16,9 @@ from gongzhi.accounts.policy import A, require
 from gongzhi.api.base import ErrorOut, Id, Text, validation_payload
 from gongzhi.core.models import CalendarDay
 
-from . import admin_services
+from . import admin_services, selectors
 from .api import CategoryOut, RuleOut
-from .models import Category, RoutingRule
+from .models import Category
 
 router = Router()
 WRITE = {400: ErrorOut, 404: ErrorOut}
@@ -108,10 +109,18 @@ def category_delete(request, pk: Id):
     return HttpStatus(204, None)
 
 
+def _rule(user, pk):
+    """A rule the admin may see (selectors.routing_rules), as the settings page finds it; else 404."""
+    rule = selectors.routing_rule(user, pk)
+    if rule is None:
+        raise Http404
+    return rule
+
+
 @router.get("/routing-rules", response={200: list[RuleOut], 404: ErrorOut}, summary="Routing rules (admins)")
 def routing_rules(request):
     require(request.auth, A.CATEGORY_MANAGE)
-    return list(RoutingRule.objects.all())
+    return selectors.routing_rules(request.auth)
 
 
 @router.post("/routing-rules", response={201: RuleOut, **WRITE}, summary="Create a routing rule (admins)")
@@ -126,8 +135,7 @@ def rule_create(request, payload: RuleIn):
 def rule_update(request, pk: Id, payload: RuleIn):
     require(request.auth, A.CATEGORY_MANAGE)
     try:
-        return admin_services.routing_rule_update(user=request.auth, rule=get_object_or_404(RoutingRule, pk=pk),
-                                                  **payload.dict())
+        return admin_services.routing_rule_update(user=request.auth, rule=_rule(request.auth, pk), **payload.dict())
     except ValidationError as e:
         return _invalid(e)
 
@@ -135,7 +143,7 @@ def rule_update(request, pk: Id, payload: RuleIn):
 @router.delete("/routing-rules/{pk}", response={204: None, **WRITE}, summary="Delete a routing rule (admins)")
 def rule_delete(request, pk: Id):
     require(request.auth, A.CATEGORY_MANAGE)
-    admin_services.routing_rule_delete(user=request.auth, rule=get_object_or_404(RoutingRule, pk=pk))
+    admin_services.routing_rule_delete(user=request.auth, rule=_rule(request.auth, pk))
     return HttpStatus(204, None)
 
 

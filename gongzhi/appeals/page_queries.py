@@ -3,24 +3,20 @@
 Everything here is scoped through the policy module or derived from an
 appeal the caller already fetched through services.get_for_action.
 """
-import datetime
-import importlib
-import inspect
 import math
 
-from django.db.models import Q
-from django.urls import NoReverseMatch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from gongzhi.accounts.policy import A, acting_org_ids, can, scoped
-from gongzhi.core.workdays import calendar_between, is_working_day, local_date, working_days_between
+from gongzhi.core.workdays import calendar_between, local_date, working_days_between
 from gongzhi.grid.models import Building, Community, Compound
 from gongzhi.orgs.models import Organisation, OrgKind
 
 from . import workflow as wf
 from .models import Rating, Status, TimeUnit
+from .photos import photo_url
 
 # Statuses in which the resolve clock runs (and a countdown makes sense).
 CLOCK_STATUSES = frozenset({Status.SUBMITTED, Status.ACCEPTED, Status.DISPATCHED, Status.IN_PROGRESS, Status.ON_HOLD,
@@ -38,25 +34,6 @@ REPORTER_LABELS = {
     "verify": gettext_lazy("确认已解决"),
     "reject_result": gettext_lazy("没有解决，退回重办"),
 }
-
-
-def optional(module, name):
-    """A function another module may provide (photos, duplicate suggestions); None while it doesn't exist."""
-    try:
-        mod = importlib.import_module(f"gongzhi.appeals.{module}")
-    except ModuleNotFoundError as e:
-        if e.name != f"gongzhi.appeals.{module}":
-            raise
-        return None
-    return getattr(mod, name, None)
-
-
-def call_with(func, **candidates):
-    """Call func with those of the candidate keyword arguments it accepts."""
-    params = inspect.signature(func).parameters
-    if any(p.kind == p.VAR_KEYWORD for p in params.values()):
-        return func(**candidates)
-    return func(**{k: v for k, v in candidates.items() if k in params})
 
 
 # ---- who is who --------------------------------------------------------------------------------
@@ -139,19 +116,6 @@ def department_choices(appeal):
 # ---- countdowns --------------------------------------------------------------------------------
 
 
-def _wd_between(a, b, overrides):
-    """working_days_between() on local dates with a calendar loaded once for a whole page."""
-    sign = 1
-    if b < a:
-        a, b, sign = b, a, -1
-    count, day = 0, a
-    while day < b:
-        day += datetime.timedelta(days=1)
-        if is_working_day(day, overrides):
-            count += 1
-    return sign * count
-
-
 def countdown(due, unit, now=None, overrides=None):
     """{'text', 'overdue', 'soon'} for a deadline; working days (or hours for hour-based deadlines) left."""
     if due is None:
@@ -167,10 +131,7 @@ def countdown(due, unit, now=None, overrides=None):
             return {"text": _("已超时 %(n)d 小时") % {"n": n}, "overdue": True, "soon": False}
         n = max(1, math.ceil(hours))
         return {"text": _("剩 %(n)d 小时") % {"n": n}, "overdue": False, "soon": n <= 2}
-    if overrides is None:
-        days = working_days_between(now, due)
-    else:
-        days = _wd_between(local_date(now), local_date(due), overrides)
+    days = working_days_between(now, due, overrides)
     if overdue:
         if days < 0:
             return {"text": _("已超期 %(n)d 个工作日") % {"n": -days}, "overdue": True, "soon": False}
@@ -199,15 +160,8 @@ def attach_countdowns(appeals, now=None):
 
 
 def photos_of(appeal):
-    """[{photo, thumb, full}] for an appeal's photos, linking to the photo view; [] while that view doesn't exist."""
-    url = optional("photos", "photo_url")
-    photos = list(appeal.photos.all())
-    if not photos or url is None:
-        return []
-    try:
-        return [{"photo": p, "thumb": url(p, "thumb"), "full": url(p, "full")} for p in photos]
-    except NoReverseMatch:
-        return []
+    """[{photo, thumb, full}] for an appeal's photos, linking to the photo view."""
+    return [{"photo": p, "thumb": photo_url(p, "thumb"), "full": photo_url(p, "full")} for p in appeal.photos.all()]
 
 
 def event_label(event):

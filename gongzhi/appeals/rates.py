@@ -56,6 +56,14 @@ def three_rates(queryset, group_by="handler"):
     return out
 
 
+def totals(rows):
+    """The rates over every row of three_rates(): each fraction's numerators and denominators summed."""
+    out = {"total": sum(r["total"] for r in rows), "overdue": sum(r["overdue"] for r in rows)}
+    for key in ("response_rate", "resolution_rate", "satisfaction_rate"):
+        out[key] = _ratio(sum(r[key]["numerator"] for r in rows), sum(r[key]["denominator"] for r in rows))
+    return out
+
+
 # Before and after any appeal: the bound a period open at one end gets.
 _EARLIEST = datetime.datetime(1, 1, 1, tzinfo=datetime.timezone.utc)
 _LATEST = datetime.datetime(9999, 12, 31, tzinfo=datetime.timezone.utc)

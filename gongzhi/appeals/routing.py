@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from gongzhi.core.geometry import Area, covering, distance_m, nearest
+from gongzhi.core.geometry import Area, covering, nearest
 from gongzhi.core.reference import cached
 from gongzhi.grid.models import Compound
 from gongzhi.orgs.models import Coverage, Organisation

@@ -3,12 +3,14 @@ import operator
 from functools import reduce
 
 from django.db.models import Q
-from gongzhi.accounts.policy import A, acting_org_ids, holds_by_place, scoped
+from gongzhi.accounts.policy import A, acting_org_ids, can, holds_by_place, scoped
 from gongzhi.accounts.policy import visible_branches as policy_branches
 from gongzhi.core.identity import redact_identifiers
+from gongzhi.core.ids import as_id
 from gongzhi.orgs.models import Organisation, OrgKind
 
-from .models import Appeal, Category, Status
+from . import rates
+from .models import Appeal, Category, RoutingRule, Status
 
 # The compound's community too: what a list shows of each appeal depends on the reader's standing to it
 # (presenter.views_of), which the policy reads from the appeal's place.
@@ -143,16 +145,60 @@ def queue_listing(user, name, *, status=None, category=None, compound=None, q=""
     return _filtered(qs, category, compound, q), branches
 
 
-def category_tree():
-    cats = list(Category.objects.filter(is_active=True).order_by("order", "code"))
+def appeal_rates(user, group_by, start=None, end=None):
+    """(rows, totals): the three rates of the appeals the user may read, received from start (inclusive) to end
+    (exclusive), grouped by group_by (rates.GROUPS); totals over all rows. The rates page and the API."""
+    rows = rates.three_rates(rates.period_filter(visible_appeals(user), start, end), group_by)
+    return rows, rates.totals(rows)
+
+
+def _may_see_rule(user, rule):
+    # A rule anywhere (no place) is every admin's; one at a place, only theirs whose scope holds the place.
+    return all(node is None or can(user, A.CATEGORY_MANAGE, node) for node in (rule.community, rule.compound))
+
+
+def routing_rules(user):
+    """The routing rules the user may see and change, highest priority first: the settings page and the API."""
+    rules = RoutingRule.objects.select_related("category", "community", "compound", "organisation").order_by(
+        "-priority", "id")
+    return [r for r in rules if _may_see_rule(user, r)]
+
+
+def routing_rule(user, pk):
+    """One of routing_rules(user), or None."""
+    pk = as_id(pk)
+    rule = pk and RoutingRule.objects.select_related("category", "community", "compound", "organisation").filter(
+        pk=pk).first()
+    return rule if rule is not None and _may_see_rule(user, rule) else None
+
+
+def category_tree(include_inactive=False):
+    """The categories as a tree, [{"category", "children"}] in display order, each category with its depth.
+
+    Only the active ones (and so none under an inactive one), unless include_inactive: the settings pages.
+    """
+    cats = Category.objects.order_by("order", "code")
     children = {}
-    for c in cats:
+    for c in cats if include_inactive else cats.filter(is_active=True):
         children.setdefault(c.parent_id, []).append(c)
 
-    def build(parent_id):
-        return [{"category": c, "children": build(c.pk)} for c in children.get(parent_id, [])]
+    def build(parent_id, depth):
+        nodes = []
+        for c in children.get(parent_id, []):
+            c.depth = depth
+            nodes.append({"category": c, "children": build(c.pk, depth + 1)})
+        return nodes
 
-    return build(None)
+    return build(None, 0)
+
+
+def tree_categories(tree):
+    """The categories of category_tree() in display order, a parent before its children."""
+    out = []
+    for node in tree:
+        out.append(node["category"])
+        out += tree_categories(node["children"])
+    return out
 
 
 # Party branches work inside their organisation; appeals go to the organisation itself.

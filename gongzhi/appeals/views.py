@@ -1,37 +1,33 @@
-"""The appeal pages: submit, queues, detail with the workflow actions, the three rates, and the settings pages.
+"""The appeal pages: submit, the queues, and an appeal's page with its workflow actions.
 
-Views parse input, call a service or selector and render. Refusals from the
-services come back as messages on the page (ValidationError on the form,
-NotAllowed and Conflict as a message); anything out of scope is a 404.
+The three rates are in views_rates, the settings pages (categories, routing rules, the calendar) in
+views_settings, the photos in views_photos. Views parse input, call a service or selector and render.
+Refusals from the services come back as messages on the page (ValidationError on the form, NotAllowed and
+Conflict as a message); anything out of scope is a 404.
 """
-import datetime
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from gongzhi.accounts.policy import A, can, scoped
-from gongzhi.core.models import CalendarDay
-from gongzhi.core.pagination import keyset_page
+from gongzhi.accounts.policy import A, can
 from gongzhi.core.ids import as_id
-from gongzhi.core.workdays import LOCAL, local_date
-from gongzhi.orgs.models import Organisation
+from gongzhi.core.pagination import keyset_page
 
-from . import admin_services, presenter, rates, selectors, services
 from . import page_queries as pq
+from . import presenter, selectors, services
 from . import workflow as wf
 from .errors import AppealError, Conflict, NotAllowed
-from .forms import (ActionForm, CalendarDayForm, CategoryForm, QueueFilterForm, RatesForm, RoutingRuleForm,
-                    SubmitForm, add_service_errors, category_choices)
-from .models import Appeal, Category, PhotoKind, Rating, RoutingRule, Status, TimeUnit
+from .forms import ActionForm, QueueFilterForm, SubmitForm, add_service_errors, category_choices
+from .models import Appeal, Category, PhotoKind, Rating, Status, TimeUnit
+from .photos import photo_add
+from .similar import similar_appeals
 
 PAGE_SIZE = 20
 
@@ -41,12 +37,9 @@ def _is_htmx(request):
 
 
 def _add_photos(user, appeal, files, kind, event=None):
-    """Hand each uploaded file to the photo service (when it exists); its errors roll back the caller's transaction."""
-    photo_add = pq.optional("photos", "photo_add")
-    if photo_add is None:
-        return
+    """Hand each uploaded file to the photo service; its errors roll back the caller's transaction."""
     for f in files:
-        pq.call_with(photo_add, user=user, appeal=appeal, file=f, kind=kind, event=event)
+        photo_add(user=user, appeal=appeal, file=f, kind=kind, event=event)
 
 
 # ---- submit ----------------------------------------------------------------------------------------
@@ -67,8 +60,7 @@ def _submit_form(request, data=None, files=None):
                       categories=category_choices(tree), compounds=compounds,
                       buildings=pq.buildings_for([k.pk for k in compounds]),
                       channels=pq.channels_for(user), private_categories=private,
-                      photos_enabled=pq.optional("photos", "photo_add") is not None,
-                      similar_url=reverse("appeals:similar") if pq.optional("similar", "similar_appeals") else "")
+                      similar_url=reverse("appeals:similar"))
 
 
 @login_required
@@ -107,17 +99,16 @@ def appeal_similar(request):
     user = request.user
     if not can(user, A.APPEAL_CREATE):
         raise Http404
-    similar = pq.optional("similar", "similar_appeals")
     text = (request.GET.get("description") or "")[:1000].strip()
     results = []
-    if similar is not None and len(text) >= 4:
+    if len(text) >= 4:
         def num(name):
             v = request.GET.get(name) or ""
             return as_id(v)
         lat, lng = request.GET.get("lat") or None, request.GET.get("lng") or None
         try:
-            results = list(pq.call_with(similar, user=user, text=text, description=text, category=num("category"),
-                                        compound=num("compound"), lat=lat, lng=lng, limit=5))[:5]
+            results = list(similar_appeals(user=user, text=text, category=num("category"), compound=num("compound"),
+                                           lat=lat, lng=lng, limit=5))[:5]
         except ValidationError:
             results = []
     rows = [_similar_row(v, user) for v in presenter.views_of(user, results)]
@@ -229,7 +220,7 @@ def _panels(user, appeal, parties, failed):
             p["days"] = "5"
         if name == "whistle":
             p["departments"] = pq.department_choices(appeal)
-        if name == "resolve" and pq.optional("photos", "photo_add") is not None:
+        if name == "resolve":
             p["photos"] = True
         if name == "note":
             p["internal_default"] = True
@@ -340,273 +331,3 @@ def appeal_act(request, pk):
     if services.may_view(user, appeal):
         return redirect("appeals:detail", appeal.pk)
     return redirect("appeals:list")
-
-
-# ---- the three rates -----------------------------------------------------------------------------
-
-
-def _month_start(day):
-    return day.replace(day=1)
-
-
-@login_required
-def rates_page(request):
-    user = request.user
-    if not can(user, A.APPEAL_VIEW):
-        raise Http404
-    today = local_date(timezone.now())
-    form = RatesForm(request.GET or None)
-    start, end, group = _month_start(today), today, "handler"
-    if form.is_bound and form.is_valid():
-        start = form.cleaned_data.get("start") or start
-        end = form.cleaned_data.get("end") or (end if not form.cleaned_data.get("start") else today)
-        group = form.cleaned_data.get("group") or group
-        if end < start:
-            end = start
-    elif not form.is_bound:
-        form = RatesForm(initial={"start": start, "end": end, "group": group})
-    begin = datetime.datetime.combine(start, datetime.time.min, tzinfo=LOCAL)
-    finish = datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time.min, tzinfo=LOCAL)
-    rows = rates.three_rates(rates.period_filter(selectors.visible_appeals(user), begin, finish), group)
-    for r in rows:
-        if r["key"] is None and group == "handler":
-            r["name"] = _("（未派单）")
-    total = {"total": sum(r["total"] for r in rows), "overdue": sum(r["overdue"] for r in rows)}
-    for key in ("response_rate", "resolution_rate", "satisfaction_rate"):
-        num = sum(r[key]["numerator"] for r in rows)
-        den = sum(r[key]["denominator"] for r in rows)
-        total[key] = {"numerator": num, "denominator": den, "rate": round(num / den, 4) if den else None}
-    for r in rows + [total]:
-        for key in ("response_rate", "resolution_rate", "satisfaction_rate"):
-            rate = r[key]["rate"]
-            r[key]["pct"] = "—" if rate is None else f"{rate * 100:.1f}%"
-    last_month_end = _month_start(today) - datetime.timedelta(days=1)
-    presets = [
-        (_("本月"), _month_start(today), today),
-        (_("上月"), _month_start(last_month_end), last_month_end),
-        (_("近90天"), today - datetime.timedelta(days=89), today),
-        (_("今年"), today.replace(month=1, day=1), today),
-    ]
-    return render(request, "appeals/rates.html", {
-        "form": form, "rows": rows, "total": total, "group": group, "start": start, "end": end,
-        "definitions": rates.DEFINITIONS, "presets": presets,
-        "group_label": dict(form.fields["group"].choices).get(group),
-    })
-
-
-# ---- settings: categories, routing rules, the calendar --------------------------------------------
-
-
-def _require_anywhere(user, action):
-    if not can(user, action):
-        raise Http404
-
-
-def _all_categories():
-    """The whole tree, inactive categories too, flattened with depth for the settings list."""
-    cats = list(Category.objects.order_by("order", "code"))
-    children = {}
-    for c in cats:
-        children.setdefault(c.parent_id, []).append(c)
-    out = []
-
-    def walk(parent_id, depth):
-        for c in children.get(parent_id, []):
-            c.depth = depth
-            out.append(c)
-            walk(c.pk, depth + 1)
-
-    walk(None, 0)
-    return out
-
-
-def _tree_all():
-    cats = _all_categories()
-    nodes = {c.pk: {"category": c, "children": []} for c in cats}
-    roots = []
-    for c in cats:
-        (nodes[c.parent_id]["children"] if c.parent_id in nodes else roots).append(nodes[c.pk])
-    return roots
-
-
-def _category_form(data=None, initial=None):
-    return CategoryForm(data, initial=initial, parents=_tree_all())
-
-
-@login_required
-def categories_page(request):
-    _require_anywhere(request.user, A.CATEGORY_MANAGE)
-    status = 200
-    form = _category_form(initial={"kind": "help", "respond_amount": 1, "resolve_amount": 10, "is_active": True,
-                                   "may_be_public": True, "order": 0})
-    if request.method == "POST":
-        form = _category_form(request.POST)
-        if form.is_valid():
-            try:
-                category = admin_services.category_create(user=request.user, **form.service_kwargs())
-            except ValidationError as e:
-                add_service_errors(form, e)
-            else:
-                messages.success(request, _("已新建分类“%(name)s”") % {"name": category.name})
-                return redirect("appeals:categories")
-        status = 400
-    return render(request, "appeals/categories.html", {"categories": _all_categories(), "form": form,
-                                                       "open_form": request.method == "POST"}, status=status)
-
-
-@login_required
-def category_edit(request, pk):
-    _require_anywhere(request.user, A.CATEGORY_MANAGE)
-    category = Category.objects.filter(pk=pk).first()
-    if category is None:
-        raise Http404
-    status = 200
-    if request.method == "POST":
-        form = _category_form(request.POST)
-        if form.is_valid():
-            try:
-                admin_services.category_update(user=request.user, category=category, **form.service_kwargs())
-            except ValidationError as e:
-                add_service_errors(form, e)
-            else:
-                messages.success(request, _("已保存分类“%(name)s”") % {"name": form.cleaned_data["name"]})
-                return redirect("appeals:categories")
-        status = 400
-    else:
-        form = _category_form(initial={f: getattr(category, f) for f in admin_services.CATEGORY_FIELDS if f != "parent"}
-                              | {"parent": category.parent_id or ""})
-    return render(request, "appeals/category_edit.html", {"category": category, "form": form,
-                                                          "in_use": category.appeals.exists()}, status=status)
-
-
-@login_required
-@require_POST
-def category_delete(request, pk):
-    _require_anywhere(request.user, A.CATEGORY_MANAGE)
-    category = Category.objects.filter(pk=pk).first()
-    if category is None:
-        raise Http404
-    try:
-        admin_services.category_delete(user=request.user, category=category)
-    except ValidationError as e:
-        messages.error(request, " ".join(e.messages))
-        return redirect("appeals:category_edit", pk)
-    messages.success(request, _("已删除分类“%(name)s”") % {"name": category.name})
-    return redirect("appeals:categories")
-
-
-def _rule_form(user, data=None, initial=None):
-    return RoutingRuleForm(
-        data, initial=initial, categories=_tree_all(),
-        communities=pq.communities_for(user, A.CATEGORY_MANAGE), compounds=pq.compounds_for(user, A.CATEGORY_MANAGE),
-        organisations=scoped(user, A.ORG_VIEW, Organisation.objects.filter(is_active=True)).order_by("kind", "code"))
-
-
-def _rules_for(user):
-    """Rules anywhere, or at a place inside the admin's scope."""
-    rules = RoutingRule.objects.select_related("category", "community", "compound", "organisation").order_by("-priority", "id")
-    return [r for r in rules if all(n is None or can(user, A.CATEGORY_MANAGE, n) for n in (r.community, r.compound))]
-
-
-@login_required
-def routing_page(request):
-    user = request.user
-    _require_anywhere(user, A.CATEGORY_MANAGE)
-    status = 200
-    form = _rule_form(user, initial={"is_active": True, "priority": 0})
-    if request.method == "POST":
-        form = _rule_form(user, request.POST)
-        if form.is_valid():
-            try:
-                rule = admin_services.routing_rule_create(user=user, **form.service_kwargs())
-            except ValidationError as e:
-                add_service_errors(form, e)
-            else:
-                messages.success(request, _("已新建派单规则“%(name)s”") % {"name": rule.name})
-                return redirect("appeals:routing")
-        status = 400
-    return render(request, "appeals/routing.html", {"rules": _rules_for(user), "form": form,
-                                                    "open_form": request.method == "POST"}, status=status)
-
-
-@login_required
-def routing_edit(request, pk):
-    user = request.user
-    _require_anywhere(user, A.CATEGORY_MANAGE)
-    rule = next((r for r in _rules_for(user) if r.pk == pk), None)
-    if rule is None:
-        raise Http404
-    status = 200
-    if request.method == "POST":
-        form = _rule_form(user, request.POST)
-        if form.is_valid():
-            try:
-                admin_services.routing_rule_update(user=user, rule=rule, **form.service_kwargs())
-            except ValidationError as e:
-                add_service_errors(form, e)
-            else:
-                messages.success(request, _("已保存派单规则“%(name)s”") % {"name": form.cleaned_data["name"]})
-                return redirect("appeals:routing")
-        status = 400
-    else:
-        form = _rule_form(user, initial={
-            "name": rule.name, "category": rule.category_id or "", "community": rule.community_id,
-            "compound": rule.compound_id, "handler_kind": rule.handler_kind, "handler_level": rule.handler_level,
-            "organisation": rule.organisation_id, "priority": rule.priority, "is_active": rule.is_active})
-    return render(request, "appeals/routing_edit.html", {"rule": rule, "form": form}, status=status)
-
-
-@login_required
-@require_POST
-def routing_delete(request, pk):
-    user = request.user
-    _require_anywhere(user, A.CATEGORY_MANAGE)
-    rule = next((r for r in _rules_for(user) if r.pk == pk), None)
-    if rule is None:
-        raise Http404
-    admin_services.routing_rule_delete(user=user, rule=rule)
-    messages.success(request, _("已删除派单规则“%(name)s”") % {"name": rule.name})
-    return redirect("appeals:routing")
-
-
-@login_required
-def calendar_page(request):
-    user = request.user
-    _require_anywhere(user, A.CALENDAR_MANAGE)
-    today = local_date(timezone.now())
-    try:
-        year = int(request.GET.get("year") or today.year)
-        if not 2000 <= year <= 2100:
-            raise ValueError
-    except ValueError:
-        year = today.year
-    status = 200
-    form = CalendarDayForm(initial={"kind": "holiday"})
-    if request.method == "POST":
-        form = CalendarDayForm(request.POST)
-        if form.is_valid():
-            try:
-                rows = admin_services.calendar_day_add(user=user, **form.cleaned_data)
-            except ValidationError as e:
-                add_service_errors(form, e)
-            else:
-                messages.success(request, _("已登记 %(n)d 天") % {"n": len(rows)})
-                return redirect(f"{reverse('appeals:calendar')}?year={form.cleaned_data['date'].year}")
-        status = 400
-    days = list(CalendarDay.objects.filter(date__year=year).order_by("date"))
-    years = sorted({d.year for d in CalendarDay.objects.dates("date", "year")} | {today.year, today.year + 1, year})
-    return render(request, "appeals/calendar.html", {"days": days, "year": year, "years": years, "form": form},
-                  status=status)
-
-
-@login_required
-@require_POST
-def calendar_delete(request, pk):
-    user = request.user
-    _require_anywhere(user, A.CALENDAR_MANAGE)
-    row = CalendarDay.objects.filter(pk=pk).first()
-    if row is None:
-        raise Http404
-    admin_services.calendar_day_delete(user=user, day=row)
-    messages.success(request, _("已删除 %(date)s") % {"date": f"{row.date:%Y-%m-%d}"})
-    return redirect(f"{reverse('appeals:calendar')}?year={row.date.year}")

@@ -147,7 +147,8 @@ def _masked(kind, matched):
     if kind == "card":
         return digits[:4] + "*" * (len(digits) - 8) + digits[-4:]
     if kind == "old_id":  # region, birth date YYMMDD, sequence: the birth date is hidden
-        born = 1 <= int(digits[8:10]) <= 12 and 1 <= int(digits[10:12]) <= 31
+        # No region code starts with 0: fifteen digits from 0 are "0086" and a mobile whose digits read as a date.
+        born = digits[0] != "0" and 1 <= int(digits[8:10]) <= 12 and 1 <= int(digits[10:12]) <= 31
         return digits[:6] + "*" * 6 + digits[12:] if born else None
     if kind == "mobile":
         return mask_mobile(digits[-11:])

@@ -28,7 +28,6 @@ _WRITE = ("INSERT INTO core_referencestamp (id, token) VALUES (1, %s) "
 _UNSET = object()
 _TOKEN_ATTR = "_gz_reference_token"
 _DIRTY_ATTR = "_gz_reference_dirty"
-_loaders = []
 
 
 def _read_token():
@@ -73,15 +72,7 @@ def cached(loader):
             slot[0] = (current, value)
         return value
 
-    get.forget = lambda: slot.__setitem__(0, (_UNSET, None))
-    _loaders.append(get)
     return get
-
-
-def forget_all():
-    """Drop everything this process holds (the next read loads afresh)."""
-    for get in _loaders:
-        get.forget()
 
 
 def _changed(sender, using=DEFAULT_DB_ALIAS, **kwargs):

@@ -12,7 +12,7 @@ Three things in incoming text cannot be stored or would store garbage:
 Each kind of input is checked once, where it enters, and refused with 400 naming the field:
 the JSON API in its parser (gongzhi.api.base.GongzhiParser: query, form and JSON body), Open311 in
 its parameter reader (open311.views._params), pages and headers in InputTextMiddleware
-(gongzhi.core.middleware), import files in their cell reader (people.imports). The API answers NUL
+(gongzhi.core.middleware), import files in their cell reader (people.imports.rows). The API answers NUL
 with 422, as its schema documents (`Text`).
 """
 import json

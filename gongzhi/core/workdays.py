@@ -73,13 +73,17 @@ def add_hours(start: datetime.datetime, hours: int) -> datetime.datetime:
     return start + datetime.timedelta(hours=hours)
 
 
-def working_days_between(start: datetime.datetime, end: datetime.datetime) -> int:
-    """Working days strictly after start's day up to and including end's day (negative if end is earlier)."""
+def working_days_between(start: datetime.datetime, end: datetime.datetime, overrides=None) -> int:
+    """Working days strictly after start's day up to and including end's day (negative if end is earlier).
+
+    `overrides`: from calendar_between() over at least those days, to count several spans on one read.
+    """
     a, b = local_date(start), local_date(end)
     sign = 1
     if b < a:
         a, b, sign = b, a, -1
-    overrides = calendar_between(a, b)
+    if overrides is None:
+        overrides = calendar_between(a, b)
     count = 0
     day = a
     while day < b:

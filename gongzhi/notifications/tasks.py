@@ -131,16 +131,6 @@ def drain_notifications():
 
 
 @task()
-def fan_out_event(event_id, source=ORIGINAL_SOURCE):
-    """One event's fan-out: what the request queued before the outbox, kept so such tasks still run."""
-    to_mail, to_send = services.fan_out(event_id, source)
-    if to_mail:
-        transaction.on_commit(partial(send_notification_emails.enqueue, to_mail), robust=True)
-    for pk in to_send:
-        transaction.on_commit(partial(deliver_webhook.enqueue, pk), robust=True)
-    return {"emails": len(to_mail), "deliveries": len(to_send)}
-
-
 @task()
 def send_batch_emails(event_ids, source=ORIGINAL_SOURCE):
     """The emails of one drained batch of a source: its messages not emailed yet, to recipients with an address."""

@@ -36,10 +36,6 @@ TIMEOUT_SECONDS = 5
 URL_MAX = 500
 
 
-class TargetRefused(Exception):
-    pass
-
-
 def allow_loopback():
     return getattr(settings, "WEBHOOKS_ALLOW_LOOPBACK", settings.DEBUG)
 

@@ -16,7 +16,8 @@ from ninja.responses import Status
 
 from gongzhi.api.base import ErrorOut, validation_payload
 
-from . import exports, imports
+from . import exports
+from .imports import jobs
 
 router = Router()
 
@@ -56,14 +57,14 @@ class ImportJobOut(Schema):
 
 
 def _out(job):
-    done, total, percent = imports.live_progress(job)
+    done, total, percent = jobs.live_progress(job)
     return {
         "id": job.pk, "file_name": job.file_name, "dry_run": job.dry_run, "status": job.status,
         "status_display": job.get_status_display(),
         "progress": {"rows_done": done, "rows_total": total, "percent": percent},
         "counts": {"households_created": job.households_created, "households_updated": job.households_updated,
                    "residents_created": job.residents_created, "residents_updated": job.residents_updated},
-        "error_count": job.error_count, "errors": job.errors, "errors_not_listed": imports.errors_not_kept(job),
+        "error_count": job.error_count, "errors": job.errors, "errors_not_listed": jobs.errors_not_kept(job),
         "created_at": job.created_at, "finished_at": job.finished_at,
     }
 
@@ -71,22 +72,22 @@ def _out(job):
 @router.post("/imports", response={201: ImportJobOut, 400: ErrorOut, 404: ErrorOut},
              summary="Upload a households/residents file (.xlsx or .csv) and check it (dry_run) or import it")
 def import_create(request, file: File[UploadedFile], dry_run: Form[bool] = True):
-    job = imports.import_start(user=request.auth, upload=file, dry_run=dry_run)
+    job = jobs.import_start(user=request.auth, upload=file, dry_run=dry_run)
     return Status(201, _out(job))
 
 
 @router.get("/imports/{int:job_id}", response={200: ImportJobOut, 404: ErrorOut},
             summary="An import job: status, progress, counts and its bad rows (the first IMPORT_MAX_ERRORS)")
 def import_detail(request, job_id: int):
-    return _out(imports.job_for(request.auth, job_id))
+    return _out(jobs.job_for(request.auth, job_id))
 
 
 @router.post("/imports/{int:job_id}/confirm", response={200: ImportJobOut, 404: ErrorOut, 409: ErrorOut},
              summary="Import for real a file whose dry run passed")
 def import_confirm(request, job_id: int):
-    job = imports.job_for(request.auth, job_id)
+    job = jobs.job_for(request.auth, job_id)
     try:
-        job = imports.import_confirm(user=request.auth, job=job)
+        job = jobs.import_confirm(user=request.auth, job=job)
     except ValidationError as e:
         return Status(409, validation_payload(e))
     return _out(job)

@@ -25,16 +25,17 @@ import tempfile
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch
-from django.http import FileResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts.policy import A, can, get_or_404, require, scoped
 from gongzhi.core.audit import audit
+from gongzhi.core.ids import as_id
 from gongzhi.core.models import AuditAction
 from gongzhi.grid.models import Compound, Household
 
-from .imports import FORMULA_TRIGGERS, HEADERS, RELATION_LABELS, TENURE_LABELS, valid_pk
+from .imports.template import FORMULA_TRIGGERS, HEADERS, RELATION_LABELS, TENURE_LABELS, template_workbook
 from .models import Resident
 
 FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -153,8 +154,10 @@ def export_response(*, user, fmt, compound_id=None, request=None):
         raise ValidationError({"format": _("导出格式只能是 xlsx 或 csv")})
     compound = None
     if compound_id not in (None, ""):
-        compound = get_or_404(user, A.EXPORT, Compound.objects.select_related("community"),
-                              pk=valid_pk(compound_id))
+        pk = as_id(compound_id)
+        if pk is None:
+            raise Http404
+        compound = get_or_404(user, A.EXPORT, Compound.objects.select_related("community"), pk=pk)
     count = export_count(user, compound)
     reveal = _Reveal(user)
     for c in (scoped(user, A.EXPORT, Compound.objects.select_related("community"))
@@ -180,8 +183,6 @@ def export_response(*, user, fmt, compound_id=None, request=None):
 
 def template_response(fmt="xlsx"):
     """The empty template: headers; for .xlsx a second sheet 说明 with every column explained and an example."""
-    from .imports import template_workbook
-
     if fmt == "csv":
         data = "\ufeff" + ",".join(HEADERS) + "\r\n"
         response = StreamingHttpResponse([data.encode()], content_type=FORMATS["csv"])

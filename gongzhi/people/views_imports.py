@@ -14,7 +14,10 @@ from django.views.decorators.http import require_POST
 from gongzhi.accounts.policy import A, can, deny, require, scoped
 from gongzhi.grid.models import Compound
 
-from . import exports, imports
+from . import exports
+from .imports import jobs as import_jobs
+from .imports.files import human_mb, max_bytes
+from .imports.template import HEADERS, column_help
 from .models import ImportJob, ImportStatus
 
 
@@ -49,14 +52,14 @@ def _page(request, *, error=None, status=200):
     user = request.user
     may_import = can(user, A.IMPORT)
     if may_import:
-        imports.fail_stale(ImportJob.objects.filter(user=user))
+        import_jobs.fail_stale(ImportJob.objects.filter(user=user))
     jobs = ImportJob.objects.filter(user=user).order_by("-created_at")[:10] if may_import else []
     compounds = scoped(user, A.EXPORT, Compound.objects.select_related("community")).order_by("code") \
         if can(user, A.EXPORT) else []
     return render(request, "people/import.html", {
         "may_import": may_import, "may_export": can(user, A.EXPORT), "jobs": jobs, "compounds": compounds,
-        "error": error, "headers": imports.HEADERS, "columns": imports.column_help(),
-        "max_mb": imports._human_mb(imports.max_bytes()),
+        "error": error, "headers": HEADERS, "columns": column_help(),
+        "max_mb": human_mb(max_bytes()),
     }, status=status)
 
 
@@ -71,7 +74,7 @@ def import_page(request):
         if upload is None:
             return _page(request, error=_("请选择要导入的文件"), status=400)
         try:
-            job = imports.import_start(user=request.user, upload=upload, dry_run=True)
+            job = import_jobs.import_start(user=request.user, upload=upload, dry_run=True)
         except ValidationError as e:
             return _page(request, error=" ".join(e.messages), status=400)
         return redirect("people:import_job", job.pk)
@@ -79,12 +82,12 @@ def import_page(request):
 
 
 def _job_context(job):
-    done, total, percent = imports.live_progress(job)
+    done, total, percent = import_jobs.live_progress(job)
     return {
         "job": job, "done": done, "total": total, "percent": percent,
         "running": job.status in (ImportStatus.PENDING, ImportStatus.RUNNING),
         "errors": job.errors, "error_count": job.error_count,  # the job keeps at most IMPORT_MAX_ERRORS
-        "errors_more": imports.errors_not_kept_message(job) if imports.errors_not_kept(job) else "",
+        "errors_more": import_jobs.errors_not_kept_message(job) if import_jobs.errors_not_kept(job) else "",
         "file_error": len(job.errors) == 1 and not job.errors[0].get("row"),
     }
 
@@ -93,7 +96,7 @@ def _job_context(job):
 @never_cache
 @_no_session_refresh
 def import_job(request, pk):
-    job = imports.job_for(request.user, pk)
+    job = import_jobs.job_for(request.user, pk)
     return render(request, "people/import_job.html", _job_context(job))
 
 
@@ -102,16 +105,16 @@ def import_job(request, pk):
 @_no_session_refresh
 def import_progress(request, pk):
     """The polled fragment: progress while running, then the outcome."""
-    job = imports.job_for(request.user, pk)
+    job = import_jobs.job_for(request.user, pk)
     return render(request, "people/import_job.html#status", _job_context(job))
 
 
 @login_required
 @require_POST
 def import_confirm(request, pk):
-    job = imports.job_for(request.user, pk)
+    job = import_jobs.job_for(request.user, pk)
     try:
-        imports.import_confirm(user=request.user, job=job)
+        import_jobs.import_confirm(user=request.user, job=job)
     except ValidationError as e:
         context = _job_context(job)
         context["confirm_error"] = " ".join(e.messages)
@@ -123,7 +126,7 @@ def import_confirm(request, pk):
 @never_cache
 def import_errors(request, pk):
     """The error report as CSV: the errors the job kept, and how many more were found."""
-    job = imports.job_for(request.user, pk)
+    job = import_jobs.job_for(request.user, pk)
     buf = io.StringIO()
     buf.write("\ufeff")
     writer = csv.writer(buf)
@@ -131,8 +134,8 @@ def import_errors(request, pk):
     for e in job.errors:
         writer.writerow([e.get("row") or "", exports.escape_cell(e.get("column") or ""),
                          exports.escape_cell(e.get("message") or "")])
-    if imports.errors_not_kept(job):
-        writer.writerow(["", "", imports.errors_not_kept_message(job)])
+    if import_jobs.errors_not_kept(job):
+        writer.writerow(["", "", import_jobs.errors_not_kept_message(job)])
     response = HttpResponse(buf.getvalue().encode(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
     return response

@@ -7,7 +7,6 @@ from django.utils import timezone
 
 from gongzhi.appeals.models import Appeal, AppealEvent, Category, RoutingRule, Status
 from gongzhi.appeals.page_queries import attach_countdowns, countdown
-from gongzhi.appeals.page_queries import optional as pq_optional
 from gongzhi.core.models import AuditEntry, CalendarDay
 from gongzhi.core.workdays import working_days_between
 
@@ -160,8 +159,6 @@ def png_upload(name="lift.png"):
 @pytest.fixture
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    if pq_optional("photos", "photo_add") is None:
-        pytest.skip("appeal photos (gongzhi.appeals.photos) not installed")
     return tmp_path
 
 
@@ -220,8 +217,6 @@ def test_similar_open_appeals_are_suggested_while_typing(client, grid, submit):
             compound=grid.K2.pk)
     body = text(r)
     assert r.status_code == 200 and "<html" not in body
-    if pq_optional("similar", "similar_appeals") is None:
-        pytest.skip("duplicate suggestion (gongzhi.appeals.similar) not installed")
     assert public.title in body
     assert f'action="/appeals/{public.pk}/metoo/"' in body and "我也遇到了（附议）" in body
     assert f"/appeals/{private.pk}/metoo/" not in body  # another resident's private appeal is not shown

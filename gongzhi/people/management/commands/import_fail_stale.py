@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from gongzhi.people.imports import fail_stale, stale_after
+from gongzhi.people.imports.jobs import fail_stale, stale_after
 
 
 class Command(BaseCommand):
