@@ -131,7 +131,6 @@ def drain_notifications():
 
 
 @task()
-@task()
 def send_batch_emails(event_ids, source=ORIGINAL_SOURCE):
     """The emails of one drained batch of a source: its messages not emailed yet, to recipients with an address."""
     return send_notification_emails.call(services.unemailed(event_ids, source))
