@@ -25,6 +25,7 @@ run: setup
 
 test: setup
 	bin/install-test-deps
+	$(PY) -m ruff check .
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) -m pytest $(PYTEST_ARGS)
 

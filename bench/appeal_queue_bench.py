@@ -39,6 +39,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _appeals_setup as setup  # noqa: E402
+from gongzhi.appeals.capability import APPEAL_DISPATCH
 
 TARGET_MS = 50.0
 TARGET_RATIO = 1.5
@@ -270,12 +271,12 @@ def merged_keyset_page(user, name, statuses, before, limit):
     """
     import heapq
 
-    from gongzhi.accounts.policy import A, acting_org_ids, scoped
+    from gongzhi.accounts.policy import acting_org_ids, scoped
     from gongzhi.appeals.models import Appeal
     from gongzhi.appeals.selectors import LIST_RELATED
 
     if name == "dispatch":
-        base = scoped(user, A.APPEAL_DISPATCH, Appeal.objects.all())
+        base = scoped(user, APPEAL_DISPATCH, Appeal.objects.all())
     else:
         base = Appeal.objects.filter(handler_id__in=acting_org_ids(user) or [0])
     lists = []

@@ -12,7 +12,9 @@ from django.db import transaction
 from django.test import RequestFactory
 
 from gongzhi.accounts.models import Role, User
-from gongzhi.accounts.policy import A, scoped
+from gongzhi.accounts.policy import scoped
+from gongzhi.grid.capability import HOUSEHOLD_VIEW
+from gongzhi.people.capability import RESIDENT_VIEW
 from gongzhi.core import demo
 from gongzhi.core.identity import birth_date_from_id, gender_from_id, validate_id_number, validate_mobile
 from gongzhi.grid.models import Compound, Household, Subdistrict
@@ -263,16 +265,16 @@ def test_demo_accounts_log_in_and_see_their_scope():
     users = {u.username: u for u in User.objects.all()}
     assert users["street_admin"].roles.get().role == Role.SUBDISTRICT_ADMIN
     assert users["rider1"].roles.get().role == Role.OUTDOOR_WORKER
-    everyone = scoped(users["street_admin"], A.RESIDENT_VIEW, Resident.objects.all()).count()
+    everyone = scoped(users["street_admin"], RESIDENT_VIEW, Resident.objects.all()).count()
     assert everyone == Resident.objects.count()
-    assert 0 < scoped(users["property1"], A.RESIDENT_VIEW, Resident.objects.all()).count() < everyone
+    assert 0 < scoped(users["property1"], RESIDENT_VIEW, Resident.objects.all()).count() < everyone
     k1 = Compound.objects.get(name="宁江新城一期")
-    gw = scoped(users["grid_worker1"], A.HOUSEHOLD_VIEW, Household.objects.all())
+    gw = scoped(users["grid_worker1"], HOUSEHOLD_VIEW, Household.objects.all())
     assert gw.exists() and not gw.exclude(building__compound=k1).exists()
     for username, compound in (("resident1", "宁江新城一期"), ("resident2", "宁江新城二期")):
         u = users[username]
         assert u.resident.relation == "head" and u.resident.household.building.compound.name == compound
-        assert list(scoped(u, A.HOUSEHOLD_VIEW, Household.objects.all())) == [u.resident.household]
+        assert list(scoped(u, HOUSEHOLD_VIEW, Household.objects.all())) == [u.resident.household]
     member = users["member1"]
     assert member.roles.get().organisation.kind == OrgKind.PARTY_COMMITTEE
     assert member.org_memberships.filter(organisation__kind=OrgKind.COMPOUND_BRANCH).exists()

@@ -16,7 +16,7 @@ from django.utils import timezone
 from conftest import make_id
 from gongzhi.accounts.models import ApiToken, Role, RoleAssignment
 from gongzhi.accounts.capabilities import discover
-from gongzhi.accounts.policy import A
+from gongzhi.people.capability import FIND_BY_ID, FIND_BY_PHONE, REVEAL_ID, REVEAL_PHONE
 from gongzhi.core import crypto
 from gongzhi.core.models import AuditAction, AuditEntry
 from gongzhi.people import lookup
@@ -58,9 +58,9 @@ def _lookups(user):
 def test_finding_by_an_identifier_is_granted_exactly_with_its_reveal():
     held = discover().role_actions()
     for role, actions in held.items():
-        assert (A.FIND_BY_ID in actions) == (A.REVEAL_ID in actions), role
-        assert (A.FIND_BY_PHONE in actions) == (A.REVEAL_PHONE in actions), role
-    holders = {role for role, actions in held.items() if A.FIND_BY_ID in actions}
+        assert (FIND_BY_ID in actions) == (REVEAL_ID in actions), role
+        assert (FIND_BY_PHONE in actions) == (REVEAL_PHONE in actions), role
+    holders = {role for role, actions in held.items() if FIND_BY_ID in actions}
     assert holders == {Role.SUBDISTRICT_ADMIN, Role.COMMUNITY_WORKER}
 
 

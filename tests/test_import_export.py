@@ -10,7 +10,6 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from gongzhi.accounts.models import Role
-from gongzhi.accounts import policy
 from gongzhi.core.crypto import lookup_hash
 from gongzhi.core.identity import id_check_digit
 from gongzhi.core.models import AuditAction, AuditEntry
@@ -19,6 +18,7 @@ from gongzhi.people.imports import jobs
 from gongzhi.people.imports.rows import cell_text
 from gongzhi.people.imports.template import HEADERS
 from gongzhi.people.models import ImportJob, ImportStatus, Relation, Resident
+from gongzhi.people.capability import EXPORT
 
 
 
@@ -411,7 +411,7 @@ def test_export_in_clear_for_revealers(cast, api):
 @pytest.fixture
 def property_exports(grant_role):
     """A role that may export but not reveal (none of the shipped roles is one; the policy allows it)."""
-    grant_role(Role.PROPERTY_STAFF, policy.A.EXPORT)
+    grant_role(Role.PROPERTY_STAFF, EXPORT)
 
 
 def test_export_masks_for_users_without_reveal(cast, api, property_exports):

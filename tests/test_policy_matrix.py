@@ -7,7 +7,10 @@ it. Anything out of scope is 404, never 403.
 import pytest
 
 from gongzhi.accounts import policy
-from gongzhi.accounts.policy import A
+from gongzhi.accounts.capability import AUDIT_VIEW
+from gongzhi.grid.capability import GRID_CHANGE, GRID_VIEW, HOUSEHOLD_CHANGE, HOUSEHOLD_VIEW
+from gongzhi.orgs.capability import ORG_CHANGE, ORG_VIEW
+from gongzhi.people.capability import RESIDENT_CHANGE, RESIDENT_VIEW, REVEAL_ID, REVEAL_PHONE
 from gongzhi.core.models import AuditAction, AuditEntry
 from gongzhi.grid.models import Compound, Household
 from gongzhi.orgs.models import Coverage, Organisation, OrgKind
@@ -196,12 +199,12 @@ def test_missing_and_forbidden_look_the_same(cast, api):
 def test_policy_scoped_matches_table(cast, username):
     user = getattr(cast, username)
     want = EXPECTED[username]
-    assert set(policy.scoped(user, A.RESIDENT_VIEW, Resident.objects.all()).values_list("name", flat=True)) \
+    assert set(policy.scoped(user, RESIDENT_VIEW, Resident.objects.all()).values_list("name", flat=True)) \
         == _names(cast, want["residents"])
-    assert set(policy.scoped(user, A.HOUSEHOLD_VIEW, Household.objects.all()).values_list("address", flat=True)) \
+    assert set(policy.scoped(user, HOUSEHOLD_VIEW, Household.objects.all()).values_list("address", flat=True)) \
         == _addresses(cast, want["households"])
-    assert policy.scoped(user, A.GRID_VIEW, Compound.objects.all()).count() == want["compounds"]
-    assert policy.scoped(user, A.ORG_VIEW, Organisation.objects.all()).count() == want["orgs"]
+    assert policy.scoped(user, GRID_VIEW, Compound.objects.all()).count() == want["compounds"]
+    assert policy.scoped(user, ORG_VIEW, Organisation.objects.all()).count() == want["orgs"]
 
 
 @pytest.mark.parametrize("username", USERS)
@@ -209,52 +212,52 @@ def test_policy_can_matches_table(cast, username):
     user = getattr(cast, username)
     want = EXPECTED[username]
     for h in HOUSEHOLDS:
-        assert policy.can(user, A.HOUSEHOLD_VIEW, getattr(cast, h)) == (want[h] == 200), h
+        assert policy.can(user, HOUSEHOLD_VIEW, getattr(cast, h)) == (want[h] == 200), h
     for r in RESIDENTS:
-        assert policy.can(user, A.RESIDENT_VIEW, getattr(cast, r)) == (want[r] == 200), r
-    assert policy.can(user, A.REVEAL_PHONE, cast.R1) == (want["reveal_phone"] == 200)
-    assert policy.can(user, A.REVEAL_ID, cast.R1) == (want["reveal_id"] == 200)
-    assert policy.can(user, A.ORG_VIEW, cast.property_co) == (want["property_co"] == 200)
-    assert policy.can(user, A.ORG_VIEW, cast.other_property) == (want["other_property"] == 200)
-    assert policy.can(user, A.AUDIT_VIEW) == (want["audit"] == 200)
+        assert policy.can(user, RESIDENT_VIEW, getattr(cast, r)) == (want[r] == 200), r
+    assert policy.can(user, REVEAL_PHONE, cast.R1) == (want["reveal_phone"] == 200)
+    assert policy.can(user, REVEAL_ID, cast.R1) == (want["reveal_id"] == 200)
+    assert policy.can(user, ORG_VIEW, cast.property_co) == (want["property_co"] == 200)
+    assert policy.can(user, ORG_VIEW, cast.other_property) == (want["other_property"] == 200)
+    assert policy.can(user, AUDIT_VIEW) == (want["audit"] == 200)
 
 
 def test_policy_get_or_404_and_require(cast):
     from django.http import Http404
 
-    assert policy.get_or_404(cast.property1, A.HOUSEHOLD_VIEW, Household.objects.all(), pk=cast.H2.pk) == cast.H2
+    assert policy.get_or_404(cast.property1, HOUSEHOLD_VIEW, Household.objects.all(), pk=cast.H2.pk) == cast.H2
     with pytest.raises(Http404):
-        policy.get_or_404(cast.property1, A.HOUSEHOLD_VIEW, Household.objects.all(), pk=cast.H3.pk)
+        policy.get_or_404(cast.property1, HOUSEHOLD_VIEW, Household.objects.all(), pk=cast.H3.pk)
     with pytest.raises(Http404):
-        policy.get_or_404(cast.property1, A.HOUSEHOLD_VIEW, Household.objects.all(), pk="not-a-number")
+        policy.get_or_404(cast.property1, HOUSEHOLD_VIEW, Household.objects.all(), pk="not-a-number")
     with pytest.raises(Http404):
-        policy.require(cast.property1, A.RESIDENT_CHANGE, cast.R1)
-    policy.require(cast.grid_worker, A.RESIDENT_CHANGE, cast.R1)
+        policy.require(cast.property1, RESIDENT_CHANGE, cast.R1)
+    policy.require(cast.grid_worker, RESIDENT_CHANGE, cast.R1)
 
 
 def test_ancestors_are_visible_for_context_but_not_writable(cast):
     """A scope sees its ancestors (a grid worker sees its community's name) but may not change them."""
-    assert policy.can(cast.grid_worker, A.GRID_VIEW, cast.C)
-    assert policy.can(cast.grid_worker, A.HOUSEHOLD_CHANGE, cast.H1)
-    assert not policy.can(cast.grid_worker, A.HOUSEHOLD_CHANGE, cast.C)
-    assert not policy.can(cast.grid_worker, A.RESIDENT_CHANGE, cast.K2)
-    assert policy.can(cast.community_worker, A.GRID_CHANGE, cast.C)
-    assert policy.can(cast.community_worker, A.GRID_CHANGE, cast.K1)
-    assert not policy.can(cast.community_worker, A.GRID_CHANGE, cast.S)
-    assert policy.can(cast.community_worker, A.GRID_VIEW, cast.S)
+    assert policy.can(cast.grid_worker, GRID_VIEW, cast.C)
+    assert policy.can(cast.grid_worker, HOUSEHOLD_CHANGE, cast.H1)
+    assert not policy.can(cast.grid_worker, HOUSEHOLD_CHANGE, cast.C)
+    assert not policy.can(cast.grid_worker, RESIDENT_CHANGE, cast.K2)
+    assert policy.can(cast.community_worker, GRID_CHANGE, cast.C)
+    assert policy.can(cast.community_worker, GRID_CHANGE, cast.K1)
+    assert not policy.can(cast.community_worker, GRID_CHANGE, cast.S)
+    assert policy.can(cast.community_worker, GRID_VIEW, cast.S)
 
 
 def test_org_change_needs_the_whole_organisation_in_scope(cast, api):
     """A community worker sees the sub-district office (it covers their community) but cannot change it."""
     office = Organisation.objects.create(kind=OrgKind.SUBDISTRICT_OFFICE, code="SO1", name="福兴街道办事处")
     Coverage.objects.create(organisation=office, subdistrict=cast.S)
-    assert policy.can(cast.community_worker, A.ORG_VIEW, office)
-    assert not policy.can(cast.community_worker, A.ORG_CHANGE, office)
-    assert policy.can(cast.community_worker, A.ORG_CHANGE, cast.party)
-    assert policy.can(cast.street_admin, A.ORG_CHANGE, office)
+    assert policy.can(cast.community_worker, ORG_VIEW, office)
+    assert not policy.can(cast.community_worker, ORG_CHANGE, office)
+    assert policy.can(cast.community_worker, ORG_CHANGE, cast.party)
+    assert policy.can(cast.street_admin, ORG_CHANGE, office)
     # An organisation spanning two communities is beyond a community worker of one of them.
     Coverage.objects.create(organisation=cast.property_co, compound=cast.K3)
-    assert not policy.can(cast.community_worker, A.ORG_CHANGE, cast.property_co)
+    assert not policy.can(cast.community_worker, ORG_CHANGE, cast.property_co)
 
     assert api.get(cast.community_worker, f"/api/v1/organisations/{office.pk}").status_code == 200
     r = api.post(cast.community_worker, f"/api/v1/organisations/{office.pk}/members",

@@ -1,4 +1,4 @@
-"""The audit log over JSON (read-only, for A.AUDIT_VIEW): GET /api/v1/audit."""
+"""The audit log over JSON (read-only, for AUDIT_VIEW): GET /api/v1/audit."""
 from datetime import date, datetime
 
 from django.db.models import Q
@@ -8,7 +8,8 @@ from gongzhi.api.base import ErrorOut, Page, Text, paginate
 from gongzhi.core.ids import as_id
 from gongzhi.core.models import AuditAction, AuditEntry
 
-from .policy import A, require
+from .policy import require
+from .capability import AUDIT_VIEW
 
 router = Router()
 
@@ -66,7 +67,7 @@ def _entry(e):
             operation_id="gongzhi_core_api_audit_list")
 def audit_list(request, user: Text = "", action: Text = "", object_type: Text = "", object_id: Text = "",
                date_from: date | None = None, date_to: date | None = None, limit: int = 50, offset: int = 0):
-    require(request.user, A.AUDIT_VIEW)
+    require(request.user, AUDIT_VIEW)
     qs = audit_entries(user=user, action=action, object_type=object_type, object_id=object_id,
                        date_from=date_from, date_to=date_to)
     page = paginate(qs, limit, offset)

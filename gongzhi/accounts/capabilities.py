@@ -96,12 +96,10 @@ class Capability:
 class Registry:
     def __init__(self):
         self.capabilities = []
-        self.names = {}  # CONSTANT_NAME -> action, for gongzhi.accounts.policy.A
         self.discovered = False
 
-    def add(self, cap, constants):
+    def add(self, cap):
         self.capabilities.append(cap)
-        self.names.update(constants)
 
     @property
     def actions(self):
@@ -171,7 +169,5 @@ def discover():
             if not f"{app}.capability".startswith(exc.name or "-"):
                 raise
             continue
-        constants = {k: v for k, v in vars(module).items()
-                     if k.isupper() and isinstance(v, str) and v in module.CAPABILITY.actions}
-        registry.add(module.CAPABILITY, constants)
+        registry.add(module.CAPABILITY)
     return registry

@@ -34,20 +34,6 @@ from .capabilities import PLACED, SELF, discover, registry
 from .models import RoleAssignment, User
 
 
-class _Actions:
-    """Every declared action by its constant's name (A.APPEAL_VIEW), for code that names many of them."""
-
-    def __getattr__(self, name):
-        discover()
-        try:
-            return registry.names[name]
-        except KeyError:
-            raise AttributeError(f"no capability declares an action named {name}") from None
-
-
-A = _Actions()
-
-
 def all_actions():
     return sorted(discover().actions)
 

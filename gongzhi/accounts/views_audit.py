@@ -1,4 +1,4 @@
-"""The audit log page (read-only, for A.AUDIT_VIEW), at /audit/. The log itself is core's (core/audit.py);
+"""The audit log page (read-only, for AUDIT_VIEW), at /audit/. The log itself is core's (core/audit.py);
 who may read it is the policy's, hence here."""
 from django import forms
 from django.contrib.auth.decorators import login_required
@@ -10,7 +10,8 @@ from django.views.decorators.http import require_safe
 
 from gongzhi.core.models import AuditAction, AuditEntry
 
-from .policy import A, can
+from .policy import can
+from .capability import AUDIT_VIEW
 
 AUDIT_PAGE_SIZE = 50
 
@@ -49,7 +50,7 @@ def _change_text(value):
 @require_safe
 @login_required
 def audit_log(request):
-    if not can(request.user, A.AUDIT_VIEW):
+    if not can(request.user, AUDIT_VIEW):
         raise Http404
     object_types = (AuditEntry.objects.exclude(object_type="").order_by("object_type")
                     .values_list("object_type", flat=True).distinct())

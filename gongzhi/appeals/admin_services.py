@@ -11,7 +11,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from gongzhi.accounts.policy import A, require
+from gongzhi.accounts.policy import require
+from gongzhi.accounts.capability import CALENDAR_MANAGE
+from .capability import CATEGORY_MANAGE
 from gongzhi.core import reference
 from gongzhi.core.audit import audit, diff
 from gongzhi.core.models import AuditAction, CalendarDay, DayKind
@@ -128,7 +130,7 @@ def _clean_category(data, instance=None):
 
 @transaction.atomic
 def category_create(*, user, **data):
-    require(user, A.CATEGORY_MANAGE)
+    require(user, CATEGORY_MANAGE)
     values = _clean_category(data)
     category = Category.objects.create(**values)
     audit(AuditAction.CREATE, user=user, obj=category, changes=diff({}, _snapshot(category, CATEGORY_FIELDS)))
@@ -137,7 +139,7 @@ def category_create(*, user, **data):
 
 @transaction.atomic
 def category_update(*, user, category, **data):
-    require(user, A.CATEGORY_MANAGE)
+    require(user, CATEGORY_MANAGE)
     category = Category.objects.select_for_update().filter(pk=getattr(category, "pk", category)).first()
     if category is None:
         raise ValidationError({"category": _("分类不存在")})
@@ -155,7 +157,7 @@ def category_update(*, user, category, **data):
 @transaction.atomic
 def category_delete(*, user, category):
     """Only a category nothing refers to; one in use is deactivated instead."""
-    require(user, A.CATEGORY_MANAGE)
+    require(user, CATEGORY_MANAGE)
     category = Category.objects.select_for_update().filter(pk=getattr(category, "pk", category)).first()
     if category is None:
         raise ValidationError({"category": _("分类不存在")})
@@ -211,7 +213,7 @@ def _clean_rule(user, data):
     for field in ("community", "compound"):
         node = out[field]
         if node is not None and field not in errors:
-            require(user, A.CATEGORY_MANAGE, node)
+            require(user, CATEGORY_MANAGE, node)
     if errors:
         raise ValidationError(errors)
     return out
@@ -219,7 +221,7 @@ def _clean_rule(user, data):
 
 @transaction.atomic
 def routing_rule_create(*, user, **data):
-    require(user, A.CATEGORY_MANAGE)
+    require(user, CATEGORY_MANAGE)
     rule = RoutingRule.objects.create(**_clean_rule(user, data))
     audit(AuditAction.CREATE, user=user, obj=rule, changes=diff({}, _snapshot(rule, RULE_FIELDS)))
     return rule
@@ -227,13 +229,13 @@ def routing_rule_create(*, user, **data):
 
 def _locked_rule(user, rule):
     """The rule, locked for the change, if the admin may manage rules and the rule's place is theirs."""
-    require(user, A.CATEGORY_MANAGE)
+    require(user, CATEGORY_MANAGE)
     rule = RoutingRule.objects.select_for_update().filter(pk=getattr(rule, "pk", rule)).first()
     if rule is None:
         raise ValidationError({"rule": _("派单规则不存在")})
     for node in (rule.community, rule.compound):
         if node is not None:
-            require(user, A.CATEGORY_MANAGE, node)
+            require(user, CATEGORY_MANAGE, node)
     return rule
 
 
@@ -264,7 +266,7 @@ def routing_rule_delete(*, user, rule):
 @transaction.atomic
 def calendar_day_add(*, user, date, kind, name="", until=None):
     """A holiday (optionally a run of days up to `until`) or an adjusted working weekend day."""
-    require(user, A.CALENDAR_MANAGE)
+    require(user, CALENDAR_MANAGE)
     errors = {}
     if not isinstance(date, datetime.date):
         errors["date"] = _("请选择日期")
@@ -297,7 +299,7 @@ def calendar_day_add(*, user, date, kind, name="", until=None):
 
 @transaction.atomic
 def calendar_day_delete(*, user, day):
-    require(user, A.CALENDAR_MANAGE)
+    require(user, CALENDAR_MANAGE)
     row = CalendarDay.objects.select_for_update().filter(pk=getattr(day, "pk", day)).first()
     if row is None:
         raise ValidationError({"day": _("该日期未登记")})

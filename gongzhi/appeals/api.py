@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 from ninja import Header, Query, Router, Schema
 from ninja.responses import Status as HttpStatus
 
-from gongzhi.accounts.policy import A, can
+from gongzhi.accounts.policy import can
+from .capability import APPEAL_VIEW
 from gongzhi.api.base import IDEMPOTENCY_KEY_DOC, Day, Dec, ErrorOut, Id, Text, idempotent
 from gongzhi.core import idempotency
 from gongzhi.core.pagination import count_capped, keyset_page
@@ -317,7 +318,7 @@ class RatesOut(Schema):
 @router.get("/appeal-rates", response={200: RatesOut, 400: ErrorOut, 404: ErrorOut},
             summary="三率: response, resolution and satisfaction rates by handler, compound, community or category")
 def appeal_rates(request, query: Query[RatesQuery]):
-    if not can(request.auth, A.APPEAL_VIEW):
+    if not can(request.auth, APPEAL_VIEW):
         raise Http404
     if query.group_by not in rates_mod.GROUPS:
         return HttpStatus(400, {"detail": _("分组方式无效"), "field": "group_by"})

@@ -12,7 +12,9 @@ from ninja import Router, Schema
 from ninja.responses import Status as HttpStatus
 from pydantic import Field
 
-from gongzhi.accounts.policy import A, require
+from gongzhi.accounts.policy import require
+from gongzhi.accounts.capability import CALENDAR_MANAGE
+from .capability import CATEGORY_MANAGE
 from gongzhi.api.base import ErrorOut, Id, Text, validation_payload
 from gongzhi.core.models import CalendarDay
 
@@ -91,7 +93,7 @@ def category_create(request, payload: CategoryIn):
 
 @router.put("/appeal-categories/{pk}", response={200: CategoryOut, **WRITE}, summary="Replace a category (admins)")
 def category_update(request, pk: Id, payload: CategoryIn):
-    require(request.auth, A.CATEGORY_MANAGE)
+    require(request.auth, CATEGORY_MANAGE)
     category = get_object_or_404(Category, pk=pk)
     try:
         return admin_services.category_update(user=request.auth, category=category, **payload.dict())
@@ -101,7 +103,7 @@ def category_update(request, pk: Id, payload: CategoryIn):
 
 @router.delete("/appeal-categories/{pk}", response={204: None, **WRITE}, summary="Delete an unused category (admins)")
 def category_delete(request, pk: Id):
-    require(request.auth, A.CATEGORY_MANAGE)
+    require(request.auth, CATEGORY_MANAGE)
     try:
         admin_services.category_delete(user=request.auth, category=get_object_or_404(Category, pk=pk))
     except ValidationError as e:
@@ -119,7 +121,7 @@ def _rule(user, pk):
 
 @router.get("/routing-rules", response={200: list[RuleOut], 404: ErrorOut}, summary="Routing rules (admins)")
 def routing_rules(request):
-    require(request.auth, A.CATEGORY_MANAGE)
+    require(request.auth, CATEGORY_MANAGE)
     return selectors.routing_rules(request.auth)
 
 
@@ -133,7 +135,7 @@ def rule_create(request, payload: RuleIn):
 
 @router.put("/routing-rules/{pk}", response={200: RuleOut, **WRITE}, summary="Replace a routing rule (admins)")
 def rule_update(request, pk: Id, payload: RuleIn):
-    require(request.auth, A.CATEGORY_MANAGE)
+    require(request.auth, CATEGORY_MANAGE)
     try:
         return admin_services.routing_rule_update(user=request.auth, rule=_rule(request.auth, pk), **payload.dict())
     except ValidationError as e:
@@ -142,7 +144,7 @@ def rule_update(request, pk: Id, payload: RuleIn):
 
 @router.delete("/routing-rules/{pk}", response={204: None, **WRITE}, summary="Delete a routing rule (admins)")
 def rule_delete(request, pk: Id):
-    require(request.auth, A.CATEGORY_MANAGE)
+    require(request.auth, CATEGORY_MANAGE)
     admin_services.routing_rule_delete(user=request.auth, rule=_rule(request.auth, pk))
     return HttpStatus(204, None)
 
@@ -167,7 +169,7 @@ def calendar_add(request, payload: DayIn):
 
 @router.delete("/calendar/{pk}", response={204: None, **WRITE}, summary="Remove a calendar day")
 def calendar_delete(request, pk: Id):
-    require(request.auth, A.CALENDAR_MANAGE)
+    require(request.auth, CALENDAR_MANAGE)
     try:
         admin_services.calendar_day_delete(user=request.auth, day=pk)
     except ValidationError as e:

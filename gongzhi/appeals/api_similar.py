@@ -11,7 +11,8 @@ from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status as HttpStatus
 
-from gongzhi.accounts.policy import A, can
+from gongzhi.accounts.policy import can
+from .capability import APPEAL_CREATE
 from gongzhi.api.base import ErrorOut, Id, Text, validation_payload
 
 from . import photos as photos_mod
@@ -62,7 +63,7 @@ def similar(request, text: Text = "", compound: Text | None = None, lat: Text | 
     """Suggestions while an appeal is typed: for those who may submit one, as the page offers them. Only
     appeals the caller may see, or public ones; no reporter identity, identifiers masked as the caller may
     read them (presenter)."""
-    if not can(request.auth, A.APPEAL_CREATE):
+    if not can(request.auth, APPEAL_CREATE):
         raise Http404
     try:
         found = similar_appeals(text=text, compound=compound, lat=lat, lng=lng, category=category,

@@ -9,7 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from gongzhi.accounts.policy import A, acting_org_ids, can, scoped
+from gongzhi.accounts.policy import acting_org_ids, can, scoped
+from .capability import APPEAL_CREATE, APPEAL_DISPATCH, APPEAL_VERIFY, APPEAL_VIEW
 from gongzhi.core.workdays import calendar_between, local_date, working_days_between
 from gongzhi.grid.models import Building, Community, Compound
 from gongzhi.orgs.models import Organisation, OrgKind
@@ -41,21 +42,21 @@ REPORTER_LABELS = {
 
 def is_staff(user):
     """Staff see the work queues and the rates: anyone who may view appeals somewhere or acts for an organisation."""
-    return can(user, A.APPEAL_VIEW) or bool(acting_org_ids(user))
+    return can(user, APPEAL_VIEW) or bool(acting_org_ids(user))
 
 
 def may_use_appeals(user):
-    return can(user, A.APPEAL_CREATE) or is_staff(user)
+    return can(user, APPEAL_CREATE) or is_staff(user)
 
 
 def queue_tabs(user):
     """(name, label) of the queues this user works, in order."""
     tabs = []
-    if can(user, A.APPEAL_DISPATCH):
+    if can(user, APPEAL_DISPATCH):
         tabs.append(("dispatch", _("待派单")))
     if acting_org_ids(user):
         tabs.append(("handle", _("待办理")))
-    if can(user, A.APPEAL_VERIFY):
+    if can(user, APPEAL_VERIFY):
         tabs.append(("verify", _("待核查")))
     if is_staff(user):
         tabs.append(("all", _("全部")))
@@ -73,7 +74,7 @@ def channels_for(user):
 # ---- places ------------------------------------------------------------------------------------
 
 
-def compounds_for(user, action=A.APPEAL_CREATE):
+def compounds_for(user, action=APPEAL_CREATE):
     return scoped(user, action, Compound.objects.select_related("community")).order_by("community__code", "code")
 
 

@@ -34,7 +34,7 @@ every call asks afresh; the answers are the same either way
 from django.db.models import Q
 
 from gongzhi.accounts.models import Role, RoleAssignment
-from gongzhi.accounts.policy import A
+from .capability import APPEAL_DISPATCH, APPEAL_SUPERVISE, APPEAL_VERIFY, APPEAL_VIEW, APPEAL_WHISTLE
 from gongzhi.accounts.policy import roles_granting, users_acting_for, users_with
 from gongzhi.appeals.models import AppealEvent, HandlerLevel
 from gongzhi.appeals.selectors import is_confidential
@@ -111,8 +111,8 @@ def _place(appeal):
 
 def desk(appeal, memo=None):
     def compute():
-        ids = _ids(users_with(A.APPEAL_DISPATCH, appeal, roles=(Role.COMMUNITY_WORKER,)))
-        return ids or _ids(users_with(A.APPEAL_DISPATCH, appeal, by_relation=False))
+        ids = _ids(users_with(APPEAL_DISPATCH, appeal, roles=(Role.COMMUNITY_WORKER,)))
+        return ids or _ids(users_with(APPEAL_DISPATCH, appeal, by_relation=False))
 
     return _memo(memo, (DESK, _place(appeal)), compute)
 
@@ -174,16 +174,16 @@ def prefetch(events, memo):
         if not places:
             continue
         if key[0] == DESK:
-            found = grid_users(A.APPEAL_DISPATCH, places, roles=(Role.COMMUNITY_WORKER,))
-            found.update(grid_users(A.APPEAL_DISPATCH, [p for p, ids in found.items() if not ids]))
+            found = grid_users(APPEAL_DISPATCH, places, roles=(Role.COMMUNITY_WORKER,))
+            found.update(grid_users(APPEAL_DISPATCH, [p for p, ids in found.items() if not ids]))
         elif key[0] == VERIFIERS:
-            found = grid_users(A.APPEAL_VERIFY, places, roles=(Role.GRID_WORKER,))
+            found = grid_users(APPEAL_VERIFY, places, roles=(Role.GRID_WORKER,))
         elif key[0] == WHISTLERS:
-            found = grid_users(A.APPEAL_WHISTLE, places)
+            found = grid_users(APPEAL_WHISTLE, places)
         elif key[0] == CIRCLE:
-            found = grid_users(A.APPEAL_VIEW, places, roles=key[1])
+            found = grid_users(APPEAL_VIEW, places, roles=key[1])
         else:
-            found = grid_users(A.APPEAL_SUPERVISE, places, roles=key[1])
+            found = grid_users(APPEAL_SUPERVISE, places, roles=key[1])
         for place, ids in found.items():
             memo[(*key, place)] = ids
 
@@ -253,16 +253,16 @@ def party(name, event, memo=None):
         return acting_for(old, memo) if old else set()
     if name == VERIFIERS:
         found = _memo(memo, (VERIFIERS, _place(appeal)),
-                      lambda: _ids(users_with(A.APPEAL_VERIFY, appeal, roles=(Role.GRID_WORKER,))))
+                      lambda: _ids(users_with(APPEAL_VERIFY, appeal, roles=(Role.GRID_WORKER,))))
         return found or desk(appeal, memo)
     if name == CALLED:
         return set().union(*(acting_for(pk, memo) for pk in called_department_ids(event)))
     if name == WHISTLERS:
-        return _memo(memo, (WHISTLERS, _place(appeal)), lambda: _ids(users_with(A.APPEAL_WHISTLE, appeal, by_relation=False)))
+        return _memo(memo, (WHISTLERS, _place(appeal)), lambda: _ids(users_with(APPEAL_WHISTLE, appeal, by_relation=False)))
     if name == SUPERVISORS:
         roles = _supervisor_roles(event)
         return _memo(memo, (SUPERVISORS, roles, _place(appeal)),
-                     lambda: _ids(users_with(A.APPEAL_SUPERVISE, appeal, roles=roles)))
+                     lambda: _ids(users_with(APPEAL_SUPERVISE, appeal, roles=roles)))
     raise ValueError(name)
 
 
@@ -277,7 +277,7 @@ def _called(appeal, called):
 
 def _circle_roles(appeal):
     """The roles that read this appeal where it is: for a confidential one, not every role that reads the rest."""
-    return tuple(roles_granting(A.APPEAL_VIEW, appeal))
+    return tuple(roles_granting(APPEAL_VIEW, appeal))
 
 
 def confidential_circle(appeal, memo=None, called=None):
@@ -285,7 +285,7 @@ def confidential_circle(appeal, memo=None, called=None):
     reversed): its reporter; who may read confidential appeals at its place; who acts for its current handler
     or for a department whistled to it. `called`: those departments, when already read."""
     ids = set(_memo(memo, (CIRCLE, _circle_roles(appeal), _place(appeal)),
-                    lambda: _ids(users_with(A.APPEAL_VIEW, appeal, by_relation=False))))
+                    lambda: _ids(users_with(APPEAL_VIEW, appeal, by_relation=False))))
     if appeal.reporter_id:
         ids.add(appeal.reporter_id)
     orgs = _called(appeal, called) | ({appeal.handler_id} if appeal.handler_id else set())

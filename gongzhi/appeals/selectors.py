@@ -3,7 +3,8 @@ import operator
 from functools import reduce
 
 from django.db.models import Q
-from gongzhi.accounts.policy import A, acting_org_ids, can, holds_by_place, scoped
+from gongzhi.accounts.policy import acting_org_ids, can, holds_by_place, scoped
+from .capability import APPEAL_DISPATCH, APPEAL_VERIFY, APPEAL_VIEW, CATEGORY_MANAGE
 from gongzhi.accounts.policy import visible_branches as policy_branches
 from gongzhi.core.identity import redact_identifiers
 from gongzhi.core.ids import as_id
@@ -36,13 +37,13 @@ def is_confidential(appeal):
 
 def in_view_scope(user, appeal):
     """Does the user's place on the grid let them read this appeal (their relationships to it aside)?"""
-    return holds_by_place(user, A.APPEAL_VIEW, appeal)
+    return holds_by_place(user, APPEAL_VIEW, appeal)
 
 
 def visible_branches(user):
     """visible_appeals(user) as conditions whose union it is, each on the appeal's own indexed columns; None: every
     appeal. Derived from the appeals' declaration (capability.py) by the policy."""
-    return policy_branches(user, A.APPEAL_VIEW, Appeal)
+    return policy_branches(user, APPEAL_VIEW, Appeal)
 
 
 def visible_appeals(user):
@@ -87,12 +88,12 @@ def _queue_statuses(name, status):
 def _queue_rows(user, name):
     """The queue's rows of any status."""
     if name == "dispatch":
-        return scoped(user, A.APPEAL_DISPATCH, Appeal.objects.select_related(*LIST_RELATED))
+        return scoped(user, APPEAL_DISPATCH, Appeal.objects.select_related(*LIST_RELATED))
     if name == "handle":
         orgs = acting_org_ids(user)
         return Appeal.objects.select_related(*LIST_RELATED).filter(handler_id__in=orgs or [0])
     if name == "verify":
-        return scoped(user, A.APPEAL_VERIFY, Appeal.objects.select_related(*LIST_RELATED))
+        return scoped(user, APPEAL_VERIFY, Appeal.objects.select_related(*LIST_RELATED))
     if name == "mine":
         return Appeal.objects.select_related(*LIST_RELATED).filter(reporter_id=user.pk)
     return visible_appeals(user)
@@ -154,7 +155,7 @@ def appeal_rates(user, group_by, start=None, end=None):
 
 def _may_see_rule(user, rule):
     # A rule anywhere (no place) is every admin's; one at a place, only theirs whose scope holds the place.
-    return all(node is None or can(user, A.CATEGORY_MANAGE, node) for node in (rule.community, rule.compound))
+    return all(node is None or can(user, CATEGORY_MANAGE, node) for node in (rule.community, rule.compound))
 
 
 def routing_rules(user):

@@ -16,7 +16,8 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gongzhi.accounts.policy import A, acting_org_ids, can, relations_held, scope_of
+from gongzhi.accounts.policy import acting_org_ids, can, relations_held, scope_of
+from .capability import APPEAL_CREATE, APPEAL_DISPATCH, APPEAL_PROPERTY_REPORT, APPEAL_SUPERVISE, APPEAL_VERIFY, APPEAL_VIEW, APPEAL_WHISTLE
 from gongzhi.core.audit import audit
 from gongzhi.core.identity import redact_identifiers, validate_mobile
 from gongzhi.core.ids import as_id
@@ -39,10 +40,10 @@ NOTE_MAX = 2000
 # calls and visits, grid workers report from patrol, property staff report what they find in the compounds
 # they serve. Residents speak for themselves (the app); Open311 clients through their own channel.
 STAFF_CHANNELS = {
-    Channel.HOTLINE: A.APPEAL_DISPATCH,
-    Channel.WALK_IN: A.APPEAL_DISPATCH,
-    Channel.PATROL: A.APPEAL_VERIFY,
-    Channel.PROPERTY: A.APPEAL_PROPERTY_REPORT,
+    Channel.HOTLINE: APPEAL_DISPATCH,
+    Channel.WALK_IN: APPEAL_DISPATCH,
+    Channel.PATROL: APPEAL_VERIFY,
+    Channel.PROPERTY: APPEAL_PROPERTY_REPORT,
 }
 
 
@@ -160,7 +161,7 @@ def _check_channel(user, channel, compound):
     elif channel == Channel.OPEN311:  # only the service account of an Open311 client (gongzhi.open311)
         if getattr(user, "open311_client", None) is None:
             raise ValidationError({"channel": _("只有开放接口客户端可以通过该渠道提交诉求")})
-    elif not can(user, A.APPEAL_CREATE):  # the pages' rule, for the API too (an outdoor worker's role grants none)
+    elif not can(user, APPEAL_CREATE):  # the pages' rule, for the API too (an outdoor worker's role grants none)
         raise NotAllowed(_("账号尚未开通，无法提交诉求") if not scope_of(user).roles else _("您的账号无权提交诉求"))
 
 
@@ -169,7 +170,7 @@ def _check_household(user, household):
 
     Refused like a household that does not exist, so the answer confirms nothing.
     """
-    if household is not None and not can(user, A.APPEAL_CREATE, household):
+    if household is not None and not can(user, APPEAL_CREATE, household):
         raise ValidationError({"household": _("户不存在")})
 
 
@@ -259,12 +260,12 @@ def parties_of(user, appeal, *, called=None):
 
 
 _RELATED_PARTIES = {"reporter": wf.REPORTER, "handler": wf.HANDLER, "called": wf.CALLED}
-_PLACED_PARTIES = {A.APPEAL_DISPATCH: wf.DISPATCHER, A.APPEAL_VERIFY: wf.VERIFIER,
-                   A.APPEAL_SUPERVISE: wf.SUPERVISOR, A.APPEAL_WHISTLE: wf.WHISTLE}
+_PLACED_PARTIES = {APPEAL_DISPATCH: wf.DISPATCHER, APPEAL_VERIFY: wf.VERIFIER,
+                   APPEAL_SUPERVISE: wf.SUPERVISOR, APPEAL_WHISTLE: wf.WHISTLE}
 
 
 def may_view(user, appeal):
-    return can(user, A.APPEAL_VIEW, appeal)
+    return can(user, APPEAL_VIEW, appeal)
 
 
 def get_for_action(user, pk, *, lock=False, authored=False):
@@ -456,7 +457,7 @@ def _whistle_report(user, appeal, note, now):
 @transaction.atomic
 def appeal_me_too(*, user, appeal):
     """A resident adds their voice to an open appeal instead of filing a new one."""
-    if not can(user, A.APPEAL_CREATE):  # "me too" is a submission in all but name
+    if not can(user, APPEAL_CREATE):  # "me too" is a submission in all but name
         raise NotAllowed(_("您的账号无权提交诉求"))
     from .selectors import shown_publicly
 

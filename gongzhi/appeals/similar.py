@@ -49,7 +49,8 @@ from django.db import connection as default_connection
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from gongzhi.accounts.policy import A, acting_org_ids, among, scope_of
+from gongzhi.accounts.policy import acting_org_ids, among, scope_of
+from .capability import APPEAL_VIEW
 from gongzhi.core.geometry import distance_m
 from gongzhi.core.identity import redact_identifiers
 from gongzhi.core.ids import as_id
@@ -290,7 +291,7 @@ def _sees_all_candidates(user):
     if user is None:
         return True
     scope = scope_of(user)
-    return scope.superuser or scope.allows_anywhere(A.APPEAL_VIEW) or bool(acting_org_ids(user))
+    return scope.superuser or scope.allows_anywhere(APPEAL_VIEW) or bool(acting_org_ids(user))
 
 
 def _visible(user, rows):
@@ -304,7 +305,7 @@ def _visible(user, rows):
     from .selectors import shown_publicly
 
     public = [a for a in rows if shown_publicly(a)]
-    readable = {a.pk for a in among(user, A.APPEAL_VIEW, [a for a in rows if not shown_publicly(a)])}
+    readable = {a.pk for a in among(user, APPEAL_VIEW, [a for a in rows if not shown_publicly(a)])}
     return [a for a in rows if a in public or a.pk in readable]
 
 

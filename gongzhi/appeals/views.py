@@ -16,7 +16,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from gongzhi.accounts.policy import A, can
+from gongzhi.accounts.policy import can
+from gongzhi.accounts.capability import CALENDAR_MANAGE
+from .capability import APPEAL_CREATE, APPEAL_VIEW, CATEGORY_MANAGE
 from gongzhi.core.ids import as_id
 from gongzhi.core.pagination import keyset_page
 
@@ -66,7 +68,7 @@ def _submit_form(request, data=None, files=None):
 @login_required
 def appeal_new(request):
     user = request.user
-    if not can(user, A.APPEAL_CREATE):
+    if not can(user, APPEAL_CREATE):
         raise Http404
     status = 200
     if request.method == "POST":
@@ -97,7 +99,7 @@ def appeal_new(request):
 def appeal_similar(request):
     """Open appeals like the one being typed (htmx fragment)."""
     user = request.user
-    if not can(user, A.APPEAL_CREATE):
+    if not can(user, APPEAL_CREATE):
         raise Http404
     text = (request.GET.get("description") or "")[:1000].strip()
     results = []
@@ -127,7 +129,7 @@ def _similar_row(view, user):
 @require_POST
 def appeal_me_too(request, pk):
     user = request.user
-    if not can(user, A.APPEAL_CREATE):
+    if not can(user, APPEAL_CREATE):
         raise Http404
     ok, message = True, ""
     try:
@@ -155,7 +157,7 @@ def appeal_list(request):
     tab = request.GET.get("tab") if request.GET.get("tab") in names else names[0]
     staff = pq.is_staff(user)
     form = QueueFilterForm(request.GET or None, statuses=Status.choices, categories=selectors.category_tree(),
-                           compounds=pq.compounds_for(user, A.APPEAL_VIEW) if staff else [])
+                           compounds=pq.compounds_for(user, APPEAL_VIEW) if staff else [])
     filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
     qs, branches = selectors.queue_listing(user, tab, status=filters.get("status") or None,
                                            category=filters.get("category"), compound=filters.get("compound"),
@@ -172,9 +174,9 @@ def appeal_list(request):
         "tabs": tabs, "tab": tab, "staff": staff, "form": form, "rows": presenter.views_of(user, rows),
         "next_cursor": next_cursor,
         "filtered": any(filters.get(k) for k in ("status", "category", "compound", "q")),
-        "paged": bool(request.GET.get("cursor")), "can_create": can(user, A.APPEAL_CREATE),
-        "can_rates": can(user, A.APPEAL_VIEW), "can_settings": can(user, A.CATEGORY_MANAGE),
-        "can_calendar": can(user, A.CALENDAR_MANAGE),
+        "paged": bool(request.GET.get("cursor")), "can_create": can(user, APPEAL_CREATE),
+        "can_rates": can(user, APPEAL_VIEW), "can_settings": can(user, CATEGORY_MANAGE),
+        "can_calendar": can(user, CALENDAR_MANAGE),
     })
 
 

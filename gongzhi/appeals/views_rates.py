@@ -7,7 +7,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gongzhi.accounts.policy import A, can
+from gongzhi.accounts.policy import can
+from .capability import APPEAL_VIEW
 from gongzhi.core.workdays import LOCAL, local_date
 
 from . import rates, selectors
@@ -21,7 +22,7 @@ def _month_start(day):
 @login_required
 def rates_page(request):
     user = request.user
-    if not can(user, A.APPEAL_VIEW):
+    if not can(user, APPEAL_VIEW):
         raise Http404
     today = local_date(timezone.now())
     form = RatesForm(request.GET or None)

@@ -12,7 +12,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from gongzhi.accounts.policy import A, can, scoped
+from gongzhi.accounts.policy import can, scoped
+from gongzhi.accounts.capability import CALENDAR_MANAGE
+from .capability import CATEGORY_MANAGE
+from gongzhi.orgs.capability import ORG_VIEW
 from gongzhi.core.models import CalendarDay
 from gongzhi.core.workdays import local_date
 from gongzhi.orgs.models import Organisation
@@ -39,7 +42,7 @@ def _category_form(data=None, initial=None, tree=None):
 
 @login_required
 def categories_page(request):
-    _require_anywhere(request.user, A.CATEGORY_MANAGE)
+    _require_anywhere(request.user, CATEGORY_MANAGE)
     status = 200
     tree = _tree_all()
     if request.method == "POST":
@@ -62,7 +65,7 @@ def categories_page(request):
 
 @login_required
 def category_edit(request, pk):
-    _require_anywhere(request.user, A.CATEGORY_MANAGE)
+    _require_anywhere(request.user, CATEGORY_MANAGE)
     category = Category.objects.filter(pk=pk).first()
     if category is None:
         raise Http404
@@ -88,7 +91,7 @@ def category_edit(request, pk):
 @login_required
 @require_POST
 def category_delete(request, pk):
-    _require_anywhere(request.user, A.CATEGORY_MANAGE)
+    _require_anywhere(request.user, CATEGORY_MANAGE)
     category = Category.objects.filter(pk=pk).first()
     if category is None:
         raise Http404
@@ -104,14 +107,14 @@ def category_delete(request, pk):
 def _rule_form(user, data=None, initial=None):
     return RoutingRuleForm(
         data, initial=initial, categories=_tree_all(),
-        communities=pq.communities_for(user, A.CATEGORY_MANAGE), compounds=pq.compounds_for(user, A.CATEGORY_MANAGE),
-        organisations=scoped(user, A.ORG_VIEW, Organisation.objects.filter(is_active=True)).order_by("kind", "code"))
+        communities=pq.communities_for(user, CATEGORY_MANAGE), compounds=pq.compounds_for(user, CATEGORY_MANAGE),
+        organisations=scoped(user, ORG_VIEW, Organisation.objects.filter(is_active=True)).order_by("kind", "code"))
 
 
 @login_required
 def routing_page(request):
     user = request.user
-    _require_anywhere(user, A.CATEGORY_MANAGE)
+    _require_anywhere(user, CATEGORY_MANAGE)
     status = 200
     form = _rule_form(user, initial={"is_active": True, "priority": 0})
     if request.method == "POST":
@@ -132,7 +135,7 @@ def routing_page(request):
 @login_required
 def routing_edit(request, pk):
     user = request.user
-    _require_anywhere(user, A.CATEGORY_MANAGE)
+    _require_anywhere(user, CATEGORY_MANAGE)
     rule = selectors.routing_rule(user, pk)
     if rule is None:
         raise Http404
@@ -160,7 +163,7 @@ def routing_edit(request, pk):
 @require_POST
 def routing_delete(request, pk):
     user = request.user
-    _require_anywhere(user, A.CATEGORY_MANAGE)
+    _require_anywhere(user, CATEGORY_MANAGE)
     rule = selectors.routing_rule(user, pk)
     if rule is None:
         raise Http404
@@ -172,7 +175,7 @@ def routing_delete(request, pk):
 @login_required
 def calendar_page(request):
     user = request.user
-    _require_anywhere(user, A.CALENDAR_MANAGE)
+    _require_anywhere(user, CALENDAR_MANAGE)
     today = local_date(timezone.now())
     try:
         year = int(request.GET.get("year") or today.year)
@@ -203,7 +206,7 @@ def calendar_page(request):
 @require_POST
 def calendar_delete(request, pk):
     user = request.user
-    _require_anywhere(user, A.CALENDAR_MANAGE)
+    _require_anywhere(user, CALENDAR_MANAGE)
     row = CalendarDay.objects.filter(pk=pk).first()
     if row is None:
         raise Http404

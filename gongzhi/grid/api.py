@@ -5,7 +5,8 @@ Lists are narrowed by `policy.scoped`, details fetched with
 """
 from ninja import Router, Schema
 
-from gongzhi.accounts.policy import A, get_or_404
+from gongzhi.accounts.policy import get_or_404
+from .capability import GRID_VIEW
 from gongzhi.api.base import ErrorOut, Id, Page, paginate
 
 from . import selectors
@@ -128,7 +129,7 @@ def subdistrict_list(request, limit: int = 50, offset: int = 0):
 
 @router.get("/subdistricts/{pk}", response={200: SubdistrictDetailOut, 404: ErrorOut})
 def subdistrict_detail(request, pk: Id):
-    s = get_or_404(request.user, A.GRID_VIEW, Subdistrict.objects.all(), pk=pk)
+    s = get_or_404(request.user, GRID_VIEW, Subdistrict.objects.all(), pk=pk)
     return {**_subdistrict(s), "counts": selectors.node_counts(request.user, s)}
 
 
@@ -139,7 +140,7 @@ def community_list(request, subdistrict: Id | None = None, limit: int = 50, offs
 
 @router.get("/communities/{pk}", response={200: CommunityDetailOut, 404: ErrorOut})
 def community_detail(request, pk: Id):
-    c = get_or_404(request.user, A.GRID_VIEW, Community.objects.all(), pk=pk)
+    c = get_or_404(request.user, GRID_VIEW, Community.objects.all(), pk=pk)
     return {**_community(c), "counts": selectors.node_counts(request.user, c)}
 
 
@@ -150,7 +151,7 @@ def compound_list(request, community: Id | None = None, limit: int = 50, offset:
 
 @router.get("/compounds/{pk}", response={200: CompoundDetailOut, 404: ErrorOut})
 def compound_detail(request, pk: Id):
-    k = get_or_404(request.user, A.GRID_VIEW, Compound.objects.select_related("community"), pk=pk)
+    k = get_or_404(request.user, GRID_VIEW, Compound.objects.select_related("community"), pk=pk)
     return {**_compound(k), "counts": selectors.node_counts(request.user, k)}
 
 
@@ -161,5 +162,5 @@ def building_list(request, compound: Id | None = None, limit: int = 50, offset: 
 
 @router.get("/buildings/{pk}", response={200: BuildingDetailOut, 404: ErrorOut})
 def building_detail(request, pk: Id):
-    b = get_or_404(request.user, A.GRID_VIEW, Building.objects.select_related("compound__community"), pk=pk)
+    b = get_or_404(request.user, GRID_VIEW, Building.objects.select_related("compound__community"), pk=pk)
     return {**_building(b), "counts": selectors.node_counts(request.user, b)}

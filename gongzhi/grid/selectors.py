@@ -1,8 +1,8 @@
 """Scoped reads of the grid: lists of nodes, the tree with counts at every level.
 
 Every query goes through `policy.scoped`. A count is what the user may see
-of that kind: buildings under A.GRID_VIEW, households under
-A.HOUSEHOLD_VIEW, residents under A.RESIDENT_VIEW; a kind the user may not
+of that kind: buildings under GRID_VIEW, households under
+HOUSEHOLD_VIEW, residents under RESIDENT_VIEW; a kind the user may not
 see anywhere is counted as None (shown as a dash), not as 0. Counts come
 from one grouped query per counted model, whatever the size of the tree.
 """
@@ -10,39 +10,41 @@ from collections import defaultdict
 
 from django.db.models import Count
 
-from gongzhi.accounts.policy import A, can, lookups, scoped
+from gongzhi.accounts.policy import can, lookups, scoped
+from .capability import GRID_VIEW, HOUSEHOLD_VIEW
+from gongzhi.people.capability import RESIDENT_VIEW
 from gongzhi.people.models import Resident
 
 from .models import Building, Community, Compound, Household, Subdistrict
 
 TREE_LEVELS = ("subdistrict", "community", "compound", "building")
 COUNTED = (
-    ("buildings", Building, A.GRID_VIEW),
-    ("households", Household, A.HOUSEHOLD_VIEW),
-    ("residents", Resident, A.RESIDENT_VIEW),
+    ("buildings", Building, GRID_VIEW),
+    ("households", Household, HOUSEHOLD_VIEW),
+    ("residents", Resident, RESIDENT_VIEW),
 )
 
 
 def subdistricts_for(user):
-    return scoped(user, A.GRID_VIEW, Subdistrict.objects.all()).order_by("code")
+    return scoped(user, GRID_VIEW, Subdistrict.objects.all()).order_by("code")
 
 
 def communities_for(user, *, subdistrict=None):
-    qs = scoped(user, A.GRID_VIEW, Community.objects.all())
+    qs = scoped(user, GRID_VIEW, Community.objects.all())
     if subdistrict is not None:
         qs = qs.filter(subdistrict_id=subdistrict)
     return qs.order_by("code")
 
 
 def compounds_for(user, *, community=None):
-    qs = scoped(user, A.GRID_VIEW, Compound.objects.select_related("community"))
+    qs = scoped(user, GRID_VIEW, Compound.objects.select_related("community"))
     if community is not None:
         qs = qs.filter(community_id=community)
     return qs.order_by("code")
 
 
 def buildings_for(user, *, compound=None):
-    qs = scoped(user, A.GRID_VIEW, Building.objects.select_related("compound__community"))
+    qs = scoped(user, GRID_VIEW, Building.objects.select_related("compound__community"))
     if compound is not None:
         qs = qs.filter(compound_id=compound)
     return qs.order_by("compound__code", "code")
@@ -97,9 +99,9 @@ def grid_tree(user):
     nodes = {
         "subdistrict": list(subdistricts_for(user).values("id", "code", "name")),
         "community": list(communities_for(user).values("id", "code", "name", "subdistrict_id")),
-        "compound": list(scoped(user, A.GRID_VIEW, Compound.objects.all()).order_by("code")
+        "compound": list(scoped(user, GRID_VIEW, Compound.objects.all()).order_by("code")
                          .values("id", "code", "name", "community_id")),
-        "building": list(scoped(user, A.GRID_VIEW, Building.objects.all()).order_by("compound_id", "code")
+        "building": list(scoped(user, GRID_VIEW, Building.objects.all()).order_by("compound_id", "code")
                          .values("id", "code", "name", "compound_id")),
     }
     counts, visible = counts_by_node(user, TREE_LEVELS)

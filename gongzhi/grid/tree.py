@@ -10,7 +10,9 @@ from collections import defaultdict
 from django.db.models import Q
 
 from gongzhi.accounts.models import Role, RoleAssignment
-from gongzhi.accounts.policy import A, scoped
+from gongzhi.accounts.policy import scoped
+from .capability import GRID_VIEW
+from gongzhi.orgs.capability import ORG_VIEW
 from gongzhi.orgs.models import Coverage, Organisation, OrgKind
 
 from .models import LEVELS, NODE_LOOKUPS, Compound
@@ -30,7 +32,7 @@ def tree_for(user):
     """Subdistricts → communities → compounds the user may see, each with its counts."""
     subdistricts = list(subdistricts_for(user))
     communities = list(communities_for(user))
-    compounds = list(scoped(user, A.GRID_VIEW, Compound.objects.all()).order_by("code"))
+    compounds = list(scoped(user, GRID_VIEW, Compound.objects.all()).order_by("code"))
     counts, visible = counts_by_node(user, ("subdistrict", "community", "compound"))
     _attach(subdistricts, counts, visible, "subdistrict")
     _attach(communities, counts, visible, "community")
@@ -83,7 +85,7 @@ def organisations_covering(user, node):
     for lvl in LEVELS[LEVELS.index(node.level) + 1:]:
         q |= Q(**{f"{lvl}__{NODE_LOOKUPS[lvl][node.level]}": node.pk})
     org_ids = Coverage.objects.filter(q).values("organisation_id")
-    orgs = scoped(user, A.ORG_VIEW, Organisation.objects.filter(pk__in=org_ids, is_active=True))
+    orgs = scoped(user, ORG_VIEW, Organisation.objects.filter(pk__in=org_ids, is_active=True))
     return sorted(orgs, key=lambda o: (KIND_ORDER.get(o.kind, len(KIND_ORDER)), o.code))
 
 

@@ -2,7 +2,8 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from gongzhi.accounts.policy import A, can, get_or_404
+from gongzhi.accounts.policy import can, get_or_404
+from .capability import GRID_VIEW, HOUSEHOLD_VIEW
 from gongzhi.people.selectors import households_for
 
 from . import tree
@@ -22,7 +23,7 @@ def tree_page(request):
 
 @login_required
 def community_page(request, pk):
-    community = get_or_404(request.user, A.GRID_VIEW, Community.objects.select_related("subdistrict"), pk=pk)
+    community = get_or_404(request.user, GRID_VIEW, Community.objects.select_related("subdistrict"), pk=pk)
     compounds, visible = tree.compounds_of(request.user, community)
     return render(request, "grid/community.html", {
         "node": community,
@@ -36,7 +37,7 @@ def community_page(request, pk):
 
 @login_required
 def compound_page(request, pk):
-    compound = get_or_404(request.user, A.GRID_VIEW, Compound.objects.select_related("community__subdistrict"), pk=pk)
+    compound = get_or_404(request.user, GRID_VIEW, Compound.objects.select_related("community__subdistrict"), pk=pk)
     buildings, visible = tree.buildings_of(request.user, compound)
     return render(request, "grid/compound.html", {
         "node": compound,
@@ -55,14 +56,14 @@ def compound_buildings(request, pk):
     """The compound's buildings as a fragment (htmx expands the tree with it); else the full page."""
     if not _is_htmx(request):
         return compound_page(request, pk)
-    compound = get_or_404(request.user, A.GRID_VIEW, Compound.objects.select_related("community"), pk=pk)
+    compound = get_or_404(request.user, GRID_VIEW, Compound.objects.select_related("community"), pk=pk)
     buildings, visible = tree.buildings_of(request.user, compound)
     return render(request, "grid/tree.html#buildings", {"buildings": buildings, "visible": visible})
 
 
 @login_required
 def building_page(request, pk):
-    building = get_or_404(request.user, A.GRID_VIEW,
+    building = get_or_404(request.user, GRID_VIEW,
                           Building.objects.select_related("compound__community__subdistrict"), pk=pk)
     counts = node_counts(request.user, building)
     return render(request, "grid/building.html", {
@@ -70,6 +71,6 @@ def building_page(request, pk):
         "crumbs": tree.ancestors(building),
         "counts": counts,
         "households": households_for(request.user, building=building.pk),
-        "can_view_households": can(request.user, A.HOUSEHOLD_VIEW, building),
+        "can_view_households": can(request.user, HOUSEHOLD_VIEW, building),
         "can_view_residents": counts["residents"] is not None,
     })

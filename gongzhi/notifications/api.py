@@ -4,7 +4,7 @@ Inbox: GET /notifications (newest first, keyset-paged; ?unread=true for
 unread only), POST /notifications/{id}/read, POST /notifications/read-all.
 Another user's message is 404.
 
-Webhooks, for users who may change the organisation (A.ORG_CHANGE) and
+Webhooks, for users who may change the organisation (ORG_CHANGE) and
 superusers; everyone else gets 404: GET/POST /organisations/{id}/webhooks,
 DELETE /organisations/{id}/webhooks/{wid}, GET …/webhooks/{wid}/deliveries.
 The signing secret is in the POST answer only; it is stored encrypted and
@@ -15,7 +15,8 @@ from datetime import datetime
 from ninja import Router, Schema
 from ninja.responses import Status
 
-from gongzhi.accounts.policy import A, get_or_404
+from gongzhi.accounts.policy import get_or_404
+from gongzhi.orgs.capability import ORG_VIEW
 from gongzhi.api.base import ErrorOut, Id, Text
 from gongzhi.core.pagination import keyset_page
 from gongzhi.orgs.models import Organisation
@@ -118,7 +119,7 @@ def _webhook(e):
 
 
 def _org(request, pk):
-    return get_or_404(request.user, A.ORG_VIEW, Organisation.objects.all(), pk=pk)
+    return get_or_404(request.user, ORG_VIEW, Organisation.objects.all(), pk=pk)
 
 
 @router.get("/organisations/{pk}/webhooks", response={200: list[WebhookOut], 404: ErrorOut},

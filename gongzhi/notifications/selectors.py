@@ -1,7 +1,8 @@
 """Reads: a user's own inbox, and an organisation's webhook endpoints for those who manage them."""
 from django.http import Http404
 
-from gongzhi.accounts.policy import A, require
+from gongzhi.accounts.policy import require
+from gongzhi.orgs.capability import ORG_CHANGE
 
 from .models import Notification, WebhookDelivery, WebhookEndpoint
 
@@ -22,8 +23,8 @@ def unread_count(user):
 
 
 def webhooks_of(user, organisation):
-    """An organisation's endpoints; 404 unless the user may change the organisation (A.ORG_CHANGE)."""
-    require(user, A.ORG_CHANGE, organisation)
+    """An organisation's endpoints; 404 unless the user may change the organisation (ORG_CHANGE)."""
+    require(user, ORG_CHANGE, organisation)
     return WebhookEndpoint.objects.filter(organisation=organisation).order_by("id")
 
 

@@ -2,7 +2,7 @@
 
 The fan-out, the emails and the webhook attempts run in the background
 worker (tasks.py calls them); the inbox marks and the webhook endpoint
-management run in requests. Endpoint changes are policy-checked (A.ORG_CHANGE
+management run in requests. Endpoint changes are policy-checked (ORG_CHANGE
 over the organisation, or a superuser) and audited.
 """
 import datetime
@@ -23,7 +23,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from gongzhi.accounts.models import User
-from gongzhi.accounts.policy import A, require
+from gongzhi.accounts.policy import require
+from gongzhi.orgs.capability import ORG_CHANGE
 from gongzhi.core import timeline
 from gongzhi.core.audit import audit
 from gongzhi.core.models import AuditAction
@@ -435,7 +436,7 @@ def _clean_events(events):
 @transaction.atomic
 def webhook_create(*, user, organisation, url, events=(), description=""):
     """Register a receiver for an organisation. Returns (endpoint, secret); the secret is shown this once."""
-    require(user, A.ORG_CHANGE, organisation)
+    require(user, ORG_CHANGE, organisation)
     errors = {}
     try:
         url = webhooks.check_url(url)
@@ -465,7 +466,7 @@ def webhook_create(*, user, organisation, url, events=(), description=""):
 
 @transaction.atomic
 def webhook_delete(*, user, endpoint):
-    require(user, A.ORG_CHANGE, endpoint.organisation)
+    require(user, ORG_CHANGE, endpoint.organisation)
     audit(AuditAction.DELETE, user=user, obj=endpoint,
           changes={"url": [endpoint.url, None], "organisation": [endpoint.organisation_id, None]})
     endpoint.delete()

@@ -14,7 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts.models import User
-from gongzhi.accounts.policy import A, require
+from gongzhi.accounts.policy import require
+from gongzhi.appeals.capability import CATEGORY_MANAGE
 from gongzhi.appeals.models import Channel, PhotoKind
 from gongzhi.appeals.services import appeal_submit
 from gongzhi.core import crypto
@@ -41,7 +42,7 @@ def _clean(value):
 
 @transaction.atomic
 def client_create(*, user, name, contact="", note=""):
-    require(user, A.CATEGORY_MANAGE)
+    require(user, CATEGORY_MANAGE)
     name, contact, note = (name or "").strip(), (contact or "").strip(), (note or "").strip()
     if not name:
         raise ValidationError({"name": _("请填写客户端名称")})
@@ -62,7 +63,7 @@ def _store_key(client, raw, user):
 @transaction.atomic
 def key_issue(*, user, client):
     """A new key for the client: (ApiKey, the raw key). The raw key is never stored; show it once."""
-    require(user, A.CATEGORY_MANAGE)
+    require(user, CATEGORY_MANAGE)
     client = ApiClient.objects.select_for_update().filter(pk=getattr(client, "pk", client)).first()
     if client is None:
         raise ValidationError({"client": _("客户端不存在")})
@@ -76,7 +77,7 @@ def key_issue(*, user, client):
 
 @transaction.atomic
 def key_revoke(*, user, key):
-    require(user, A.CATEGORY_MANAGE)
+    require(user, CATEGORY_MANAGE)
     key = ApiKey.objects.select_for_update().select_related("client").filter(pk=getattr(key, "pk", key)).first()
     if key is None:
         raise ValidationError({"key": _("密钥不存在")})

@@ -26,7 +26,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
-from gongzhi.accounts.policy import A, can
+from gongzhi.accounts.policy import can
+from gongzhi.appeals.capability import CATEGORY_MANAGE
 from gongzhi.appeals.errors import AppealError
 from gongzhi.core import errors, idempotency
 from gongzhi.appeals.models import pk_from_number
@@ -347,12 +348,12 @@ def _content(request, data):
     return content
 
 
-# --- the keys page (A.CATEGORY_MANAGE) ----------------------------------------------------------
+# --- the keys page (CATEGORY_MANAGE) ----------------------------------------------------------
 
 @login_required
 @never_cache
 def keys(request):
-    if not can(request.user, A.CATEGORY_MANAGE):
+    if not can(request.user, CATEGORY_MANAGE):
         raise Http404
     new_key = None
     if request.method == "POST":

@@ -1,7 +1,7 @@
 """Organisations over JSON: who co-governs which part of the grid, and who holds which post.
 
 Members are shown by name, position and term only (never a phone number).
-Changing members or coverage needs A.ORG_CHANGE over the whole organisation.
+Changing members or coverage needs ORG_CHANGE over the whole organisation.
 """
 from datetime import date
 
@@ -11,7 +11,10 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.responses import Status
 
-from gongzhi.accounts.policy import A, get_or_404
+from gongzhi.accounts.policy import get_or_404
+from gongzhi.grid.capability import GRID_VIEW
+from .capability import ORG_VIEW
+from gongzhi.people.capability import RESIDENT_VIEW
 from gongzhi.api.base import ErrorOut, Id, Page, Text, paginate
 from gongzhi.grid.models import GRID_MODELS, LEVELS
 from gongzhi.people.models import Resident
@@ -102,7 +105,7 @@ def _detail(o):
 
 
 def _get_org(user, pk):
-    return get_or_404(user, A.ORG_VIEW, Organisation.objects.select_related("parent"), pk=pk)
+    return get_or_404(user, ORG_VIEW, Organisation.objects.select_related("parent"), pk=pk)
 
 
 def _not_found(field):
@@ -128,7 +131,7 @@ def member_add(request, pk: Id, payload: MemberIn):
     resident = None
     if payload.resident_id is not None:
         try:
-            resident = get_or_404(request.user, A.RESIDENT_VIEW,
+            resident = get_or_404(request.user, RESIDENT_VIEW,
                                   Resident.objects.select_related("household__building__compound__community"),
                                   pk=payload.resident_id)
         except Http404:
@@ -158,7 +161,7 @@ def coverage_add(request, pk: Id, payload: CoverageIn):
     if payload.level not in LEVELS:
         raise ValidationError({"level": _("网格层级无效，应为：%s") % _("、").join(LEVELS)})
     try:
-        node = get_or_404(request.user, A.GRID_VIEW, GRID_MODELS[payload.level].objects.all(), pk=payload.node_id)
+        node = get_or_404(request.user, GRID_VIEW, GRID_MODELS[payload.level].objects.all(), pk=payload.node_id)
     except Http404:
         return _not_found("node_id")
     c = services.coverage_add(user=request.user, organisation=org, node=node)

@@ -4,7 +4,8 @@ import datetime
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from gongzhi.accounts.policy import A, scoped
+from gongzhi.accounts.policy import scoped
+from .capability import ORG_VIEW
 from gongzhi.grid.models import LEVELS
 
 from .models import Coverage, Membership, Organisation
@@ -20,7 +21,7 @@ def current_q(today=None, prefix=""):
 
 
 def organisations_for(user, *, kind=None, q=""):
-    qs = scoped(user, A.ORG_VIEW, Organisation.objects.all())
+    qs = scoped(user, ORG_VIEW, Organisation.objects.all())
     if kind:
         qs = qs.filter(kind=kind)
     q = (q or "").strip()

@@ -6,7 +6,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gongzhi.accounts.policy import A, require
+from gongzhi.accounts.policy import require
+from gongzhi.accounts.capability import ACCOUNT_MANAGE
+from .capability import ORG_CHANGE
+from gongzhi.people.capability import RESIDENT_VIEW
 from gongzhi.core.audit import audit, diff
 from gongzhi.core.models import AuditAction
 
@@ -41,14 +44,14 @@ def membership_add(*, user, organisation, position, person_name="", resident=Non
     """Give a person a post in an organisation. One person may hold posts in several organisations.
 
     The person is a resident record, a user account, or just a name. Linking
-    an account lets that user see the organisation, so it needs A.ACCOUNT_MANAGE.
+    an account lets that user see the organisation, so it needs ACCOUNT_MANAGE.
     """
     org = Organisation.objects.select_for_update().get(pk=organisation.pk)
-    require(user, A.ORG_CHANGE, org)
+    require(user, ORG_CHANGE, org)
     if resident is not None:
-        require(user, A.RESIDENT_VIEW, resident)
+        require(user, RESIDENT_VIEW, resident)
     if account is not None:
-        require(user, A.ACCOUNT_MANAGE)
+        require(user, ACCOUNT_MANAGE)
     errors = {}
     name = (person_name or "").strip() or (resident.name if resident is not None else "") \
         or (str(account) if account is not None else "")
@@ -93,7 +96,7 @@ def membership_end(*, user, membership, on=None):
     Ending a post that has already ended changes nothing.
     """
     m = Membership.objects.select_for_update().select_related("organisation").get(pk=membership.pk)
-    require(user, A.ORG_CHANGE, m.organisation)
+    require(user, ORG_CHANGE, m.organisation)
     on = _clean_date(on, "term_end") or timezone.localdate()
     before = _membership_snapshot(m)
     if m.term_start is not None and m.term_start > on:
@@ -112,8 +115,8 @@ def membership_end(*, user, membership, on=None):
 def coverage_add(*, user, organisation, node):
     """Let an organisation serve one more grid node (an owners' committee serves exactly one)."""
     org = Organisation.objects.select_for_update().get(pk=organisation.pk)
-    require(user, A.ORG_CHANGE, org)
-    require(user, A.ORG_CHANGE, node)
+    require(user, ORG_CHANGE, org)
+    require(user, ORG_CHANGE, node)
     existing = list(Coverage.objects.filter(organisation=org))
     if any(c.node_level == node.level and c.node_id == node.pk for c in existing):
         raise ValidationError({"node_id": _("该组织已覆盖此网格节点")})
@@ -131,7 +134,7 @@ def coverage_add(*, user, organisation, node):
 def coverage_remove(*, user, coverage):
     """Stop an organisation serving a grid node; the last node it covers cannot be removed."""
     org = Organisation.objects.select_for_update().get(pk=coverage.organisation_id)
-    require(user, A.ORG_CHANGE, org)
+    require(user, ORG_CHANGE, org)
     c = Coverage.objects.select_related("subdistrict", "community", "compound", "building", "household").get(
         pk=coverage.pk)
     if not Coverage.objects.filter(organisation=org).exclude(pk=c.pk).exists():

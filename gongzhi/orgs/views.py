@@ -6,7 +6,10 @@ from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import render
 
-from gongzhi.accounts.policy import A, can, get_or_404, scoped
+from gongzhi.accounts.policy import can, get_or_404, scoped
+from gongzhi.grid.capability import GRID_VIEW
+from .capability import ORG_VIEW
+from gongzhi.people.capability import RESIDENT_VIEW
 
 from .models import Membership, Organisation, OrgKind
 
@@ -16,9 +19,9 @@ GRID_RELATED = ("subdistrict", "community", "compound__community", "building__co
 
 @login_required
 def org_list(request):
-    if not can(request.user, A.ORG_VIEW):
+    if not can(request.user, ORG_VIEW):
         raise Http404
-    orgs = scoped(request.user, A.ORG_VIEW, Organisation.objects.filter(is_active=True).annotate(
+    orgs = scoped(request.user, ORG_VIEW, Organisation.objects.filter(is_active=True).annotate(
         member_count=Count("memberships", distinct=True), coverage_count=Count("coverage", distinct=True)))
     by_kind = defaultdict(list)
     for org in orgs:
@@ -30,13 +33,13 @@ def org_list(request):
 @login_required
 def org_page(request, pk):
     user = request.user
-    org = get_or_404(user, A.ORG_VIEW, Organisation.objects.select_related("parent"), pk=pk)
-    visible = set(scoped(user, A.ORG_VIEW, Organisation.objects.all()).values_list("pk", flat=True))
+    org = get_or_404(user, ORG_VIEW, Organisation.objects.select_related("parent"), pk=pk)
+    visible = set(scoped(user, ORG_VIEW, Organisation.objects.all()).values_list("pk", flat=True))
 
     coverage = []
     for c in org.coverage.select_related(*GRID_RELATED):
         node = c.node
-        coverage.append({"node": node, "level": node.level, "viewable": can(user, A.GRID_VIEW, node)})
+        coverage.append({"node": node, "level": node.level, "viewable": can(user, GRID_VIEW, node)})
 
     members = list(org.memberships.select_related("user", "resident__household__building__compound__community"))
     # Cross-appointments: the other posts of the same people, in organisations the user may see.
@@ -55,7 +58,7 @@ def org_page(request, pk):
     for m in members:
         posts = {p.pk: p for key in (("r", m.resident_id), ("u", m.user_id)) if key[1] for p in others[key]}
         m.other_posts = list(posts.values())
-        m.resident_viewable = bool(m.resident_id) and can(user, A.RESIDENT_VIEW, m.resident)
+        m.resident_viewable = bool(m.resident_id) and can(user, RESIDENT_VIEW, m.resident)
 
     return render(request, "orgs/detail.html", {
         "org": org,

@@ -16,7 +16,9 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from ninja.responses import Status
 
-from gongzhi.accounts.policy import A, can, get_or_404, require, scoped
+from gongzhi.accounts.policy import can, get_or_404, require, scoped
+from gongzhi.grid.capability import HOUSEHOLD_CHANGE, HOUSEHOLD_VIEW
+from .capability import RESIDENT_CHANGE, RESIDENT_VIEW, REVEAL_ID, REVEAL_PHONE, TAG_MANAGE
 from gongzhi.api.base import Dec, ErrorOut, Id, Page, Text, paginate
 from gongzhi.grid.models import Building, Household, Tenure
 
@@ -187,7 +189,7 @@ def _tag(t):
 def render_resident(user, r, *, detail=False, today=None):
     """A resident as the user may see it: masks only; sensitive tags only with the right to reveal the ID."""
     today = today or timezone.localdate()
-    may_reveal_id = can(user, A.REVEAL_ID, r)
+    may_reveal_id = can(user, REVEAL_ID, r)
     h = r.household
     age = _age(r.birth_date, today)
     out = {
@@ -201,7 +203,7 @@ def render_resident(user, r, *, detail=False, today=None):
         "phone_masked": r.phone_masked, "id_number_masked": r.id_number_masked,
         "tags": [{"code": t.code, "name": t.name, "sensitive": t.sensitive}
                  for t in r.tags.all() if may_reveal_id or not t.sensitive],
-        "can_reveal_phone": bool(r.phone_enc) and can(user, A.REVEAL_PHONE, r),
+        "can_reveal_phone": bool(r.phone_enc) and can(user, REVEAL_PHONE, r),
         "can_reveal_id": bool(r.id_number_enc) and may_reveal_id,
     }
     if detail:
@@ -246,8 +248,8 @@ def household_list(request, compound: Id | None = None, building: Id | None = No
 
 def _household_detail(user, h):
     members = None
-    if can(user, A.RESIDENT_VIEW, h):
-        qs = scoped(user, A.RESIDENT_VIEW, _resident_qs().filter(household=h)).order_by("id")
+    if can(user, RESIDENT_VIEW, h):
+        qs = scoped(user, RESIDENT_VIEW, _resident_qs().filter(household=h)).order_by("id")
         today = timezone.localdate()
         members = [render_resident(user, r, today=today) for r in qs]
     return {**render_household(h, member_count=h.members.count()), "members": members}
@@ -255,14 +257,14 @@ def _household_detail(user, h):
 
 @router.get("/households/{pk}", response={200: HouseholdDetailOut, 404: ErrorOut})
 def household_detail(request, pk: Id):
-    h = get_or_404(request.user, A.HOUSEHOLD_VIEW, Household.objects.select_related(*HOUSEHOLD_RELATED), pk=pk)
+    h = get_or_404(request.user, HOUSEHOLD_VIEW, Household.objects.select_related(*HOUSEHOLD_RELATED), pk=pk)
     return _household_detail(request.user, h)
 
 
 @router.post("/households", response={201: HouseholdDetailOut, 400: ErrorOut, 404: ErrorOut})
 def household_create(request, payload: HouseholdIn):
     try:
-        building = get_or_404(request.user, A.HOUSEHOLD_CHANGE, Building.objects.select_related("compound__community"),
+        building = get_or_404(request.user, HOUSEHOLD_CHANGE, Building.objects.select_related("compound__community"),
                               pk=payload.building_id)
     except Http404:
         return _not_found("building_id")
@@ -274,7 +276,7 @@ def household_create(request, payload: HouseholdIn):
 
 @router.patch("/households/{pk}", response={200: HouseholdDetailOut, 400: ErrorOut, 404: ErrorOut})
 def household_update(request, pk: Id, payload: HouseholdPatch):
-    h = get_or_404(request.user, A.HOUSEHOLD_VIEW, Household.objects.select_related(*HOUSEHOLD_RELATED), pk=pk)
+    h = get_or_404(request.user, HOUSEHOLD_VIEW, Household.objects.select_related(*HOUSEHOLD_RELATED), pk=pk)
     fields = payload.model_dump(exclude_unset=True)
     services.household_update(user=request.user, household=h, **fields)
     h = Household.objects.select_related(*HOUSEHOLD_RELATED).get(pk=h.pk)
@@ -312,7 +314,7 @@ def resident_list(request, response: HttpResponse, q: Text = "", tag: Text = "",
 
 @router.get("/residents/{pk}", response={200: ResidentDetailOut, 404: ErrorOut})
 def resident_detail(request, pk: Id):
-    r = get_or_404(request.user, A.RESIDENT_VIEW, _resident_qs(), pk=pk)
+    r = get_or_404(request.user, RESIDENT_VIEW, _resident_qs(), pk=pk)
     return render_resident(request.user, r, detail=True)
 
 
@@ -324,7 +326,7 @@ def resident_detail(request, pk: Id):
                  "the limit, for any ID number)."))
 def resident_create(request, payload: ResidentIn, response: HttpResponse):
     try:
-        household = get_or_404(request.user, A.RESIDENT_CHANGE, Household.objects.select_related(*HOUSEHOLD_RELATED),
+        household = get_or_404(request.user, RESIDENT_CHANGE, Household.objects.select_related(*HOUSEHOLD_RELATED),
                                pk=payload.household_id)
     except Http404:
         return _not_found("household_id")
@@ -340,12 +342,12 @@ def resident_create(request, payload: ResidentIn, response: HttpResponse):
 @router.patch("/residents/{pk}", response={200: ResidentDetailOut, 400: ErrorOut, 404: ErrorOut, 429: ErrorOut},
               description="A new ID number is checked as in POST /residents.")
 def resident_update(request, pk: Id, payload: ResidentPatch, response: HttpResponse):
-    r = get_or_404(request.user, A.RESIDENT_VIEW, _resident_qs(), pk=pk)
+    r = get_or_404(request.user, RESIDENT_VIEW, _resident_qs(), pk=pk)
     fields = payload.model_dump(exclude_unset=True)
     household_id = fields.pop("household_id", None)
     if household_id is not None and household_id != r.household_id:
         try:
-            fields["household"] = get_or_404(request.user, A.RESIDENT_CHANGE,
+            fields["household"] = get_or_404(request.user, RESIDENT_CHANGE,
                                              Household.objects.select_related(*HOUSEHOLD_RELATED), pk=household_id)
         except Http404:
             return _not_found("household_id")
@@ -360,7 +362,7 @@ def resident_update(request, pk: Id, payload: ResidentPatch, response: HttpRespo
 
 @router.delete("/residents/{pk}", response={204: None, 404: ErrorOut})
 def resident_delete(request, pk: Id):
-    r = get_or_404(request.user, A.RESIDENT_VIEW, _resident_qs(), pk=pk)
+    r = get_or_404(request.user, RESIDENT_VIEW, _resident_qs(), pk=pk)
     services.resident_delete(user=request.user, resident=r)
     return Status(204, None)
 
@@ -368,7 +370,7 @@ def resident_delete(request, pk: Id):
 @router.post("/residents/{pk}/reveal", response={200: RevealOut, 400: ErrorOut, 404: ErrorOut},
              summary="The clear phone or ID number, for roles allowed to see it; every reveal is audited")
 def resident_reveal(request, pk: Id, payload: RevealIn, response: HttpResponse):
-    r = get_or_404(request.user, A.RESIDENT_VIEW, _resident_qs(), pk=pk)
+    r = get_or_404(request.user, RESIDENT_VIEW, _resident_qs(), pk=pk)
     value = services.resident_reveal(user=request.user, resident=r, field=payload.field)
     response["Cache-Control"] = "no-store"
     return {"field": payload.field, "value": value}
@@ -381,9 +383,9 @@ def resident_reveal(request, pk: Id, payload: RevealIn, response: HttpResponse):
 def tag_list(request, limit: int = 100, offset: int = 0):
     user = request.user
     qs = Tag.objects.order_by("code")
-    if not (can(user, A.RESIDENT_VIEW) or can(user, A.TAG_MANAGE)):
+    if not (can(user, RESIDENT_VIEW) or can(user, TAG_MANAGE)):
         qs = qs.none()
-    elif not (can(user, A.REVEAL_ID) or can(user, A.TAG_MANAGE)):
+    elif not (can(user, REVEAL_ID) or can(user, TAG_MANAGE)):
         qs = qs.filter(sensitive=False)
     page = paginate(qs, limit, offset)
     page["items"] = [_tag(t) for t in page["items"]]
@@ -399,7 +401,7 @@ def tag_create(request, payload: TagIn):
 
 @router.patch("/tags/{pk}", response={200: TagOut, 400: ErrorOut, 404: ErrorOut})
 def tag_update(request, pk: Id, payload: TagPatch):
-    require(request.user, A.TAG_MANAGE)
+    require(request.user, TAG_MANAGE)
     try:
         tag = Tag.objects.get(pk=pk)
     except Tag.DoesNotExist:

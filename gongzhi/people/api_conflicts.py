@@ -1,6 +1,6 @@
 """Registration conflicts over JSON (people.conflicts): the community's queue of ID numbers to check.
 
-A conflict is listed to the users whose A.FIND_BY_ID scope holds both the
+A conflict is listed to the users whose FIND_BY_ID scope holds both the
 household a number was typed for and the resident who holds it; anyone else
 gets an empty list and 404s.
 """

@@ -6,7 +6,7 @@ who it is: a way to recover numbers and to learn who lives where outside
 their scope. So when the holder is someone the user may not find by ID
 number, they get one neutral answer, whatever and wherever the holder is
 (NEUTRAL_MESSAGE), and the case goes to the people who may see both ends:
-the community workers and sub-district admins whose A.FIND_BY_ID scope holds
+the community workers and sub-district admins whose FIND_BY_ID scope holds
 the household and the holder (selectors.registration_conflicts_for). They
 move the holder to the household (through the usual audited resident_update)
 or dismiss the case. Every step is audited; the registration itself counts as
@@ -18,7 +18,8 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gongzhi.accounts.policy import A, can, deny
+from gongzhi.accounts.policy import can, deny
+from .capability import FIND_BY_ID
 from gongzhi.core.audit import audit
 from gongzhi.core.models import AuditAction
 
@@ -33,8 +34,8 @@ def neutral_message():
 
 
 def may_resolve(user, conflict):
-    """Both ends in the user's A.FIND_BY_ID scope: the household tried and the resident who holds the number."""
-    return can(user, A.FIND_BY_ID, conflict) and can(user, A.FIND_BY_ID, conflict.existing)
+    """Both ends in the user's FIND_BY_ID scope: the household tried and the resident who holds the number."""
+    return can(user, FIND_BY_ID, conflict) and can(user, FIND_BY_ID, conflict.existing)
 
 
 @transaction.atomic
@@ -61,7 +62,7 @@ def registration_conflict_resolve(*, user, conflict, decision, note=""):
         "household__building__compound__community", "existing__household__building__compound__community",
     ).get(pk=conflict.pk)
     if not may_resolve(user, conflict):
-        deny(user, A.FIND_BY_ID, conflict)
+        deny(user, FIND_BY_ID, conflict)
         raise Http404
     note = (note or "").strip()
     errors = {}

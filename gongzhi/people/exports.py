@@ -1,7 +1,7 @@
 """Export of households and residents in the import template (.xlsx or .csv).
 
 The export is the import's template, so a file exported and imported again
-changes nothing. Every row is a household the user may export (A.EXPORT,
+changes nothing. Every row is a household the user may export (EXPORT,
 through the policy module); one row per resident, and one row with empty
 resident columns for a household without residents.
 
@@ -9,10 +9,10 @@ resident columns for a household without residents.
   as formulas by a spreadsheet; they are written with a leading apostrophe
   (OWASP "CSV injection"). The import removes that apostrophe again.
 * ID numbers and phones are written in clear only where the user may reveal
-  them (A.REVEAL_ID / A.REVEAL_PHONE for that compound), otherwise masked
+  them (REVEAL_ID / REVEAL_PHONE for that compound), otherwise masked
   (the masked value is what the database already keeps, nothing is
   decrypted). Importing a masked value later leaves the stored one unchanged.
-  Sensitive tags (e.g. 低保) are only written with A.REVEAL_ID, as on pages.
+  Sensitive tags (e.g. 低保) are only written with REVEAL_ID, as on pages.
 * Every export writes one AuditAction.EXPORT entry with the filter, the
   format, the row count and which fields were written in clear.
 * Large exports: CSV is streamed row by row; .xlsx is written row by row
@@ -29,7 +29,8 @@ from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gongzhi.accounts.policy import A, can, get_or_404, require, scoped
+from gongzhi.accounts.policy import can, get_or_404, require, scoped
+from .capability import EXPORT, REVEAL_ID, REVEAL_PHONE
 from gongzhi.core.audit import audit
 from gongzhi.core.ids import as_id
 from gongzhi.core.models import AuditAction
@@ -51,7 +52,7 @@ def escape_cell(value):
 
 
 def _households(user, compound=None):
-    qs = scoped(user, A.EXPORT, Household.objects.select_related("building__compound__community"))
+    qs = scoped(user, EXPORT, Household.objects.select_related("building__compound__community"))
     if compound is not None:
         qs = qs.filter(building__compound=compound)
     return qs
@@ -75,8 +76,8 @@ class _Reveal:
     def __call__(self, compound):
         got = self.cache.get(compound.pk)
         if got is None:
-            got = self.cache[compound.pk] = (can(self.user, A.REVEAL_ID, compound),
-                                             can(self.user, A.REVEAL_PHONE, compound))
+            got = self.cache[compound.pk] = (can(self.user, REVEAL_ID, compound),
+                                             can(self.user, REVEAL_PHONE, compound))
         return got
 
     def any_clear(self):
@@ -149,7 +150,7 @@ def write_xlsx(rows, fileobj):
 
 def export_response(*, user, fmt, compound_id=None, request=None):
     """The file response of an export; audited. Unknown or out-of-scope compound: 404."""
-    require(user, A.EXPORT)
+    require(user, EXPORT)
     if fmt not in FORMATS:
         raise ValidationError({"format": _("导出格式只能是 xlsx 或 csv")})
     compound = None
@@ -157,10 +158,10 @@ def export_response(*, user, fmt, compound_id=None, request=None):
         pk = as_id(compound_id)
         if pk is None:
             raise Http404
-        compound = get_or_404(user, A.EXPORT, Compound.objects.select_related("community"), pk=pk)
+        compound = get_or_404(user, EXPORT, Compound.objects.select_related("community"), pk=pk)
     count = export_count(user, compound)
     reveal = _Reveal(user)
-    for c in (scoped(user, A.EXPORT, Compound.objects.select_related("community"))
+    for c in (scoped(user, EXPORT, Compound.objects.select_related("community"))
               if compound is None else [compound]):
         reveal(c)
     audit(AuditAction.EXPORT, user=user, request=request, object_type="people.resident",

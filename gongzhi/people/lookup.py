@@ -5,7 +5,7 @@ number it is. With a masked ID number (region and last four shown) and an
 age, a few dozen guesses recover the whole number; a masked mobile, ten
 thousand. So a lookup by identifier is treated as the reveal it is:
 
-* it needs A.FIND_BY_ID / A.FIND_BY_PHONE, held by exactly the roles that may
+* it needs FIND_BY_ID / FIND_BY_PHONE, held by exactly the roles that may
   reveal that number, and finds only inside that right's scope;
 * a user without the right is told so before anything is looked up: a
   number that is registered and one that is not get the same answer from the
@@ -31,14 +31,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts.models import User
-from gongzhi.accounts.policy import A, can, scoped
+from gongzhi.accounts.policy import can, scoped
+from .capability import FIND_BY_ID, FIND_BY_PHONE
 from gongzhi.core import crypto
 from gongzhi.core.audit import audit
 from gongzhi.core.identity import normalise_id_number, normalise_mobile
 from gongzhi.core.models import AuditAction, AuditEntry
 
 ID_NUMBER, PHONE = "id_number", "phone"
-FIND_ACTIONS = {ID_NUMBER: A.FIND_BY_ID, PHONE: A.FIND_BY_PHONE}
+FIND_ACTIONS = {ID_NUMBER: FIND_BY_ID, PHONE: FIND_BY_PHONE}
 HASH_FIELDS = {ID_NUMBER: "id_number_hash", PHONE: "phone_hash"}
 
 # Spaces, dashes and zero-width characters typed or pasted inside a number.

@@ -2,7 +2,9 @@
 from django.db.models import Count, Q
 from django.http import Http404
 
-from gongzhi.accounts.policy import A, scoped
+from gongzhi.accounts.policy import scoped
+from gongzhi.grid.capability import HOUSEHOLD_VIEW
+from .capability import FIND_BY_ID, RESIDENT_VIEW, REVEAL_ID
 from gongzhi.grid.models import Household
 
 from . import lookup
@@ -18,7 +20,7 @@ def residents_for(user, *, q="", tag="", household=None, compound=None):
     (people.lookup: its own right, audited, limited; raises LookupRefused);
     any other q matches names and addresses only, never part of a number.
     """
-    qs = scoped(user, A.RESIDENT_VIEW, Resident.objects.select_related(*RESIDENT_RELATED).prefetch_related("tags"))
+    qs = scoped(user, RESIDENT_VIEW, Resident.objects.select_related(*RESIDENT_RELATED).prefetch_related("tags"))
     q = (q or "").strip()
     identifier = lookup.identifier_of(q)
     if identifier is not None:
@@ -34,12 +36,12 @@ def residents_for(user, *, q="", tag="", household=None, compound=None):
         qs = qs.filter(tags__code=tag)
         if Tag.objects.filter(code=tag, sensitive=True).exists():
             # Who carries a sensitive tag is itself sensitive: only where the user may reveal ID numbers.
-            qs = scoped(user, A.REVEAL_ID, qs)
+            qs = scoped(user, REVEAL_ID, qs)
     return qs.order_by("household_id", "id")
 
 
 def households_for(user, *, q="", compound=None, building=None):
-    qs = scoped(user, A.HOUSEHOLD_VIEW, Household.objects.select_related("building__compound__community"))
+    qs = scoped(user, HOUSEHOLD_VIEW, Household.objects.select_related("building__compound__community"))
     if compound is not None:
         qs = qs.filter(building__compound_id=compound)
     if building is not None:
@@ -55,9 +57,9 @@ CONFLICT_RELATED = ("household__building__compound__community", "existing__house
 
 
 def registration_conflicts_for(user, *, status=None):
-    """Conflicts whose household and holder are both in the user's A.FIND_BY_ID scope (conflicts.may_resolve)."""
-    holders = scoped(user, A.FIND_BY_ID, Resident.objects.all()).values("pk")
-    qs = scoped(user, A.FIND_BY_ID, RegistrationConflict.objects.select_related(*CONFLICT_RELATED))
+    """Conflicts whose household and holder are both in the user's FIND_BY_ID scope (conflicts.may_resolve)."""
+    holders = scoped(user, FIND_BY_ID, Resident.objects.all()).values("pk")
+    qs = scoped(user, FIND_BY_ID, RegistrationConflict.objects.select_related(*CONFLICT_RELATED))
     qs = qs.filter(existing_id__in=holders)
     if status:
         qs = qs.filter(status=status)

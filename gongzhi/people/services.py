@@ -6,7 +6,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from gongzhi.accounts.policy import A, can, require
+from gongzhi.accounts.policy import can, require
+from gongzhi.grid.capability import HOUSEHOLD_CHANGE
+from .capability import FIND_BY_ID, RESIDENT_CHANGE, REVEAL_ID, REVEAL_PHONE, TAG_MANAGE
 from gongzhi.core.audit import audit, diff
 from gongzhi.core.identity import birth_date_from_id, gender_from_id, validate_id_number, validate_mobile
 from gongzhi.core.models import AuditAction
@@ -108,7 +110,7 @@ def _claim_id_number(user, resident, *, household, subject=None):
               .filter(id_number_hash=term_hash).exclude(pk=resident.pk).first())
     if holder is None:
         return
-    if can(user, A.FIND_BY_ID, holder):
+    if can(user, FIND_BY_ID, holder):
         raise lookup.Deferred(lambda: lookup.record_registration_hit(user, term_hash), ValidationError(
             {"id_number": _("该身份证号已登记在居民“%(name)s”名下") % {"name": holder.name}}))
 
@@ -133,7 +135,7 @@ def _save_claimed(resident):
 @transaction.atomic
 def resident_create(*, user, household, name, id_number="", phone="", relation=Relation.OTHER, note="",
                     gender="", tags=()):
-    require(user, A.RESIDENT_CHANGE, household)
+    require(user, RESIDENT_CHANGE, household)
     resident = Resident()
     _apply_resident_fields(resident, name=name, id_number=id_number, phone=phone, relation=relation,
                            note=note, household=household, gender=gender)
@@ -149,10 +151,10 @@ def resident_create(*, user, household, name, id_number="", phone="", relation=R
 @transaction.atomic
 def resident_update(*, user, resident, **fields):
     resident = Resident.objects.select_for_update().get(pk=resident.pk)
-    require(user, A.RESIDENT_CHANGE, resident)
+    require(user, RESIDENT_CHANGE, resident)
     new_household = fields.get("household")
     if new_household is not None and new_household.pk != resident.household_id:
-        require(user, A.RESIDENT_CHANGE, new_household)
+        require(user, RESIDENT_CHANGE, new_household)
     before = _resident_snapshot(resident)
     tags = fields.pop("tags", None)
     _apply_resident_fields(resident, **fields)
@@ -174,13 +176,13 @@ def resident_set_tags(*, user, resident, tags, audited=True):
     Sensitive tags are hidden from users who may not reveal the resident's ID
     number: such a user can neither set one nor (unknowingly) remove one.
     """
-    require(user, A.RESIDENT_CHANGE, resident)
+    require(user, RESIDENT_CHANGE, resident)
     codes = {t.code if isinstance(t, Tag) else str(t).strip() for t in tags if t}
     found = list(Tag.objects.filter(code__in=codes))
     unknown = codes - {t.code for t in found}
     if unknown:
         raise ValidationError({"tags": _("未知标签：%s") % _("、").join(sorted(unknown))})
-    if not can(user, A.REVEAL_ID, resident):
+    if not can(user, REVEAL_ID, resident):
         if any(t.sensitive for t in found):
             raise ValidationError({"tags": _("无权设置敏感标签")})
         found += list(resident.tags.filter(sensitive=True))
@@ -193,14 +195,14 @@ def resident_set_tags(*, user, resident, tags, audited=True):
 
 @transaction.atomic
 def resident_delete(*, user, resident):
-    require(user, A.RESIDENT_CHANGE, resident)
+    require(user, RESIDENT_CHANGE, resident)
     audit(AuditAction.DELETE, user=user, obj=resident,
           changes=diff(_resident_snapshot(resident), {k: None for k in _resident_snapshot(resident)},
                        sensitive={"id_number", "phone"}))
     resident.delete()
 
 
-REVEALABLE = {"phone": A.REVEAL_PHONE, "id_number": A.REVEAL_ID}
+REVEALABLE = {"phone": REVEAL_PHONE, "id_number": REVEAL_ID}
 
 
 def resident_reveal(*, user, resident, field):
@@ -245,7 +247,7 @@ def _apply_household_fields(h, *, code=None, address=None, floor_area="__keep__"
 
 @transaction.atomic
 def household_create(*, user, building, code, address, floor_area=None, tenure=Tenure.OWNER):
-    require(user, A.HOUSEHOLD_CHANGE, building)
+    require(user, HOUSEHOLD_CHANGE, building)
     h = Household(building=building)
     _apply_household_fields(h, code=code, address=address, floor_area=floor_area, tenure=tenure)
     if Household.objects.filter(building=building, code=h.code).exists():
@@ -262,7 +264,7 @@ def household_create(*, user, building, code, address, floor_area=None, tenure=T
 @transaction.atomic
 def household_update(*, user, household, **fields):
     h = Household.objects.select_for_update().select_related("building__compound__community").get(pk=household.pk)
-    require(user, A.HOUSEHOLD_CHANGE, h)
+    require(user, HOUSEHOLD_CHANGE, h)
     before = _household_snapshot(h)
     _apply_household_fields(h, **fields)
     if Household.objects.filter(building_id=h.building_id, code=h.code).exclude(pk=h.pk).exists():
@@ -274,7 +276,7 @@ def household_update(*, user, household, **fields):
     return h
 
 
-# ---- care tags (admins with A.TAG_MANAGE) -------------------------------------------------------
+# ---- care tags (admins with TAG_MANAGE) -------------------------------------------------------
 
 
 def _tag_snapshot(t):
@@ -301,7 +303,7 @@ def _apply_tag_fields(tag, *, name=None, name_en=None, sensitive=None):
 
 @transaction.atomic
 def tag_create(*, user, code, name, name_en="", sensitive=False):
-    require(user, A.TAG_MANAGE)
+    require(user, TAG_MANAGE)
     tag = Tag()
     code = (code or "").strip()
     errors = _apply_tag_fields(tag, name=name, name_en=name_en, sensitive=sensitive)
@@ -319,7 +321,7 @@ def tag_create(*, user, code, name, name_en="", sensitive=False):
 
 @transaction.atomic
 def tag_update(*, user, tag, name=None, name_en=None, sensitive=None):
-    require(user, A.TAG_MANAGE)
+    require(user, TAG_MANAGE)
     tag = Tag.objects.select_for_update().get(pk=tag.pk)
     before = _tag_snapshot(tag)
     errors = _apply_tag_fields(tag, name=name, name_en=name_en, sensitive=sensitive)

@@ -12,7 +12,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from gongzhi.accounts.policy import A, can, get_or_404, require, scoped
+from gongzhi.accounts.policy import can, get_or_404, require, scoped
+from gongzhi.grid.capability import HOUSEHOLD_CHANGE, HOUSEHOLD_VIEW
+from gongzhi.orgs.capability import ORG_VIEW
+from .capability import FIND_BY_ID, FIND_BY_PHONE, RESIDENT_CHANGE, RESIDENT_VIEW, REVEAL_ID, REVEAL_PHONE, TAG_MANAGE
 from gongzhi.core.identity import normalise_mobile
 from gongzhi.grid.models import Household
 from gongzhi.grid.tree import ancestors
@@ -36,16 +39,16 @@ def _is_htmx(request):
 
 
 def _decorate(user, resident):
-    """What the page may show of one resident: reveal buttons, and tags (sensitive ones only with A.REVEAL_ID)."""
-    resident.can_reveal_phone = can(user, A.REVEAL_PHONE, resident)
-    resident.can_reveal_id = can(user, A.REVEAL_ID, resident)
+    """What the page may show of one resident: reveal buttons, and tags (sensitive ones only with REVEAL_ID)."""
+    resident.can_reveal_phone = can(user, REVEAL_PHONE, resident)
+    resident.can_reveal_id = can(user, REVEAL_ID, resident)
     resident.visible_tags = [t for t in resident.tags.all() if resident.can_reveal_id or not t.sensitive]
     return resident
 
 
 def _visible_tags(user, resident=None):
     tags = Tag.objects.all()
-    return tags if can(user, A.REVEAL_ID, resident) else tags.filter(sensitive=False)
+    return tags if can(user, REVEAL_ID, resident) else tags.filter(sensitive=False)
 
 
 # ---- household ----------------------------------------------------------------------------------
@@ -53,8 +56,8 @@ def _visible_tags(user, resident=None):
 
 def _household_page(request, household, *, household_form=None, resident_form=None, status=200):
     user = request.user
-    can_change = can(user, A.HOUSEHOLD_CHANGE, household)
-    can_add = can(user, A.RESIDENT_CHANGE, household)
+    can_change = can(user, HOUSEHOLD_CHANGE, household)
+    can_add = can(user, RESIDENT_CHANGE, household)
     if can_change and household_form is None:
         household_form = HouseholdForm(initial={
             "code": household.code, "address": household.address, "tenure": household.tenure,
@@ -65,7 +68,7 @@ def _household_page(request, household, *, household_form=None, resident_form=No
     members = [_decorate(user, r) for r in residents_for(user, household=household.pk)]
     return render(request, "people/household.html", {
         "node": household, "household": household, "members": members, "crumbs": ancestors(household),
-        "can_view_members": can(user, A.RESIDENT_VIEW, household),
+        "can_view_members": can(user, RESIDENT_VIEW, household),
         "household_form": household_form if can_change else None,
         "resident_form": resident_form if can_add else None,
     }, status=status)
@@ -73,14 +76,14 @@ def _household_page(request, household, *, household_form=None, resident_form=No
 
 @login_required
 def household_page(request, pk):
-    return _household_page(request, get_or_404(request.user, A.HOUSEHOLD_VIEW, HOUSEHOLDS, pk=pk))
+    return _household_page(request, get_or_404(request.user, HOUSEHOLD_VIEW, HOUSEHOLDS, pk=pk))
 
 
 @login_required
 @require_POST
 def household_edit(request, pk):
-    household = get_or_404(request.user, A.HOUSEHOLD_VIEW, HOUSEHOLDS, pk=pk)
-    require(request.user, A.HOUSEHOLD_CHANGE, household)
+    household = get_or_404(request.user, HOUSEHOLD_VIEW, HOUSEHOLDS, pk=pk)
+    require(request.user, HOUSEHOLD_CHANGE, household)
     form = HouseholdForm(request.POST)
     if form.is_valid():
         try:
@@ -96,8 +99,8 @@ def household_edit(request, pk):
 @login_required
 @require_POST
 def resident_add(request, pk):
-    household = get_or_404(request.user, A.HOUSEHOLD_VIEW, HOUSEHOLDS, pk=pk)
-    require(request.user, A.RESIDENT_CHANGE, household)
+    household = get_or_404(request.user, HOUSEHOLD_VIEW, HOUSEHOLDS, pk=pk)
+    require(request.user, RESIDENT_CHANGE, household)
     form = ResidentForm(request.POST)
     if form.is_valid():
         try:
@@ -121,10 +124,10 @@ def _edit_form(user, resident, data=None):
 
 def _resident_page(request, resident, *, form=None, revealed=None, status=200):
     user = request.user
-    can_change = can(user, A.RESIDENT_CHANGE, resident)
+    can_change = can(user, RESIDENT_CHANGE, resident)
     if can_change and form is None:
         form = _edit_form(user, resident)
-    org_ids = scoped(user, A.ORG_VIEW, Organisation.objects.all()).values("pk")
+    org_ids = scoped(user, ORG_VIEW, Organisation.objects.all()).values("pk")
     posts = resident.org_memberships.filter(organisation__in=org_ids).select_related("organisation")
     return render(request, "people/resident.html", {
         "resident": resident, "form": form if can_change else None,
@@ -134,7 +137,7 @@ def _resident_page(request, resident, *, form=None, revealed=None, status=200):
 
 
 def _get_resident(request, pk):
-    resident = get_or_404(request.user, A.RESIDENT_VIEW, RESIDENTS.prefetch_related("tags"), pk=pk)
+    resident = get_or_404(request.user, RESIDENT_VIEW, RESIDENTS.prefetch_related("tags"), pk=pk)
     return _decorate(request.user, resident)
 
 
@@ -143,7 +146,7 @@ def resident_page(request, pk):
     resident = _get_resident(request, pk)
     if request.method != "POST":
         return _resident_page(request, resident)
-    require(request.user, A.RESIDENT_CHANGE, resident)
+    require(request.user, RESIDENT_CHANGE, resident)
     form = _edit_form(request.user, resident, request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -185,7 +188,7 @@ def resident_reveal(request, pk):
 @login_required
 def search(request):
     user = request.user
-    if not can(user, A.RESIDENT_VIEW):
+    if not can(user, RESIDENT_VIEW):
         raise Http404
     tags = list(_visible_tags(user))
     form = SearchForm(request.GET or None, tags=tags)
@@ -209,7 +212,7 @@ def search(request):
     return render(request, template, {
         "form": form, "page": page, "refused": refused,
         "q_value": "" if hidden_id or hidden_phone else q_value, "hidden_id": hidden_id, "hidden_phone": hidden_phone,
-        "may_find_by_id": can(user, A.FIND_BY_ID), "may_find_by_phone": can(user, A.FIND_BY_PHONE),
+        "may_find_by_id": can(user, FIND_BY_ID), "may_find_by_phone": can(user, FIND_BY_PHONE),
     })
 
 
@@ -227,7 +230,7 @@ def _tags_page(request, *, form=None, edit_forms=None, status=200):
 
 @login_required
 def tags_page(request):
-    require(request.user, A.TAG_MANAGE)
+    require(request.user, TAG_MANAGE)
     if request.method != "POST":
         return _tags_page(request)
     form = TagForm(request.POST)
@@ -245,7 +248,7 @@ def tags_page(request):
 @login_required
 @require_POST
 def tag_edit(request, pk):
-    require(request.user, A.TAG_MANAGE)
+    require(request.user, TAG_MANAGE)
     try:
         tag = Tag.objects.get(pk=pk)
     except Tag.DoesNotExist:

@@ -10,7 +10,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from gongzhi.accounts.policy import A, can
+from gongzhi.accounts.policy import can
+from .capability import FIND_BY_ID, RESIDENT_CHANGE
 from gongzhi.grid.tree import ancestors
 
 from . import conflicts, selectors
@@ -29,7 +30,7 @@ class ResolveForm(forms.Form):
 @login_required
 def conflict_list(request):
     user = request.user
-    if not can(user, A.FIND_BY_ID):
+    if not can(user, FIND_BY_ID):
         raise Http404
     show_all = request.GET.get("status") == "all"
     qs = selectors.registration_conflicts_for(user, status=None if show_all else ConflictStatus.PENDING)
@@ -42,8 +43,8 @@ def _detail(request, conflict, *, form=None, status=200):
     pending = conflict.status == ConflictStatus.PENDING
     return render(request, "people/conflict.html", {
         "conflict": conflict, "form": form or ResolveForm(), "pending": pending,
-        "may_move": pending and conflict.subject_id is None and can(user, A.RESIDENT_CHANGE, conflict.existing)
-        and can(user, A.RESIDENT_CHANGE, conflict.household),
+        "may_move": pending and conflict.subject_id is None and can(user, RESIDENT_CHANGE, conflict.existing)
+        and can(user, RESIDENT_CHANGE, conflict.household),
         "household_crumbs": ancestors(conflict.household),
     }, status=status)
 

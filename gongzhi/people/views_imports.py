@@ -11,7 +11,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from gongzhi.accounts.policy import A, can, deny, require, scoped
+from gongzhi.accounts.policy import can, deny, require, scoped
+from .capability import EXPORT, IMPORT
 from gongzhi.grid.models import Compound
 
 from . import exports
@@ -43,21 +44,21 @@ def _no_session_refresh(view):
 
 
 def _require_import_or_export(user):
-    if not (can(user, A.IMPORT) or can(user, A.EXPORT)):
-        deny(user, A.IMPORT)
+    if not (can(user, IMPORT) or can(user, EXPORT)):
+        deny(user, IMPORT)
         raise Http404
 
 
 def _page(request, *, error=None, status=200):
     user = request.user
-    may_import = can(user, A.IMPORT)
+    may_import = can(user, IMPORT)
     if may_import:
         import_jobs.fail_stale(ImportJob.objects.filter(user=user))
     jobs = ImportJob.objects.filter(user=user).order_by("-created_at")[:10] if may_import else []
-    compounds = scoped(user, A.EXPORT, Compound.objects.select_related("community")).order_by("code") \
-        if can(user, A.EXPORT) else []
+    compounds = scoped(user, EXPORT, Compound.objects.select_related("community")).order_by("code") \
+        if can(user, EXPORT) else []
     return render(request, "people/import.html", {
-        "may_import": may_import, "may_export": can(user, A.EXPORT), "jobs": jobs, "compounds": compounds,
+        "may_import": may_import, "may_export": can(user, EXPORT), "jobs": jobs, "compounds": compounds,
         "error": error, "headers": HEADERS, "columns": column_help(),
         "max_mb": human_mb(max_bytes()),
     }, status=status)
@@ -69,7 +70,7 @@ def import_page(request):
     """GET: the upload form, recent jobs, template and export. POST: upload a file for a dry run."""
     _require_import_or_export(request.user)
     if request.method == "POST":
-        require(request.user, A.IMPORT)
+        require(request.user, IMPORT)
         upload = request.FILES.get("file")
         if upload is None:
             return _page(request, error=_("请选择要导入的文件"), status=400)

@@ -21,7 +21,8 @@ from PIL import Image
 
 from gongzhi.accounts.models import Role, RoleAssignment, User
 from gongzhi.accounts.capabilities import discover
-from gongzhi.accounts.policy import A, where_q
+from gongzhi.accounts.policy import where_q
+from gongzhi.appeals.capability import APPEAL_DISPATCH, APPEAL_SUPERVISE, APPEAL_VERIFY, APPEAL_VIEW, APPEAL_WHISTLE
 from gongzhi.appeals import admin_services, rates, selectors
 from gongzhi.appeals.models import Appeal, AppealEvent, AppealPhoto, Category
 from gongzhi.appeals.photos import photo_add, photo_url
@@ -211,7 +212,7 @@ def test_rates_in_every_grouping(world, api, client, username):
     confidential = set(Category.objects.filter(confidential=True).values_list("pk", flat=True))
     ordinary = sorted(set(Category.objects.values_list("pk", flat=True)) - confidential)
     assert where_q(Appeal, (("category__confidential", False),)) == Q(category_id__in=ordinary)
-    if not can(user, A.APPEAL_VIEW):
+    if not can(user, APPEAL_VIEW):
         assert api.get(user, "/api/v1/appeal-rates").status_code == 404
         return
     for group in rates.GROUPS:
@@ -466,11 +467,11 @@ def test_every_party_of_the_workflow_but_the_reporter_may_read_confidential_appe
     too): the appeals' declaration says so once (implied_by), and the role table follows."""
     held = discover().role_actions()
     for role, actions in held.items():
-        if set(actions) & {A.APPEAL_DISPATCH, A.APPEAL_VERIFY, A.APPEAL_SUPERVISE, A.APPEAL_WHISTLE}:
-            assert () in actions[A.APPEAL_VIEW], role
-    holders = {role for role, actions in held.items() if () in actions.get(A.APPEAL_VIEW, ())}
+        if set(actions) & {APPEAL_DISPATCH, APPEAL_VERIFY, APPEAL_SUPERVISE, APPEAL_WHISTLE}:
+            assert () in actions[APPEAL_VIEW], role
+    holders = {role for role, actions in held.items() if () in actions.get(APPEAL_VIEW, ())}
     assert holders == {Role.SUBDISTRICT_ADMIN, Role.COMMUNITY_WORKER, Role.GRID_WORKER}
-    assert held[Role.PROPERTY_STAFF][A.APPEAL_VIEW] == [(("category__confidential", False),)]
+    assert held[Role.PROPERTY_STAFF][APPEAL_VIEW] == [(("category__confidential", False),)]
 
 
 def test_staff_reporting_a_confidential_appeal_of_their_own_read_it_as_its_reporter(world, api):

@@ -85,7 +85,7 @@ def test_new_form_preselects_the_residents_compound(client, grid):
     # Categories grouped by their top-level parent.
     assert '<optgroup label="物业服务">' in body and "电梯故障" in body
     # The private categories are marked for the script that switches "public" off.
-    assert f'data-private-categories="' in body and str(grid.hardship.pk) in re.search(r'data-private-categories="([^"]*)"', body).group(1)
+    assert 'data-private-categories="' in body and str(grid.hardship.pk) in re.search(r'data-private-categories="([^"]*)"', body).group(1)
     # No inline scripts or handlers: a strict CSP can come later.
     assert "<script>" not in body and " onclick=" not in body and 'src="/static/js/appeals.js"' in body
 

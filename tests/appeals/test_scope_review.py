@@ -1,10 +1,11 @@
 """Scoping and privacy of appeals, proved through the HTTP layer (pages and /api/v1/)."""
-import re
 
 import pytest
 
 from gongzhi.accounts.models import Role, RoleAssignment, User
-from gongzhi.accounts.policy import A, can
+from gongzhi.accounts.policy import can
+from gongzhi.appeals.capability import APPEAL_VERIFY
+from gongzhi.grid.capability import GRID_CHANGE, GRID_VIEW
 from gongzhi.accounts.policy import users_with
 from gongzhi.appeals.models import Appeal, Status
 
@@ -46,7 +47,7 @@ class TestBuildingScope:
         r = api.post(building_worker, f"/api/v1/appeals/{a.pk}/actions/verify", {})
         assert r.status_code == 404
         assert Appeal.objects.get(pk=a.pk).status == Status.RESOLVED
-        assert building_worker not in users_with(A.APPEAL_VERIFY, a)
+        assert building_worker not in users_with(APPEAL_VERIFY, a)
 
     def test_appeal_in_the_workers_building_is_theirs(self, grid, api, submit, act, building_worker):
         a = submit(description=LIFT, building=grid.B1)
@@ -57,13 +58,13 @@ class TestBuildingScope:
         act(grid.property1, a, "resolve", note="已修好")
         r = api.post(building_worker, f"/api/v1/appeals/{a.pk}/actions/verify", {})
         assert r.status_code == 200 and r.json()["status"] == Status.VERIFIED
-        assert building_worker in users_with(A.APPEAL_VERIFY, a)
+        assert building_worker in users_with(APPEAL_VERIFY, a)
 
     def test_grid_nodes_still_show_their_ancestors_for_context(self, grid, api, building_worker):
-        assert can(building_worker, A.GRID_VIEW, grid.K1) and can(building_worker, A.GRID_VIEW, grid.C)
+        assert can(building_worker, GRID_VIEW, grid.K1) and can(building_worker, GRID_VIEW, grid.C)
         assert api.get(building_worker, f"/api/v1/compounds/{grid.K1.pk}").status_code == 200
         # ...but writes need the node inside the scope.
-        assert not can(building_worker, A.GRID_CHANGE, grid.K1)
+        assert not can(building_worker, GRID_CHANGE, grid.K1)
 
 
 class TestWhatTheReporterSees:

@@ -1,5 +1,4 @@
 """Duplicate suggestion (bigram index on SQLite FTS5 / PostgreSQL tsvector) and "me too"."""
-from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError

@@ -15,7 +15,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from gongzhi.accounts.models import Role, RoleAssignment, User
-from gongzhi.accounts.policy import A, can, scope_of
+from gongzhi.accounts.policy import can, scope_of
+from gongzhi.appeals.capability import APPEAL_VIEW
 from gongzhi.appeals import rates, selectors
 from gongzhi.appeals.models import Appeal, Category, Rating, Status, WhistleCall
 from gongzhi.core.pagination import count_capped, keyset_page
@@ -30,7 +31,7 @@ def plain_visible(user):
     if scope_of(user).superuser:
         return Appeal.objects.all()
     every = Appeal.objects.select_related("category", "compound__community")
-    return Appeal.objects.filter(pk__in=[a.pk for a in every if can(user, A.APPEAL_VIEW, a)])
+    return Appeal.objects.filter(pk__in=[a.pk for a in every if can(user, APPEAL_VIEW, a)])
 
 
 def plain_ids(user, status=None, category=None, compound=None, q=""):

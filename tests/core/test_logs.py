@@ -14,7 +14,6 @@ import urllib.parse
 import urllib.request
 from contextlib import contextmanager
 
-import pytest
 from django.conf import settings as django_settings
 from django.http import HttpResponse
 from django.test import Client

@@ -15,7 +15,7 @@ from gongzhi.core import reference
 from gongzhi.core.models import CalendarDay, DayKind, ReferenceStamp
 from gongzhi.core.workdays import LOCAL
 from gongzhi.open311 import services as o311
-from gongzhi.orgs.models import Coverage, Organisation, OrgKind
+from gongzhi.orgs.models import Coverage, OrgKind
 
 pytestmark = pytest.mark.django_db
 

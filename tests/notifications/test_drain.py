@@ -7,7 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from gongzhi.accounts.models import Role, RoleAssignment, User
-from gongzhi.accounts.policy import A, users_with
+from gongzhi.accounts.policy import users_with
+from gongzhi.appeals.capability import APPEAL_DISPATCH, APPEAL_SUPERVISE, APPEAL_VERIFY, APPEAL_WHISTLE
 from gongzhi.appeals import notify
 from gongzhi.appeals.models import Appeal, AppealEvent, HandlerLevel
 from gongzhi.appeals.services import _event
@@ -278,10 +279,10 @@ class TestBatchMemo:
 
         places = [n.path() for n in (g.K1, g.K2, g.K3, g.B1, g.B2, g.B3, g.H1, g.H2, g.H3)]
         seen = set()
-        for action, roles in ((A.APPEAL_DISPATCH, (Role.COMMUNITY_WORKER,)), (A.APPEAL_DISPATCH, None),
-                              (A.APPEAL_VERIFY, (Role.GRID_WORKER,)), (A.APPEAL_WHISTLE, None),
-                              (A.APPEAL_SUPERVISE, (Role.COMMUNITY_WORKER,)),
-                              (A.APPEAL_SUPERVISE, (Role.SUBDISTRICT_ADMIN,))):
+        for action, roles in ((APPEAL_DISPATCH, (Role.COMMUNITY_WORKER,)), (APPEAL_DISPATCH, None),
+                              (APPEAL_VERIFY, (Role.GRID_WORKER,)), (APPEAL_WHISTLE, None),
+                              (APPEAL_SUPERVISE, (Role.COMMUNITY_WORKER,)),
+                              (APPEAL_SUPERVISE, (Role.SUBDISTRICT_ADMIN,))):
             batch = grid_users(action, [tuple(p.items()) for p in places], roles=roles)
             for p in places:
                 alone = set(users_with(action, At(p.items()), roles=roles, by_relation=False).values_list("pk", flat=True))

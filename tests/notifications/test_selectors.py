@@ -2,13 +2,17 @@
 import pytest
 
 from gongzhi.accounts.models import Role, RoleAssignment, User
-from gongzhi.accounts.policy import A, acting_org_ids, can, users_acting_for, users_with
+from gongzhi.accounts.policy import acting_org_ids, can, users_acting_for, users_with
+from gongzhi.appeals.capability import APPEAL_CREATE, APPEAL_DISPATCH, APPEAL_HANDLE, APPEAL_SUPERVISE, APPEAL_VERIFY, APPEAL_VIEW, APPEAL_WHISTLE
+from gongzhi.grid.capability import GRID_CHANGE, HOUSEHOLD_CHANGE
+from gongzhi.orgs.capability import ORG_CHANGE, ORG_VIEW
+from gongzhi.people.capability import RESIDENT_VIEW
 from gongzhi.orgs.models import Organisation
 
 pytestmark = pytest.mark.django_db
 
-ACTIONS = [A.APPEAL_DISPATCH, A.APPEAL_VERIFY, A.APPEAL_SUPERVISE, A.APPEAL_WHISTLE, A.APPEAL_VIEW,
-           A.APPEAL_HANDLE, A.ORG_VIEW, A.ORG_CHANGE, A.APPEAL_CREATE, A.RESIDENT_VIEW, A.HOUSEHOLD_CHANGE, A.GRID_CHANGE]
+ACTIONS = [APPEAL_DISPATCH, APPEAL_VERIFY, APPEAL_SUPERVISE, APPEAL_WHISTLE, APPEAL_VIEW,
+           APPEAL_HANDLE, ORG_VIEW, ORG_CHANGE, APPEAL_CREATE, RESIDENT_VIEW, HOUSEHOLD_CHANGE, GRID_CHANGE]
 
 
 def fresh(user):
@@ -52,11 +56,11 @@ def test_users_with_action_matches_can(more_people, submit):
 def test_roles_narrow_and_superusers_only_on_request(grid, submit):
     a = submit()
     boss = User.objects.create_superuser(username="boss", password="x" * 12)
-    desk = set(users_with(A.APPEAL_DISPATCH, a, roles=[Role.COMMUNITY_WORKER]))
+    desk = set(users_with(APPEAL_DISPATCH, a, roles=[Role.COMMUNITY_WORKER]))
     assert desk == {grid.community_worker}
-    assert grid.street_admin in users_with(A.APPEAL_DISPATCH, a)
-    assert boss not in users_with(A.APPEAL_DISPATCH, a)
-    assert boss in users_with(A.APPEAL_DISPATCH, a, include_superusers=True)
+    assert grid.street_admin in users_with(APPEAL_DISPATCH, a)
+    assert boss not in users_with(APPEAL_DISPATCH, a)
+    assert boss in users_with(APPEAL_DISPATCH, a, include_superusers=True)
 
 
 def test_users_acting_for_matches_acting_org_ids(more_people):
@@ -71,6 +75,6 @@ def test_users_acting_for_matches_acting_org_ids(more_people):
 def test_one_query_each(grid, submit, django_assert_num_queries):
     a = submit()
     with django_assert_num_queries(1):
-        list(users_with(A.APPEAL_DISPATCH, a))
+        list(users_with(APPEAL_DISPATCH, a))
     with django_assert_num_queries(1):
         list(users_acting_for(grid.dept))

@@ -31,7 +31,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gongzhi.accounts.policy import A, can
+from gongzhi.accounts.policy import can
+from gongzhi.people.capability import IMPORT, REVEAL_ID
 from gongzhi.core.audit import audit
 from gongzhi.core.bulk import BulkInsert, Record
 from gongzhi.core.crypto import lookup_hash
@@ -149,7 +150,7 @@ class Importer:
         found = {c.code: c for c in Compound.objects.select_related("community").filter(code__in=missing)}
         for code in missing:
             c = found.get(code)
-            self.compounds[code] = c if c is not None and can(self.user, A.IMPORT, c) else None
+            self.compounds[code] = c if c is not None and can(self.user, IMPORT, c) else None
 
     def _load_buildings(self, rows):
         want = {}
@@ -172,26 +173,26 @@ class Importer:
     def _may_building(self, building):
         ok = self.building_ok.get(building.pk)
         if ok is None:
-            ok = self.building_ok[building.pk] = can(self.user, A.IMPORT, building)
+            ok = self.building_ok[building.pk] = can(self.user, IMPORT, building)
         return ok
 
     def _may_new_building(self, compound):
         ok = self.new_building_ok.get(compound.pk)
         if ok is None:
-            ok = self.new_building_ok[compound.pk] = can(self.user, A.IMPORT, Building(compound=compound))
+            ok = self.new_building_ok[compound.pk] = can(self.user, IMPORT, Building(compound=compound))
         return ok
 
     def _may_all_tags(self, compound):
         ok = self.tags_all.get(compound.pk)
         if ok is None:
-            ok = self.tags_all[compound.pk] = can(self.user, A.REVEAL_ID, compound)
+            ok = self.tags_all[compound.pk] = can(self.user, REVEAL_ID, compound)
         return ok
 
     def _may_move(self, resident):
         """May this import take a resident (found by ID number) from where they live now?"""
         if resident.cur_building_id:
             return bool(self.building_ok.get(resident.cur_building_id))
-        return can(self.user, A.IMPORT, resident)  # no household: only a superuser
+        return can(self.user, IMPORT, resident)  # no household: only a superuser
 
     def _check_buildings_of(self, residents):
         """Load and check the buildings residents currently live in (moving them needs both ends in scope)."""
@@ -199,7 +200,7 @@ class Importer:
                    if r.cur_building_id and r.cur_building_id not in self.building_ok}
         if missing:
             for b in Building.objects.select_related("compound__community").filter(pk__in=missing):
-                self.building_ok[b.pk] = can(self.user, A.IMPORT, b)
+                self.building_ok[b.pk] = can(self.user, IMPORT, b)
 
     def _batch(self, rows):
         job = self.job
@@ -426,7 +427,7 @@ class Importer:
             if row.tag_ids is not None:
                 current = current_tags.get(res.pk, set())
                 # Sensitive tags the row's author could not see are kept: the user may not see them, or the
-                # row comes from an export without A.REVEAL_ID (its ID number is masked, its 低保 tag left out).
+                # row comes from an export without REVEAL_ID (its ID number is masked, its 低保 tag left out).
                 keep_hidden = not all_tags or row.id_masked is not None
                 wanted = set(row.tag_ids) | (current & self.sensitive_tag_ids) if keep_hidden else set(row.tag_ids)
                 if wanted != current:

@@ -15,7 +15,8 @@ from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from gongzhi.accounts.policy import A, require
+from gongzhi.accounts.policy import require
+from gongzhi.people.capability import IMPORT
 from gongzhi.core.audit import audit
 from gongzhi.core.ids import as_id
 from gongzhi.core.models import AuditAction
@@ -146,7 +147,7 @@ def sweep_stale(hours=24):
 
 def import_start(*, user, upload, dry_run=True):
     """Store an upload, create its ImportJob and queue the run (a dry run unless asked otherwise)."""
-    require(user, A.IMPORT)
+    require(user, IMPORT)
     kind = check_upload(upload)
     sweep_stale()
     path = _store(upload, kind)
@@ -161,7 +162,7 @@ def import_start(*, user, upload, dry_run=True):
 
 def import_confirm(*, user, job):
     """Run the real import of a file whose dry run passed (it is checked again while importing)."""
-    require(user, A.IMPORT)
+    require(user, IMPORT)
     with transaction.atomic():
         job = ImportJob.objects.select_for_update().get(pk=job.pk)
         if job.status != ImportStatus.CHECKED or not job.dry_run:
@@ -181,7 +182,7 @@ def import_confirm(*, user, job):
 
 def job_for(user, pk):
     """An import job its creator (or a superuser) may see; anything else is 404."""
-    require(user, A.IMPORT)
+    require(user, IMPORT)
     pk = as_id(pk)  # an id the database can hold: a huge number would overflow the column
     job = ImportJob.objects.filter(pk=pk).first() if pk else None
     if job is None:
