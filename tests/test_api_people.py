@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from gongzhi.accounts.models import User
 from gongzhi.core.identity import id_check_digit
 from gongzhi.grid.models import Household
-from gongzhi.people.api import _age
+from gongzhi.people.presenter import age as _age
 from gongzhi.people.models import Resident, Tag
 
 

@@ -20,7 +20,7 @@ from gongzhi.people.capability import FIND_BY_ID, FIND_BY_PHONE, REVEAL_ID, REVE
 from gongzhi.core import crypto
 from gongzhi.core.models import AuditAction, AuditEntry
 from gongzhi.people import lookup
-from gongzhi.people.api import _age
+from gongzhi.people.presenter import age as _age
 
 UNREGISTERED_ID = make_id("44148119800101002")  # R1's region, birth date and gender; nobody holds it
 UNREGISTERED_PHONE = "13800130000"

@@ -18,11 +18,11 @@ from ninja.responses import Status
 
 from gongzhi.accounts.policy import can, get_or_404, require, scoped
 from gongzhi.grid.capability import HOUSEHOLD_CHANGE, HOUSEHOLD_VIEW
-from .capability import RESIDENT_CHANGE, RESIDENT_VIEW, REVEAL_ID, REVEAL_PHONE, TAG_MANAGE
+from .capability import RESIDENT_CHANGE, RESIDENT_VIEW, TAG_MANAGE
 from gongzhi.api.base import Dec, ErrorOut, Id, Page, Text, paginate
 from gongzhi.grid.models import Building, Household, Tenure
 
-from . import lookup, selectors, services
+from . import lookup, presenter, selectors, services
 from .models import Relation, Resident, Tag
 
 router = Router()
@@ -161,50 +161,24 @@ class HouseholdPatch(Schema):
 # ---- rendering ---------------------------------------------------------------------------------
 
 
-def _age(birth_date, today):
-    if birth_date is None:
-        return None
-    return today.year - birth_date.year - ((today.month, today.day) < (birth_date.month, birth_date.day))
-
-
-ELDERLY_AGE = 60
-
-
-def age_band(age):
-    """Ten-year band of an age; one band from 60 on. Next to a masked ID number an exact age leaves some 365
-    birth dates, and the check digit about 33 numbers; a ten-year band leaves some 330 (and those who see only
-    the band may not find residents by ID number at all)."""
-    if age is None:
-        return None
-    if age >= ELDERLY_AGE:
-        return f"{ELDERLY_AGE}+"
-    low = max(0, age) // 10 * 10
-    return f"{low}-{low + 9}"
-
-
 def _tag(t):
     return {"id": t.pk, "code": t.code, "name": t.name, "name_en": t.name_en, "sensitive": t.sensitive}
 
 
-def render_resident(user, r, *, detail=False, today=None):
-    """A resident as the user may see it: masks only; sensitive tags only with the right to reveal the ID."""
-    today = today or timezone.localdate()
-    may_reveal_id = can(user, REVEAL_ID, r)
+def render_resident(user, r, *, detail=False, today=None, view=None):
+    """A resident as the user may see them (people.presenter): masks, tags and age by the viewer's sight."""
+    v = view or presenter.view_of(user, r, today)
     h = r.household
-    age = _age(r.birth_date, today)
     out = {
-        "id": r.pk, "name": r.name, "gender": r.gender, "age": age if may_reveal_id else None,
-        "age_band": age_band(age),
+        "id": r.pk, "name": r.name, "gender": r.gender, "age": v.age, "age_band": v.age_band,
         "relation": r.relation, "relation_label": r.get_relation_display(),
         "household": {"id": h.pk, "code": h.code, "address": h.address} if h else None,
         "building_id": h.building_id if h else None,
         "compound_id": h.building.compound_id if h else None,
         "compound_name": h.building.compound.name if h else None,
         "phone_masked": r.phone_masked, "id_number_masked": r.id_number_masked,
-        "tags": [{"code": t.code, "name": t.name, "sensitive": t.sensitive}
-                 for t in r.tags.all() if may_reveal_id or not t.sensitive],
-        "can_reveal_phone": bool(r.phone_enc) and can(user, REVEAL_PHONE, r),
-        "can_reveal_id": bool(r.id_number_enc) and may_reveal_id,
+        "tags": [{"code": t.code, "name": t.name, "sensitive": t.sensitive} for t in v.tags],
+        "can_reveal_phone": v.can_reveal_phone, "can_reveal_id": v.can_reveal_id,
     }
     if detail:
         out.update(note=r.note, created_at=r.created_at, updated_at=r.updated_at)
@@ -250,8 +224,7 @@ def _household_detail(user, h):
     members = None
     if can(user, RESIDENT_VIEW, h):
         qs = scoped(user, RESIDENT_VIEW, _resident_qs().filter(household=h)).order_by("id")
-        today = timezone.localdate()
-        members = [render_resident(user, r, today=today) for r in qs]
+        members = [render_resident(user, v.resident, view=v) for v in presenter.views_of(user, qs)]
     return {**render_household(h, member_count=h.members.count()), "members": members}
 
 
@@ -307,8 +280,8 @@ def resident_list(request, response: HttpResponse, q: Text = "", tag: Text = "",
         page = paginate(qs, limit, offset)
     except lookup.LookupRefused as exc:
         return _refused(exc, response)
-    today = timezone.localdate()
-    page["items"] = [render_resident(request.user, r, today=today) for r in page["items"]]
+    page["items"] = [render_resident(request.user, v.resident, view=v)
+                     for v in presenter.views_of(request.user, page["items"], timezone.localdate())]
     return page
 
 
@@ -382,11 +355,12 @@ def resident_reveal(request, pk: Id, payload: RevealIn, response: HttpResponse):
 @router.get("/tags", response=Page[TagOut], summary="Care tags; sensitive ones only for roles that may see them")
 def tag_list(request, limit: int = 100, offset: int = 0):
     user = request.user
-    qs = Tag.objects.order_by("code")
-    if not (can(user, RESIDENT_VIEW) or can(user, TAG_MANAGE)):
-        qs = qs.none()
-    elif not (can(user, REVEAL_ID) or can(user, TAG_MANAGE)):
-        qs = qs.filter(sensitive=False)
+    if can(user, TAG_MANAGE):  # who manages the tags sees them all; no one's tags come with them
+        qs = Tag.objects.order_by("code")
+    elif can(user, RESIDENT_VIEW):
+        qs = presenter.tag_choices(user)
+    else:
+        qs = Tag.objects.none()
     page = paginate(qs, limit, offset)
     page["items"] = [_tag(t) for t in page["items"]]
     return page

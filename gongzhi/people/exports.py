@@ -29,13 +29,14 @@ from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gongzhi.accounts.policy import can, get_or_404, require, scoped
-from .capability import EXPORT, REVEAL_ID, REVEAL_PHONE
+from gongzhi.accounts.policy import get_or_404, require, scoped
+from .capability import EXPORT
 from gongzhi.core.audit import audit
 from gongzhi.core.ids import as_id
 from gongzhi.core.models import AuditAction
 from gongzhi.grid.models import Compound, Household
 
+from . import presenter
 from .imports.template import FORMULA_TRIGGERS, HEADERS, RELATION_LABELS, TENURE_LABELS, template_workbook
 from .models import Resident
 
@@ -76,13 +77,11 @@ class _Reveal:
     def __call__(self, compound):
         got = self.cache.get(compound.pk)
         if got is None:
-            got = self.cache[compound.pk] = (can(self.user, REVEAL_ID, compound),
-                                             can(self.user, REVEAL_PHONE, compound))
+            got = self.cache[compound.pk] = presenter.sight(self.user, compound)
         return got
 
     def any_clear(self):
-        return sorted({f for ids, phones in self.cache.values()
-                       for f, ok in (("id_number", ids), ("phone", phones)) if ok})
+        return sorted({f for s in self.cache.values() for f, ok in (("id_number", s.ids), ("phone", s.phones)) if ok})
 
 
 def export_rows(user, compound=None, reveal=None):
@@ -94,18 +93,18 @@ def export_rows(user, compound=None, reveal=None):
     for h in qs.iterator(chunk_size=CHUNK):
         b = h.building
         c = b.compound
-        show_id, show_phone = reveal(c)
+        sight = reveal(c)
         head = [c.code, b.code, h.code, h.address, h.floor_area, TENURE_LABELS.get(h.tenure, h.tenure)]
         residents = list(h.members.all())
         if not residents:
             yield [escape_cell(v) for v in head] + [""] * 6
             continue
         for r in residents:
-            tags = "、".join(t.name for t in r.tags.all() if show_id or not t.sensitive)
+            tags = "、".join(t.name for t in sight.tags(r.tags.all()))
             row = head + [
                 r.name,
-                r.id_number_clear() if show_id else r.id_number_masked,
-                r.phone_clear() if show_phone else r.phone_masked,
+                r.id_number_clear() if sight.ids else r.id_number_masked,
+                r.phone_clear() if sight.phones else r.phone_masked,
                 RELATION_LABELS.get(r.relation, r.relation),
                 tags,
                 r.note,

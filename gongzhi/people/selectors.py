@@ -4,11 +4,11 @@ from django.http import Http404
 
 from gongzhi.accounts.policy import scoped
 from gongzhi.grid.capability import HOUSEHOLD_VIEW
-from .capability import FIND_BY_ID, RESIDENT_VIEW, REVEAL_ID
+from .capability import FIND_BY_ID, RESIDENT_VIEW
 from gongzhi.grid.models import Household
 
-from . import lookup
-from .models import RegistrationConflict, Resident, Tag
+from . import lookup, presenter
+from .models import RegistrationConflict, Resident
 
 RESIDENT_RELATED = ("household__building__compound__community",)
 
@@ -33,10 +33,7 @@ def residents_for(user, *, q="", tag="", household=None, compound=None):
     if compound is not None:
         qs = qs.filter(household__building__compound_id=compound)
     if tag:
-        qs = qs.filter(tags__code=tag)
-        if Tag.objects.filter(code=tag, sensitive=True).exists():
-            # Who carries a sensitive tag is itself sensitive: only where the user may reveal ID numbers.
-            qs = scoped(user, REVEAL_ID, qs)
+        qs = presenter.carrying(user, qs, tag)
     return qs.order_by("household_id", "id")
 
 

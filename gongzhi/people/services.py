@@ -14,7 +14,7 @@ from gongzhi.core.identity import birth_date_from_id, gender_from_id, validate_i
 from gongzhi.core.models import AuditAction
 from gongzhi.grid.models import Household, Tenure
 
-from . import conflicts, lookup
+from . import conflicts, lookup, presenter
 from .models import Relation, Resident, Tag
 
 NAME_MAX = 50
@@ -182,7 +182,7 @@ def resident_set_tags(*, user, resident, tags, audited=True):
     unknown = codes - {t.code for t in found}
     if unknown:
         raise ValidationError({"tags": _("未知标签：%s") % _("、").join(sorted(unknown))})
-    if not can(user, REVEAL_ID, resident):
+    if not presenter.sees_sensitive(user, resident):
         if any(t.sensitive for t in found):
             raise ValidationError({"tags": _("无权设置敏感标签")})
         found += list(resident.tags.filter(sensitive=True))

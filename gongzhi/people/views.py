@@ -15,13 +15,13 @@ from django.views.decorators.http import require_POST
 from gongzhi.accounts.policy import can, get_or_404, require, scoped
 from gongzhi.grid.capability import HOUSEHOLD_CHANGE, HOUSEHOLD_VIEW
 from gongzhi.orgs.capability import ORG_VIEW
-from .capability import FIND_BY_ID, FIND_BY_PHONE, RESIDENT_CHANGE, RESIDENT_VIEW, REVEAL_ID, REVEAL_PHONE, TAG_MANAGE
+from .capability import FIND_BY_ID, FIND_BY_PHONE, RESIDENT_CHANGE, RESIDENT_VIEW, TAG_MANAGE
 from gongzhi.core.identity import normalise_mobile
 from gongzhi.grid.models import Household
 from gongzhi.grid.tree import ancestors
 from gongzhi.orgs.models import Organisation
 
-from . import services
+from . import presenter, services
 from .forms import HouseholdForm, ResidentEditForm, ResidentForm, SearchForm, TagEditForm, TagForm, add_service_errors
 from .lookup import ID_NUMBER, LookupRefused, identifier_of
 from .models import Resident, Tag
@@ -38,19 +38,6 @@ def _is_htmx(request):
     return request.headers.get("HX-Request") == "true"
 
 
-def _decorate(user, resident):
-    """What the page may show of one resident: reveal buttons, and tags (sensitive ones only with REVEAL_ID)."""
-    resident.can_reveal_phone = can(user, REVEAL_PHONE, resident)
-    resident.can_reveal_id = can(user, REVEAL_ID, resident)
-    resident.visible_tags = [t for t in resident.tags.all() if resident.can_reveal_id or not t.sensitive]
-    return resident
-
-
-def _visible_tags(user, resident=None):
-    tags = Tag.objects.all()
-    return tags if can(user, REVEAL_ID, resident) else tags.filter(sensitive=False)
-
-
 # ---- household ----------------------------------------------------------------------------------
 
 
@@ -65,7 +52,7 @@ def _household_page(request, household, *, household_form=None, resident_form=No
         })
     if can_add and resident_form is None:
         resident_form = ResidentForm()
-    members = [_decorate(user, r) for r in residents_for(user, household=household.pk)]
+    members = presenter.views_of(user, residents_for(user, household=household.pk))
     return render(request, "people/household.html", {
         "node": household, "household": household, "members": members, "crumbs": ancestors(household),
         "can_view_members": can(user, RESIDENT_VIEW, household),
@@ -116,38 +103,39 @@ def resident_add(request, pk):
 # ---- resident -----------------------------------------------------------------------------------
 
 
-def _edit_form(user, resident, data=None):
-    initial = {"name": resident.name, "relation": resident.relation, "note": resident.note,
-               "tags": [t.code for t in resident.visible_tags]}
-    return ResidentEditForm(data, initial=initial, tags=_visible_tags(user, resident))
+def _edit_form(user, view, data=None):
+    initial = {"name": view.name, "relation": view.relation, "note": view.note, "tags": [t.code for t in view.tags]}
+    return ResidentEditForm(data, initial=initial, tags=presenter.tag_choices(user, view.resident))
 
 
-def _resident_page(request, resident, *, form=None, revealed=None, status=200):
+def _resident_page(request, view, *, form=None, revealed=None, status=200):
     user = request.user
+    resident = view.resident
     can_change = can(user, RESIDENT_CHANGE, resident)
     if can_change and form is None:
-        form = _edit_form(user, resident)
+        form = _edit_form(user, view)
     org_ids = scoped(user, ORG_VIEW, Organisation.objects.all()).values("pk")
     posts = resident.org_memberships.filter(organisation__in=org_ids).select_related("organisation")
     return render(request, "people/resident.html", {
-        "resident": resident, "form": form if can_change else None,
+        "resident": view, "form": form if can_change else None,
         "crumbs": ancestors(resident.household) + [resident.household],
         "revealed": revealed or {}, "posts": posts,
     }, status=status)
 
 
 def _get_resident(request, pk):
+    """The resident as the user may see them (people.presenter)."""
     resident = get_or_404(request.user, RESIDENT_VIEW, RESIDENTS.prefetch_related("tags"), pk=pk)
-    return _decorate(request.user, resident)
+    return presenter.view_of(request.user, resident)
 
 
 @login_required
 def resident_page(request, pk):
-    resident = _get_resident(request, pk)
+    view = _get_resident(request, pk)
     if request.method != "POST":
-        return _resident_page(request, resident)
-    require(request.user, RESIDENT_CHANGE, resident)
-    form = _edit_form(request.user, resident, request.POST)
+        return _resident_page(request, view)
+    require(request.user, RESIDENT_CHANGE, view.resident)
+    form = _edit_form(request.user, view, request.POST)
     if form.is_valid():
         data = form.cleaned_data
         fields = {"name": data["name"], "relation": data["relation"], "note": data["note"]}
@@ -157,13 +145,13 @@ def resident_page(request, pk):
         # Only the tags the user can see are offered; the service keeps the sensitive ones they cannot.
         fields["tags"] = list(data["tags"])
         try:
-            services.resident_update(user=request.user, resident=resident, **fields)
+            services.resident_update(user=request.user, resident=view.resident, **fields)
         except ValidationError as e:
             add_service_errors(form, e)
         else:
             messages.success(request, _("已保存居民信息"))
-            return redirect("people:resident", pk=resident.pk)
-    return _resident_page(request, resident, form=form)
+            return redirect("people:resident", pk=pk)
+    return _resident_page(request, view, form=form)
 
 
 @never_cache
@@ -171,15 +159,15 @@ def resident_page(request, pk):
 @require_POST
 def resident_reveal(request, pk):
     """The clear phone or ID number, for roles allowed to see it; audited by the service."""
-    resident = _get_resident(request, pk)
+    view = _get_resident(request, pk)
     field = request.POST.get("field", "")
     try:
-        value = services.resident_reveal(user=request.user, resident=resident, field=field)
+        value = services.resident_reveal(user=request.user, resident=view.resident, field=field)
     except ValidationError:
         return HttpResponseBadRequest(_("只能查看手机号或身份证号"))
     if _is_htmx(request):
         return render(request, "components.html#revealed", {"value": value})
-    return _resident_page(request, resident, revealed={field: value})
+    return _resident_page(request, view, revealed={field: value})
 
 
 # ---- search -------------------------------------------------------------------------------------
@@ -190,7 +178,7 @@ def search(request):
     user = request.user
     if not can(user, RESIDENT_VIEW):
         raise Http404
-    tags = list(_visible_tags(user))
+    tags = list(presenter.tag_choices(user))
     form = SearchForm(request.GET or None, tags=tags)
     page, refused = None, None
     if form.is_valid() and (form.cleaned_data["q"].strip() or form.cleaned_data["tag"]):
@@ -201,8 +189,7 @@ def search(request):
         except LookupRefused as exc:
             refused = exc.text
         else:
-            for r in page.object_list:
-                _decorate(user, r)
+            page.object_list = presenter.views_of(user, page.object_list)
     # A full ID number or mobile typed into the box (alone or among other words) is not echoed back into the page.
     q_value = (form.data.get("q") or "") if form.is_bound else ""
     identifier = identifier_of(q_value)

@@ -32,7 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts.policy import can
-from gongzhi.people.capability import IMPORT, REVEAL_ID
+from gongzhi.people.capability import IMPORT
 from gongzhi.core.audit import audit
 from gongzhi.core.bulk import BulkInsert, Record
 from gongzhi.core.crypto import lookup_hash
@@ -40,6 +40,7 @@ from gongzhi.core.identity import birth_date_from_id, gender_from_id
 from gongzhi.core.models import AuditAction
 from gongzhi.grid.models import Building, Compound, Household, Tenure
 
+from .. import presenter
 from ..models import ImportJob, Relation, Resident, Tag
 from .files import ImportFileError, map_header, open_table, positive_setting, quote
 from .rows import RowParser
@@ -185,7 +186,7 @@ class Importer:
     def _may_all_tags(self, compound):
         ok = self.tags_all.get(compound.pk)
         if ok is None:
-            ok = self.tags_all[compound.pk] = can(self.user, REVEAL_ID, compound)
+            ok = self.tags_all[compound.pk] = presenter.sees_sensitive(self.user, compound)
         return ok
 
     def _may_move(self, resident):
