@@ -39,7 +39,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _appeals_setup as setup  # noqa: E402
-from gongzhi.appeals.capability import APPEAL_DISPATCH
 
 TARGET_MS = 50.0
 TARGET_RATIO = 1.5
@@ -272,6 +271,7 @@ def merged_keyset_page(user, name, statuses, before, limit):
     import heapq
 
     from gongzhi.accounts.policy import acting_org_ids, scoped
+    from gongzhi.appeals.capability import APPEAL_DISPATCH
     from gongzhi.appeals.models import Appeal
     from gongzhi.appeals.selectors import LIST_RELATED
 
