@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: setup run test bench clean-db
+.PHONY: setup run test bench clean-db mutation
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -31,6 +31,10 @@ test: setup
 
 bench: setup
 	$(PY) bench/import_bench.py
+
+# Mutation testing of the rules (bin/mutation --list); long, not part of make test or CI. AREAS="crypto workdays" picks some.
+mutation: setup
+	$(PY) bin/mutation $(AREAS)
 
 clean-db:
 	rm -f var/gongzhi.sqlite3 var/gongzhi.sqlite3-wal var/gongzhi.sqlite3-shm
