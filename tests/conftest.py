@@ -70,10 +70,14 @@ def _migrated_data(request):
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits():
-    """Each test starts with no API requests counted (gongzhi.api.throttles keeps its counts in the cache)."""
+    """Each test starts with no API requests counted (gongzhi.api.throttles keeps its counts in the cache) and
+    no drain remembered as waiting (gongzhi.notifications.tasks)."""
     from django.core.cache import cache
 
+    from gongzhi.notifications.tasks import forget_waiting_drain
+
     cache.clear()
+    forget_waiting_drain()  # a drain remembered from another test's database is not waiting in this one
 
 
 @pytest.fixture(autouse=True)

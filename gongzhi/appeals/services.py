@@ -174,10 +174,10 @@ def _check_household(user, household):
         raise ValidationError({"household": _("户不存在")})
 
 
-@transaction.atomic
 def appeal_submit(*, user, category, description, title="", channel=Channel.APP, is_public=False,
                   compound=None, building=None, household=None, lat=None, lng=None, address="",
                   contact_name="", contact_phone="", now=None):
+    """File an appeal: checked first, then written whole (appeal, its first event, the audit entry)."""
     errors = {}
     if not isinstance(category, Category):
         category = category_lookup(category)
@@ -220,12 +220,15 @@ def appeal_submit(*, user, category, description, title="", channel=Channel.APP,
     appeal.created_at = appeal.updated_at = now
     if contact_phone:
         appeal.set_contact_phone(contact_phone)
-    appeal.save()
-    _event(appeal, user, "submit", "", Status.SUBMITTED, note=appeal.routing_note, at=now,
-           data={"channel": channel, "suggested_handler": handler.pk if handler else None,
-                 "rule": rule.pk if rule else None})
-    audit(AuditAction.CREATE, user=user, obj=appeal, changes={"status": [None, Status.SUBMITTED],
-                                                              "category": [None, category.code]})
+    # Every check above raises before anything is written, so a caller's transaction needs no savepoint here
+    # (two statements of each intake): an error below is a database error that fails the caller's whole.
+    with transaction.atomic(savepoint=False):
+        appeal.save()
+        _event(appeal, user, "submit", "", Status.SUBMITTED, note=appeal.routing_note, at=now,
+               data={"channel": channel, "suggested_handler": handler.pk if handler else None,
+                     "rule": rule.pk if rule else None})
+        audit(AuditAction.CREATE, user=user, obj=appeal, changes={"status": [None, Status.SUBMITTED],
+                                                                  "category": [None, category.code]})
     return appeal
 
 

@@ -83,21 +83,58 @@ def _enqueue_here(t, *args):
 
 def drain_waiting():
     """Is a drain queued and not started yet? One query on the queue's index of waiting tasks."""
+    return _waiting_drain_start() is not _NONE
+
+
+_NONE = object()
+# The earliest a drain known to be waiting may start, less a margin for the clocks of this process and the
+# worker: until then the drain cannot have started, so a commit meanwhile need not ask the database again.
+_known_waiting = {"until": None}
+CLOCK_MARGIN = datetime.timedelta(milliseconds=300)
+
+
+def _waiting_drain_start():
+    """The run_after of a waiting drain (None: it may start at once); _NONE when no drain waits."""
     table = _task_table(drain_notifications)
     if table is None:
-        return False
+        return _NONE
     from django_tasks_db.compat import TaskResultStatus
 
-    return table.objects.filter(status=TaskResultStatus.READY, task_path=drain_notifications.module_path).exists()
+    row = (table.objects.filter(status=TaskResultStatus.READY, task_path=drain_notifications.module_path)
+           .order_by("run_after").values_list("run_after", flat=True)[:1])
+    return row[0] if row else _NONE
+
+
+def forget_waiting_drain():
+    """Ask the database next time (a test that empties the task table in between)."""
+    _known_waiting["until"] = None
+
+
+def _remember(start):
+    # Only what has committed: a drain queued inside a transaction that may still roll back proves nothing.
+    if start is not None and not transaction.get_connection().in_atomic_block:
+        _known_waiting["until"] = start - CLOCK_MARGIN
 
 
 def request_drain(delay=DRAIN_DELAY):
-    """Ask for a drain run unless one is waiting; returns the queued task, or None when one was waiting."""
-    if drain_waiting():
+    """Ask for a drain run unless one is waiting; returns the queued task, or None when one was waiting.
+
+    Under load most commits find a drain waiting; one that this process saw waiting, deferred past now,
+    is taken on trust until shortly before its start, so the check costs a query per second, not per commit."""
+    until = _known_waiting["until"]
+    if until is not None and timezone.now() < until:
+        return None
+    start = _waiting_drain_start()
+    if start is not _NONE:
+        _remember(start)
         return None
     t = drain_notifications
     if delay and _can_defer(t):
-        t = t.using(run_after=timezone.now() + delay)
+        start = timezone.now() + delay
+        t = t.using(run_after=start)
+        queued = t.enqueue()
+        _remember(start)
+        return queued
     return t.enqueue()
 
 

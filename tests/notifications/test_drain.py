@@ -1,9 +1,10 @@
 """The outbox: timeline rows written pending, drained in batches, exactly once, with a safety net."""
+import datetime
 import io
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from gongzhi.accounts.models import Role, RoleAssignment, User
@@ -206,6 +207,37 @@ class TestOneDrainWaiting:
         assert sorted(mail.args_kwargs["args"][0]) == events and len(events) == 4
         assert mail.task.call(*mail.args_kwargs["args"]) == {"unsent": 0, "held": 0}
         assert Notification.objects.filter(emailed_at__isnull=True).count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_drain_seen_waiting_is_trusted_until_shortly_before_it_starts(database_queue, django_assert_num_queries,
+                                                                          monkeypatch):
+    """Outside a transaction (after a commit, as in production) the waiting drain's start is remembered: the
+    commits before it ask nothing; from shortly before it they ask again, and a drain that started no longer
+    counts."""
+    tasks.forget_waiting_drain()
+    assert tasks.request_drain() is not None
+    [drain] = database_queue("READY")
+    with django_assert_num_queries(0):
+        assert tasks.request_drain() is None
+    monkeypatch.setattr(tasks.timezone, "now", lambda: drain.run_after - tasks.CLOCK_MARGIN)
+    with django_assert_num_queries(1):
+        assert tasks.request_drain() is None  # asked again: still waiting
+    database_queue().update(status="RUNNING")
+    later = drain.run_after + datetime.timedelta(seconds=1)
+    monkeypatch.setattr(tasks.timezone, "now", lambda: later)
+    assert tasks.request_drain() is not None
+    assert database_queue("READY").count() == 1 and database_queue().count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_drain_queued_inside_a_transaction_is_not_taken_on_trust(database_queue, django_assert_num_queries):
+    tasks.forget_waiting_drain()
+    with transaction.atomic():
+        assert tasks.request_drain() is not None
+        transaction.set_rollback(True)  # it may never commit
+    with django_assert_num_queries(2):  # looked for, not found, queued
+        assert tasks.request_drain() is not None
 
 
 class TestSafetyNet:
