@@ -294,6 +294,24 @@ class TestConcurrency:
         a.refresh_from_db()
         assert a.status == Status.ACCEPTED and a.events.count() == 2
 
+    @pytest.mark.parametrize("action", ["reply", "note", "supervise"])
+    def test_stale_version_refused_for_actions_that_keep_the_status(self, grid, submit, act, action):
+        # These actions leave the status alone, so only the version tells that someone else acted since the
+        # page was read: a check keyed on the status change would let them through.
+        a = submit()
+        a = act(grid.community_worker, a, "dispatch", handler=grid.property_co.pk)
+        seen = a.version
+        a = act(grid.community_worker, a, "note", note="先联系物业", version=seen)
+        events, audits = a.events.count(), AuditEntry.objects.count()
+        with pytest.raises(Conflict) as e:
+            act(grid.community_worker, a, action, note="迟到的操作", version=seen)
+        assert "刷新" in e.value.message
+        a.refresh_from_db()
+        assert a.version == seen + 1 and a.status == Status.DISPATCHED
+        assert a.public_reply == "" and a.escalated_at is None
+        assert a.events.count() == events and AuditEntry.objects.count() == audits
+        assert not a.events.filter(note="迟到的操作").exists()
+
     def test_second_actor_without_version_gets_clear_conflict(self, grid, submit, act):
         a = submit()
         act(grid.community_worker, a, "dispatch", handler=grid.property_co.pk)
