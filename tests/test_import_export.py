@@ -220,6 +220,24 @@ def test_duplicate_id_numbers_name_the_earlier_row(cast, settings):
     assert messages(job) == ["第5行 身份证号：身份证号与第2行重复", "第6行 身份证号：身份证号与第3行重复"]
 
 
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_duplicate_id_numbers_in_one_batch_name_the_rows(cast, dry_run):
+    # Both rows would create a resident in the same batch: the second must be refused by name, not reach the
+    # database's unique ID hash and end the run as an unexpected error. A lower-case x is the same number.
+    id_x = make_id("44148119900101103")
+    assert id_x.endswith("X")
+    rows = [row(), row(name="钱二", id_number=ID_B), row(name="赵一", id_number=ID_A, room="302"),
+            row(name="周五", id_number=id_x, room="303"), row(name="周五", id_number=id_x.lower(), room="304"),
+            row(name="张伟", id_number=cast.R1.id_number_clear(), room="101", address="宁江新城一期1栋101"),
+            row(name="张伟", id_number=cast.R1.id_number_clear(), room="305")]
+    before = counts()
+    job = run(cast.community_worker, xlsx(rows), dry_run=dry_run)
+    assert job.status == ImportStatus.FAILED
+    assert messages(job) == ["第4行 身份证号：身份证号与第2行重复", "第6行 身份证号：身份证号与第5行重复",
+                             "第8行 身份证号：身份证号与第7行重复"]
+    assert counts() == before
+
+
 def test_every_bad_row_is_reported(cast):
     rows = [
         row(phone="1381111222"),                                   # 2: mobile

@@ -80,14 +80,16 @@ def validate_point(lat, lng):
 def locate(lat, lng, candidates=None):
     """The compound whose boundary holds the point, else the nearest centre within the limit.
 
-    A point on the edge shared by two compounds belongs to the first in the candidates' order (the
-    compounds' code order), so the same point always lands in the same compound.
+    A point on the edge shared by two compounds (or in two overlapping boundaries) belongs to the one with
+    the lowest code, whatever order the caller lists the candidates in, so the same point always lands in
+    the same compound.
     """
     candidates = list(candidates if candidates is not None else compounds().values())
     areas = _areas()
     inside = covering(lat, lng, [(c, areas.get(c.pk) or Area.from_geojson(c.boundary)) for c in candidates])
     if inside:
-        return inside[0], _("位置在%(name)s范围内") % {"name": inside[0].name}
+        home = min(inside, key=lambda c: c.code)
+        return home, _("位置在%(name)s范围内") % {"name": home.name}
     limit = settings.APPEAL_NEAREST_COMPOUND_M
     best = nearest(lat, lng, [(c, c.center_lat, c.center_lng) for c in candidates], within_m=limit)
     if best:

@@ -35,6 +35,26 @@ class TestLocate:
         grid.K2.save()
         assert locate(24.141, 115.7305)[0] == grid.K2
 
+    def test_inside_the_second_polygon_though_nearer_the_first_centre(self, grid, settings):
+        # K2 reaches south almost to K1: the point is in K2's polygon yet ~170 m from K1's centre and ~950 m
+        # from K2's. Only testing every polygon (not just the first compound's) finds K2; the nearest-centre
+        # fallback would answer K1.
+        settings.APPEAL_NEAREST_COMPOUND_M = 300
+        grid.K2.boundary = {"type": "Polygon", "coordinates": [[[115.729, 24.1412], [115.731, 24.1412],
+                                                                [115.731, 24.151], [115.729, 24.151],
+                                                                [115.729, 24.1412]]]}
+        grid.K2.save()
+        assert locate(24.1415, 115.7300) == (grid.K2, "位置在宁江新城二期范围内")
+
+    def test_a_shared_edge_goes_by_code_whatever_the_candidates_order(self, grid, settings):
+        # The lowest code wins on a shared edge even when a caller lists the candidates in another order
+        # (similar.py passes the compounds near a point), so a point never changes compound with the caller.
+        settings.APPEAL_NEAREST_COMPOUND_M = 0
+        grid.K2.boundary = square(24.142, 115.73)  # K1's northern edge (lat 24.141) is K2's southern edge
+        grid.K2.save()
+        assert locate(24.141, 115.7305, candidates=[grid.K2, grid.K1])[0] == grid.K1
+        assert locate(24.141, 115.7305, candidates=[grid.K1, grid.K2])[0] == grid.K1
+
     def test_nearest_within_limit(self, grid, settings):
         settings.APPEAL_NEAREST_COMPOUND_M = 300
         compound, note = locate(24.1425, 115.730)  # ~280 m north of K1's centre, outside its square

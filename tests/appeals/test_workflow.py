@@ -92,6 +92,10 @@ class TestSubmit:
         assert submit(user=grid.property1, channel=Channel.PROPERTY, compound=grid.K2).compound == grid.K2
 
 
+# Actions open from every status: nothing to refuse on the status.
+ANY_STATUS = {"note", "recategorise"}
+
+
 class TestTransitions:
     def test_whole_loop(self, grid, submit, act):
         a = full_loop(grid, submit, act)
@@ -104,17 +108,38 @@ class TestTransitions:
         assert actions == ["submit", "accept", "dispatch", "take", "resolve", "verify", "rate"]
         assert a.version == 7
 
-    def test_every_transition_is_in_the_table_and_checked(self, grid, submit, act):
-        # Each action refused from a status not in its sources.
+    def test_only_note_and_recategorise_are_open_from_every_status(self):
+        assert {a for a, t in wf.TRANSITIONS.items() if t.sources == set(Status)} == ANY_STATUS
+
+    @pytest.mark.parametrize("action", [a for a in wf.TRANSITIONS if a not in ANY_STATUS])
+    def test_every_transition_is_in_the_table_and_checked(self, grid, submit, act, action):
+        # The actor IS a party the action allows (the handler's staff, the reporter, a called department…),
+        # so the refusal can only come from the status check, and it must be that Conflict, nothing else.
+        from gongzhi.accounts.models import Role, RoleAssignment, User
+        from gongzhi.appeals.services import parties_of
+
+        t = wf.TRANSITIONS[action]
         a = submit()
-        for action, t in wf.TRANSITIONS.items():
-            if Status.SUBMITTED in t.sources:
-                continue
-            with pytest.raises((Conflict, NotAllowed, ValidationError)):
-                act(grid.street_admin, a, action, note="x", rating="satisfied", handler=grid.office.pk,
-                    departments=[grid.dept.pk], days=2)
+        a = act(grid.community_worker, a, "dispatch", handler=grid.property_co.pk)
+        a = act(grid.street_admin, a, "whistle", departments=[grid.dept.pk], note="联合执法")
+        officer = User.objects.create_user("officer", password="x")
+        RoleAssignment.objects.create(user=officer, role=Role.PROPERTY_STAFF, organisation=grid.dept)
+        actor_of = {wf.HANDLER: grid.property1, wf.REPORTER: grid.resident1, wf.CALLED: officer,
+                    wf.VERIFIER: grid.grid_worker, wf.WHISTLE: grid.street_admin,
+                    wf.SUPERVISOR: grid.community_worker, wf.DISPATCHER: grid.community_worker}
+        party = next(p for p in actor_of if p in t.parties)  # the narrowest party first
+        user = actor_of[party]
+        status = next(s for s in Status if s not in t.sources)
+        Appeal.objects.filter(pk=a.pk).update(status=status)
         a.refresh_from_db()
-        assert a.status == Status.SUBMITTED
+        assert party in parties_of(user, a)
+        version, events = a.version, a.events.count()
+        with pytest.raises(Conflict) as e:
+            act(user, a, action, note="x", rating="satisfied", handler=grid.office.pk,
+                departments=[grid.dept2.pk], days=2, category=grid.lighting.pk, version=version)
+        assert e.value.message == f"诉求当前状态为“{a.get_status_display()}”，不能{t.label}"
+        a.refresh_from_db()
+        assert (a.status, a.version, a.events.count()) == (status, version, events)
 
     def test_close_unresolved_is_illegal(self, grid, submit, act):
         a = submit()
@@ -293,6 +318,24 @@ class TestConcurrency:
         assert "刷新" in e.value.message
         a.refresh_from_db()
         assert a.status == Status.ACCEPTED and a.events.count() == 2
+
+    @pytest.mark.parametrize("action", ["reply", "note", "supervise"])
+    def test_stale_version_refused_for_actions_that_keep_the_status(self, grid, submit, act, action):
+        # These actions leave the status alone, so only the version tells that someone else acted since the
+        # page was read: a check keyed on the status change would let them through.
+        a = submit()
+        a = act(grid.community_worker, a, "dispatch", handler=grid.property_co.pk)
+        seen = a.version
+        a = act(grid.community_worker, a, "note", note="先联系物业", version=seen)
+        events, audits = a.events.count(), AuditEntry.objects.count()
+        with pytest.raises(Conflict) as e:
+            act(grid.community_worker, a, action, note="迟到的操作", version=seen)
+        assert "刷新" in e.value.message
+        a.refresh_from_db()
+        assert a.version == seen + 1 and a.status == Status.DISPATCHED
+        assert a.public_reply == "" and a.escalated_at is None
+        assert a.events.count() == events and AuditEntry.objects.count() == audits
+        assert not a.events.filter(note="迟到的操作").exists()
 
     def test_second_actor_without_version_gets_clear_conflict(self, grid, submit, act):
         a = submit()

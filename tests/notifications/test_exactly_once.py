@@ -55,6 +55,23 @@ class TestEmails:
         assert sorted(sent_ids()) == sorted(expected_ids(messages))  # one each, under its own Message-ID
         assert emailed(messages) == 10
 
+    def test_sent_again_after_the_claims_lapsed_still_sends_once(self, messages):
+        # A task queued twice may run the second time long after the first: the claims have lapsed by then,
+        # so only the sent mark keeps a message from going out again.
+        assert services.send_emails(messages) == services.EmailRun([], [], None)
+        assert len(mail.outbox) == 10
+        Notification.objects.filter(pk__in=messages).update(email_claimed_at=timezone.now() - 2 * LAPSE)
+        assert services.send_emails(messages) == services.EmailRun([], [], None)
+        assert services.send_emails(messages + messages) == services.EmailRun([], [], None)
+        assert len(mail.outbox) == 10
+        recipients = sorted(address for m in mail.outbox for address in m.to)
+        assert recipients == sorted(f"mail{i}@example.cn" for i in range(10))
+
+    def test_the_task_run_twice_sends_once(self, messages):
+        tasks.send_notification_emails.call(messages)
+        tasks.send_notification_emails.call(messages)
+        assert len(mail.outbox) == 10 and sorted(sent_ids()) == sorted(expected_ids(messages))
+
     def test_a_message_another_run_holds_is_left_to_it_until_its_claim_lapses(self, messages):
         held = messages[3]
         claimed_at = timezone.now() - datetime.timedelta(seconds=10)
