@@ -117,6 +117,23 @@ def test_phone_mask():
 # ---- at rest --------------------------------------------------------------------------------------
 
 
+def test_lookup_hash_is_the_stored_digest_of_the_upper_case_value(settings):
+    """Digests already stored must stay findable: the same key and value give the same digest, release after
+    release (a change of normalisation or key derivation would orphan every stored ID number and phone)."""
+    settings.DATA_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="  # bytes 0..31, urlsafe base64
+    assert crypto.lookup_hash("11010519491231002x") == (
+        "e5d6ee25a921269799046dd788fbe537d5f6b46e8839a66e198eec0c30f52985")
+    assert crypto.lookup_hash("13800135678") == "1787401332dc6d25359254fbea0a1c81ae073b1bcd6960f6cd18fee14856ec3d"
+    assert crypto.lookup_hash("") is None
+
+
+def test_nothing_recorded_stays_nothing():
+    """An unrecorded number is stored and read as empty: that is how pages know there is nothing to reveal."""
+    assert crypto.encrypt("") == "" and crypto.decrypt("") == ""
+    assert crypto.decrypt("not a token") == ""
+    assert crypto.decrypt(crypto.encrypt("13800135678")) == "13800135678"
+
+
 def test_stored_columns_are_not_clear_text(cast):
     clear_id, clear_phone = cast.R1.id_number_clear(), cast.R1.phone_clear()
     assert len(clear_id) == 18 and clear_phone == "13800135678"
