@@ -161,6 +161,7 @@ SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_SECONDS", "600"))
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
+CSRF_FAILURE_VIEW = "gongzhi.core.views.csrf_failure"  # a Chinese page that says what happened to the form
 API_TOKEN_HOURS = int(os.environ.get("API_TOKEN_HOURS", "12"))
 # The idle rule for API tokens too: unused this long, a token ends (0: no idle limit). By default the session's.
 API_TOKEN_IDLE_MINUTES = int(os.environ.get("API_TOKEN_IDLE_MINUTES", str(max(1, SESSION_COOKIE_AGE // 60))))

@@ -23,4 +23,6 @@ urlpatterns = [
 ]
 
 handler400 = "gongzhi.api.base.api_aware_400"  # JSON under /api/, the page elsewhere
-handler404 = "gongzhi.api.base.api_aware_404"
+handler403 = "gongzhi.core.views.permission_denied"
+handler404 = "gongzhi.core.views.page_not_found"
+handler500 = "gongzhi.core.views.server_error"

@@ -9,7 +9,6 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext
-from django.views import defaults
 from ninja import NinjaAPI, Schema
 from ninja.errors import HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
@@ -259,13 +258,6 @@ def idempotent(request, *, operation, key, content, responses, produce):
     if answered.replayed:
         response["Idempotent-Replayed"] = "true"
     return response
-
-
-def api_aware_404(request, exception):
-    """Django's 404 for URLs no route matches (e.g. /api/v1/imports/-1): JSON under /api/, the page elsewhere."""
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "未找到 / not found", "field": None, "errors": None}, status=404)
-    return defaults.page_not_found(request, exception)
 
 
 def _no_nul(value: str) -> str:
