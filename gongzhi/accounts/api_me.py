@@ -1,6 +1,11 @@
-"""GET /api/v1/me, "who am I": the signed-in user with their roles, scopes and allowed actions."""
+"""GET /api/v1/me, "who am I": the signed-in user with their roles, scopes and allowed actions; and changing
+one's own password."""
 from ninja import Router, Schema
+from ninja.responses import Status
 
+from gongzhi.api.base import ErrorOut, Text
+
+from . import services
 from .policy import all_actions, can, scope_of
 
 router = Router()
@@ -52,3 +57,20 @@ def me(request):
     return {"id": u.pk, "username": u.username, "display_name": u.display_name or u.username,
             "phone_masked": u.phone_masked, "is_superuser": u.is_superuser, "resident_id": u.resident_id,
             "roles": [_role(ra) for ra in assignments], "actions": actions}
+
+
+class PasswordIn(Schema):
+    old_password: Text
+    new_password: Text
+
+
+@router.post("/me/password", response={204: None, 400: ErrorOut}, tags=["accounts"],
+             summary="Change your own password",
+             description="Checked against the current password and the password rules (at least 8 characters, "
+                         "not all digits, not a common password). Every other session and every API token but "
+                         "the one making this request end. Audited without either password.")
+def password_change(request, payload: PasswordIn):
+    services.password_change(user=request.user, old_password=payload.old_password,
+                             new_password=payload.new_password, request=request,
+                             keep_token=getattr(request, "api_token", None))
+    return Status(204, None)

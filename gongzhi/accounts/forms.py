@@ -10,3 +10,19 @@ class LoginForm(AuthenticationForm):
         "invalid_login": _("用户名或密码错误。连续失败5次后账号将被锁定30分钟。"),
         "inactive": _("该账号已停用。"),
     }
+
+
+class PasswordChangeForm(forms.Form):
+    old_password = forms.CharField(label=_("当前密码"), strip=False,
+                                   widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    new_password = forms.CharField(label=_("新密码"), strip=False,
+                                   help_text=_("至少 8 位，不能全是数字，不能是常见密码。"),
+                                   widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    new_password2 = forms.CharField(label=_("再次输入新密码"), strip=False,
+                                    widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("new_password") and data.get("new_password2") and data["new_password"] != data["new_password2"]:
+            self.add_error("new_password2", _("两次输入的新密码不一致"))
+        return data

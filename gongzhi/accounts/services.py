@@ -1,6 +1,9 @@
-"""Writes of the accounts app: API tokens issued and revoked, each audited."""
+"""Writes of the accounts app: API tokens issued and revoked, passwords changed, each audited."""
 from django.conf import settings
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from gongzhi.core.audit import audit
 from gongzhi.core.models import AuditAction
@@ -26,3 +29,29 @@ def token_revoke(*, user, token, request=None):
     audit(AuditAction.LOGOUT, user=user, request=request, obj=user, detail="api token revoked",
           changes={"token": pk})
     return True
+
+
+@transaction.atomic
+def password_change(*, user, old_password, new_password, request=None, keep_token=None):
+    """Change one's own password, checked against the current one and the password rules (settings'
+    AUTH_PASSWORD_VALIDATORS). Every other way in ends: the sessions elsewhere (Django's session hash follows the
+    password) and every API token but `keep_token`, the one in use. Audited without either password."""
+    errors = {}
+    if not user.check_password(old_password or ""):
+        errors["old_password"] = [_("当前密码不正确")]
+    if not new_password:
+        errors["new_password"] = [_("请输入新密码")]
+    elif new_password == old_password:
+        errors["new_password"] = [_("新密码不能与当前密码相同")]
+    else:
+        try:
+            password_validation.validate_password(new_password, user)
+        except ValidationError as e:
+            errors["new_password"] = e.messages
+    if errors:
+        raise ValidationError(errors)
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    ended = ApiToken.objects.filter(user=user).exclude(pk=getattr(keep_token, "pk", None)).delete()[0]
+    audit(AuditAction.UPDATE, user=user, request=request, obj=user, detail="password changed",
+          changes={"password": ["***", "***"], "api_tokens_ended": ended})

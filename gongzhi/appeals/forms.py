@@ -11,6 +11,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from gongzhi.core.forms import add_service_errors as core_add_service_errors
 from gongzhi.core.ids import as_id
 from gongzhi.core.models import DayKind
 from gongzhi.orgs.models import OrgKind
@@ -21,17 +22,12 @@ from .workflow import TRANSITIONS
 MAX_PHOTOS = 6
 
 
+# The submit form shows the place in one field and the photos in another.
+SERVICE_FIELDS = {"photo": "photos", "location": "place", "lat": "place", "lng": "place"}
+
+
 def add_service_errors(form, exc: ValidationError):
-    """Show a service's ValidationError on the form, each message on its field where it has one."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            field = "photos" if field == "photo" else field
-            target = field if field in form.fields else None
-            if field in ("location", "lat", "lng") and "place" in form.fields:
-                target = "place"
-            form.add_error(target, errors)
-    else:
-        form.add_error(None, exc)
+    core_add_service_errors(form, exc, SERVICE_FIELDS)
 
 
 def category_choices(tree, blank=True):

@@ -5,7 +5,6 @@ area range, uniqueness) live in the services, whose ValidationErrors are put
 back on the form with `add_service_errors`.
 """
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.grid.models import Tenure
@@ -18,15 +17,6 @@ class NoEchoInput(forms.TextInput):
 
     def format_value(self, value):
         return None
-
-
-def add_service_errors(form, exc: ValidationError):
-    """Show a service's ValidationError on the form, each message on its field where it has one."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 class HouseholdForm(forms.Form):

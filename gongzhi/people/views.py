@@ -21,8 +21,10 @@ from gongzhi.grid.models import Household
 from gongzhi.grid.tree import ancestors
 from gongzhi.orgs.models import Organisation
 
+from gongzhi.core.forms import add_service_errors
+
 from . import presenter, services
-from .forms import HouseholdForm, ResidentEditForm, ResidentForm, SearchForm, TagEditForm, TagForm, add_service_errors
+from .forms import HouseholdForm, ResidentEditForm, ResidentForm, SearchForm, TagEditForm, TagForm
 from .lookup import ID_NUMBER, LookupRefused, identifier_of
 from .models import Resident, Tag
 from .selectors import residents_for

@@ -15,7 +15,7 @@ from .capability import FIND_BY_ID, RESIDENT_CHANGE
 from gongzhi.grid.tree import ancestors
 
 from . import conflicts, selectors
-from .forms import add_service_errors
+from gongzhi.core.forms import add_service_errors
 from .models import ConflictStatus
 
 PAGE_SIZE = 30

@@ -1,0 +1,32 @@
+"""The signed-in user's own account pages."""
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+
+from gongzhi.core.forms import add_service_errors
+
+from . import services
+from .forms import PasswordChangeForm
+
+
+@sensitive_post_parameters()
+@never_cache
+@login_required
+def password_change(request):
+    form = PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.password_change(user=request.user, old_password=form.cleaned_data["old_password"],
+                                     new_password=form.cleaned_data["new_password"], request=request)
+        except ValidationError as e:
+            add_service_errors(form, e)
+        else:
+            update_session_auth_hash(request, request.user)  # this session goes on; the others end
+            messages.success(request, _("密码已修改。其他设备上的登录已退出。"))
+            return redirect("home")
+    return render(request, "accounts/password.html", {"form": form}, status=400 if form.errors else 200)
