@@ -7,6 +7,7 @@ import math
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.utils.translation import gettext_lazy
 
 from gongzhi.accounts.policy import acting_org_ids, can, scoped
@@ -128,18 +129,18 @@ def countdown(due, unit, now=None, overrides=None):
         if overdue:
             n = max(1, math.ceil(-hours))
             if n > 48:  # long past an hour-based deadline: days read better
-                return {"text": _("已超时 %(n)d 天") % {"n": n // 24}, "overdue": True, "soon": False}
-            return {"text": _("已超时 %(n)d 小时") % {"n": n}, "overdue": True, "soon": False}
+                return {"text": ngettext("已超期 %(n)d 天", "已超期 %(n)d 天", n // 24) % {"n": n // 24}, "overdue": True, "soon": False}
+            return {"text": ngettext("已超期 %(n)d 小时", "已超期 %(n)d 小时", n) % {"n": n}, "overdue": True, "soon": False}
         n = max(1, math.ceil(hours))
-        return {"text": _("剩 %(n)d 小时") % {"n": n}, "overdue": False, "soon": n <= 2}
+        return {"text": ngettext("剩 %(n)d 小时", "剩 %(n)d 小时", n) % {"n": n}, "overdue": False, "soon": n <= 2}
     days = working_days_between(now, due, overrides)
     if overdue:
         if days < 0:
-            return {"text": _("已超期 %(n)d 个工作日") % {"n": -days}, "overdue": True, "soon": False}
+            return {"text": ngettext("已超期 %(n)d 个工作日", "已超期 %(n)d 个工作日", -days) % {"n": -days}, "overdue": True, "soon": False}
         return {"text": _("已超期"), "overdue": True, "soon": False}
     if days == 0:
         return {"text": _("今日到期"), "overdue": False, "soon": True}
-    return {"text": _("剩 %(n)d 个工作日") % {"n": days}, "overdue": False, "soon": days <= 1}
+    return {"text": ngettext("剩 %(n)d 个工作日", "剩 %(n)d 个工作日", days) % {"n": days}, "overdue": False, "soon": days <= 1}
 
 
 def attach_countdowns(appeals, now=None):

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from gongzhi.accounts.policy import can, scoped
@@ -193,7 +194,7 @@ def calendar_page(request):
             except ValidationError as e:
                 add_service_errors(form, e)
             else:
-                messages.success(request, _("已登记 %(n)d 天") % {"n": len(rows)})
+                messages.success(request, ngettext("已登记 %(n)d 天", "已登记 %(n)d 天", len(rows)) % {"n": len(rows)})
                 return redirect(f"{reverse('appeals:calendar')}?year={form.cleaned_data['date'].year}")
         status = 400
     days = list(CalendarDay.objects.filter(date__year=year).order_by("date"))

@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from . import services
 from .models import ApiClient, ApiKey, ServiceRequest
@@ -66,9 +67,11 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("吊销所选密钥"))
     def revoke(self, request, queryset):
+        n = 0
         for key in queryset:
             services.key_revoke(user=request.user, key=key)
-        self.message_user(request, _("已吊销 %(n)d 个密钥") % {"n": queryset.count()})
+            n += 1
+        self.message_user(request, ngettext("已吊销 %(n)d 个密钥", "已吊销 %(n)d 个密钥", n) % {"n": n})
 
 
 @admin.register(ServiceRequest)

@@ -3,6 +3,7 @@ import datetime
 import re
 
 import pytest
+from django.utils import translation
 from django.utils import timezone
 
 from gongzhi.appeals.models import Appeal, AppealEvent, Category, RoutingRule, Status
@@ -399,8 +400,13 @@ def test_countdowns(client, grid, submit):
     left = working_days_between(now, fresh.resolve_due)
     assert by_pk[fresh.pk] == countdown(fresh.resolve_due, "wd") and f"剩 {left} 个工作日" == by_pk[fresh.pk]["text"]
     assert by_pk[gas.pk]["text"] in ("剩 2 小时", "剩 1 小时")
-    assert countdown(gas.resolve_due, "h", now=gas.resolve_due + datetime.timedelta(hours=5))["text"] == "已超时 5 小时"
-    assert countdown(gas.resolve_due, "h", now=gas.resolve_due + datetime.timedelta(days=15, hours=3))["text"] == "已超时 15 天"
+    assert countdown(gas.resolve_due, "h", now=gas.resolve_due + datetime.timedelta(hours=5))["text"] == "已超期 5 小时"
+    assert countdown(gas.resolve_due, "h", now=gas.resolve_due + datetime.timedelta(days=15, hours=3))["text"] == "已超期 15 天"
+    with translation.override("en"):  # plural forms, not "day(s)"
+        d = datetime.timedelta
+        assert [countdown(gas.resolve_due, "h", now=gas.resolve_due + d(hours=h))["text"] for h in (1, 5, 24 * 3)] == [
+            "1 hour overdue", "5 hours overdue", "3 days overdue"]
+        assert countdown(gas.resolve_due, "h", now=gas.resolve_due - d(minutes=30))["text"] == "1 hour left"
     body = text(get(client, grid.community_worker, "/appeals/", tab="dispatch"))
     assert '<span class="due overdue">已超期' in body
     # Past the deadline by working days: the count is the calendar's, holidays excluded.
@@ -468,6 +474,7 @@ def test_category_create_edit_delete(client, grid):
     assert AuditEntry.objects.filter(action="create", object_type="appeals.category", object_id=str(c.pk)).exists()
     body = text(get(client, grid.street_admin, "/appeals/categories/"))
     assert "电梯异响" in body
+    assert "物业服务企业（小区级）承办" in body and "社区居委会（社区级）承办" in body and "社区社区" not in body
     r = post(client, grid.street_admin, f"/appeals/categories/{c.pk}/", category_data(name="电梯噪声", resolve_amount="10", may_be_public=""))
     assert r.status_code == 302
     c.refresh_from_db()
