@@ -3,7 +3,7 @@ import datetime
 import pytest
 
 from gongzhi.core.models import CalendarDay
-from gongzhi.core.workdays import LOCAL, add_working_days, is_working_day, working_days_between
+from gongzhi.core.workdays import LOCAL, add_working_days, is_working_day, local_date, working_days_between
 
 
 def at(y, m, d, h=10):
@@ -50,9 +50,24 @@ class TestWorkingDays:
         assert working_days_between(at(2026, 10, 8), at(2026, 9, 30)) == -1
 
     def test_time_zone_of_receipt(self):
-        # 23:30 UTC on Friday is already Saturday in Shanghai: counting starts from Saturday.
-        start = datetime.datetime(2026, 11, 27, 23, 30, tzinfo=datetime.timezone.utc)
-        assert add_working_days(start, 1).date() == datetime.date(2026, 11, 30)
+        # 16:30 UTC on Sunday is already Monday in Shanghai: counting starts from Monday, so the first
+        # working day after it is Tuesday (counted from Sunday it would be Monday).
+        start = datetime.datetime(2026, 11, 29, 16, 30, tzinfo=datetime.timezone.utc)
+        assert local_date(start) == datetime.date(2026, 11, 30)
+        assert add_working_days(start, 1).date() == datetime.date(2026, 12, 1)
+
+    def test_a_deadline_ends_at_the_last_second_of_the_day_in_shanghai(self):
+        due = add_working_days(at(2026, 11, 23), 2)
+        assert due == datetime.datetime(2026, 11, 25, 23, 59, 59, tzinfo=LOCAL)
+        assert due.utcoffset() == datetime.timedelta(hours=8)
+        assert add_working_days(at(2026, 11, 23), 0) == datetime.datetime(2026, 11, 23, 23, 59, 59, tzinfo=LOCAL)
+
+    def test_between_counts_every_working_day_of_the_span(self):
+        monday, friday = at(2026, 11, 23), at(2026, 11, 27)
+        assert [working_days_between(monday, friday), working_days_between(friday, monday)] == [4, -4]
+        assert working_days_between(monday, at(2026, 11, 23, 22)) == 0
+        # Friday 18 Sept to Saturday 10 Oct: the adjusted Sunday and Saturday count, the holidays do not.
+        assert working_days_between(at(2026, 9, 18), at(2026, 10, 10)) == 11
 
 
 @pytest.mark.django_db
