@@ -85,6 +85,7 @@ def test_reveal_shows_the_clear_value_and_is_audited(client, cast):
     assert r.status_code == 200
     body = r.content.decode()
     assert cast.R1.id_number_clear() in body and "已记入审计日志" in body
+    assert "tel:" not in body  # an ID number is not a number to call
     assert "no-store" in r["Cache-Control"] or "no-cache" in r["Cache-Control"]
     entry = AuditEntry.objects.filter(action=AuditAction.REVEAL).get()
     assert entry.username == "community_worker" and entry.object_id == str(cast.R1.pk)
@@ -98,6 +99,7 @@ def test_reveal_with_htmx_returns_only_the_value(client, cast):
     assert r.status_code == 200
     body = r.content.decode()
     assert "13800135678" in body and "<html" not in body
+    assert 'href="tel:13800135678"' in body  # a tap calls the resident
     assert AuditEntry.objects.filter(action=AuditAction.REVEAL, username="grid_worker1").count() == 1
 
 

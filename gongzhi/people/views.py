@@ -168,7 +168,7 @@ def resident_reveal(request, pk):
     except ValidationError:
         return HttpResponseBadRequest(_("只能查看手机号或身份证号"))
     if _is_htmx(request):
-        return render(request, "components.html#revealed", {"value": value})
+        return render(request, "components.html#revealed", {"value": value, "tel": field == "phone"})
     return _resident_page(request, view, revealed={field: value})
 
 

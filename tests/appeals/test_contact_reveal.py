@@ -43,6 +43,7 @@ def test_page_button_reveals_and_audits(grid, client, hotline):
     assert PHONE not in page and f"/appeals/{hotline.pk}/contact/" in page
     shown = client.post(f"/appeals/{hotline.pk}/contact/").content.decode()
     assert PHONE in shown and reveals(hotline).count() == 1
+    assert f'href="tel:{PHONE}"' in shown  # the desk calls back with a tap
     client.force_login(grid.resident2)
     assert client.post(f"/appeals/{hotline.pk}/contact/").status_code == 404
 
