@@ -16,11 +16,14 @@ from gongzhi.core.ids import as_id
 from gongzhi.core.models import DayKind
 from gongzhi.orgs.models import OrgKind
 
-from .models import AppealKind, HandlerLevel, Rating, TimeUnit
+from .models import AppealKind, Channel, HandlerLevel, Rating, TimeUnit
 from .workflow import TRANSITIONS
 
 MAX_PHOTOS = 6
 
+
+# Channels through which someone calls or walks in, whose name and number the desk records.
+CALLER_CHANNELS = {Channel.HOTLINE.value, Channel.WALK_IN.value}
 
 # The submit form shows the place in one field and the photos in another.
 SERVICE_FIELDS = {"photo": "photos", "location": "place", "lat": "place", "lng": "place"}
@@ -128,6 +131,10 @@ class SubmitForm(PageForm):
             self.fields["channel"].choices = list(channels)
             self.fields["channel"].required = True
             self.fields["channel"].initial = channels[0][0]
+            if not {c for c, _label in channels} & CALLER_CHANNELS:
+                # A patrol or a property report has no caller: the person it concerns, if any.
+                self.fields["contact_name"].label = _("当事人姓名（如有）")
+                self.fields["contact_phone"].label = _("当事人电话（如有）")
         else:
             for name in ("channel", "contact_name", "contact_phone"):
                 del self.fields[name]

@@ -96,8 +96,14 @@ def test_staff_form_offers_their_channels_and_compounds(client, grid):
     assert 'name="channel"' in body and 'value="hotline"' in body and 'value="walk_in"' in body
     assert 'value="property"' not in body
     assert grid.K1.name in body and grid.K2.name in body and grid.K3.name not in body
+    assert "来电/来访人姓名" in body and "答复您" not in body
     body = text(get(client, grid.property1, "/appeals/new/"))
     assert 'value="property"' in body and 'value="hotline"' not in body
+    body = text(get(client, grid.grid_worker, "/appeals/new/"))  # a patrol: no caller, no "we will answer you"
+    assert 'value="patrol"' in body and "当事人姓名（如有）" in body
+    assert "来电/来访人姓名" not in body and "答复您" not in body
+    body = text(get(client, grid.resident1, "/appeals/new/"))
+    assert "答复您" in body and "当事人" not in body
 
 
 def test_submit_via_the_form_creates_an_appeal(client, grid):
