@@ -133,8 +133,8 @@ PAGES_NOT_THEIRS = {
     "property1": _STAFF_OUT,
     "owners1": _STAFF_OUT | {"r1"} | _SEARCH,  # households of their compound, not the people in them
     "member1": _STAFF_OUT | {"h1", "r1"} | _SEARCH,
-    "resident1": _STAFF_OUT,
-    "resident2": _STAFF_OUT | {"compound", "building", "h1", "r1"},
+    "resident1": _STAFF_OUT | _SEARCH,  # their household's page, no search box over the people
+    "resident2": _STAFF_OUT | {"compound", "building", "h1", "r1"} | _SEARCH,
     "rider1": _NO_GRID_ROLE,
     "nobody": _NO_GRID_ROLE,
 }
@@ -389,3 +389,12 @@ def test_tags_bad_input(client, cast):
     assert Tag.objects.count() == 2
     t.refresh_from_db()
     assert t.name == "独居老人"
+
+
+def test_only_staff_are_offered_the_resident_search(client, cast):
+    for user, offered in ((cast.community_worker, True), (cast.grid_worker, True), (cast.property1, True),
+                          (cast.resident1, False), (cast.owners1, False)):
+        client.force_login(user)
+        body = client.get("/grid/").content.decode()
+        assert ('href="/people/search/"' in body) is offered, user.username
+        assert (client.get("/people/search/", {"tag": "dibao"}).status_code == 200) is offered, user.username

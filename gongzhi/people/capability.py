@@ -4,6 +4,8 @@ from gongzhi.accounts.models import Role as R
 
 RESIDENT_VIEW = "resident.view"
 RESIDENT_CHANGE = "resident.change"
+# Searching people is staff work: a resident sees their own household, not a search box over it.
+RESIDENT_SEARCH = "resident.search"
 REVEAL_PHONE = "resident.reveal_phone"
 REVEAL_ID = "resident.reveal_id"
 # Finding a person by a full identifier reveals whose it is: held exactly where the reveal is.
@@ -17,11 +19,12 @@ _DESK = (R.SUBDISTRICT_ADMIN, R.COMMUNITY_WORKER)
 
 CAPABILITY = Capability(
     name="people",
-    actions=(RESIDENT_VIEW, RESIDENT_CHANGE, REVEAL_PHONE, REVEAL_ID, FIND_BY_PHONE, FIND_BY_ID, TAG_MANAGE, IMPORT,
+    actions=(RESIDENT_VIEW, RESIDENT_CHANGE, RESIDENT_SEARCH, REVEAL_PHONE, REVEAL_ID, FIND_BY_PHONE, FIND_BY_ID, TAG_MANAGE, IMPORT,
              EXPORT),
     grants={
         RESIDENT_VIEW: by(*_DESK, R.GRID_WORKER, R.PROPERTY_STAFF, R.RESIDENT),
         RESIDENT_CHANGE: by(*_DESK, R.GRID_WORKER),
+        RESIDENT_SEARCH: by(*_DESK, R.GRID_WORKER, R.PROPERTY_STAFF),
         REVEAL_PHONE: by(*_DESK, R.GRID_WORKER),
         FIND_BY_PHONE: by(*_DESK, R.GRID_WORKER),
         REVEAL_ID: by(*_DESK),

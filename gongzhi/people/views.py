@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from gongzhi.accounts.policy import can, get_or_404, require, scoped
 from gongzhi.grid.capability import HOUSEHOLD_CHANGE, HOUSEHOLD_VIEW
 from gongzhi.orgs.capability import ORG_VIEW
-from .capability import FIND_BY_ID, FIND_BY_PHONE, RESIDENT_CHANGE, RESIDENT_VIEW, TAG_MANAGE
+from .capability import FIND_BY_ID, FIND_BY_PHONE, RESIDENT_CHANGE, RESIDENT_SEARCH, RESIDENT_VIEW, TAG_MANAGE
 from gongzhi.core.identity import normalise_mobile
 from gongzhi.grid.models import Household
 from gongzhi.grid.tree import ancestors
@@ -178,7 +178,7 @@ def resident_reveal(request, pk):
 @login_required
 def search(request):
     user = request.user
-    if not can(user, RESIDENT_VIEW):
+    if not can(user, RESIDENT_SEARCH):
         raise Http404
     tags = list(presenter.tag_choices(user))
     form = SearchForm(request.GET or None, tags=tags)
