@@ -17,7 +17,7 @@ from gongzhi.grid.models import Building, Community, Compound
 from gongzhi.orgs.models import Organisation, OrgKind
 
 from . import workflow as wf
-from .models import Rating, Status, TimeUnit
+from .models import Rating, Status, TimeUnit, PhotoKind
 from .photos import photo_url
 
 # Statuses in which the resolve clock runs (and a countdown makes sense).
@@ -162,8 +162,13 @@ def attach_countdowns(appeals, now=None):
 
 
 def photos_of(appeal):
-    """[{photo, thumb, full}] for an appeal's photos, linking to the photo view."""
-    return [{"photo": p, "thumb": photo_url(p, "thumb"), "full": photo_url(p, "full")} for p in appeal.photos.all()]
+    """({photo, thumb, full} of what was reported, of the handler's evidence of the work done), each linking
+    to the photo view: the page shows them apart, the problem with the problem and the result with the answer."""
+    reported, evidence = [], []
+    for p in appeal.photos.all():
+        (evidence if p.kind == PhotoKind.EVIDENCE else reported).append(
+            {"photo": p, "thumb": photo_url(p, "thumb"), "full": photo_url(p, "full")})
+    return reported, evidence
 
 
 def event_label(event):

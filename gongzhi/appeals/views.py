@@ -264,10 +264,12 @@ def _render_detail(request, appeal, *, failed=None, status=200, revealed_phone=N
               "to_label": Status(e.to_status).label if e.to_status in Status.values else ""}
              for e in view.timeline()]
     panels = _panels(user, appeal, view.reader.parties, failed)
+    photos, evidence_photos = pq.photos_of(appeal)
     return render(request, "appeals/detail.html", {
         "appeal": appeal, "v": view, "steps": steps, "panels": panels,
         "one_tap": [p for p in panels if p["one_tap"]],
-        "deadlines": _deadlines(appeal), "photos": pq.photos_of(appeal), "ratings": Rating.choices,
+        "deadlines": _deadlines(appeal), "photos": photos, "evidence_photos": evidence_photos,
+        "ratings": Rating.choices,
         "whistle_calls": view.whistle_calls(), "hours_unit": TimeUnit.HOURS, "revealed_phone": revealed_phone,
     }, status=status)
 

@@ -288,3 +288,9 @@ def test_only_the_reporters_photos_of_a_public_appeal_are_public(grid, client, s
         assert client.get(photo_url(evidence)).status_code == 200
     client.force_login(grid.resident2)
     assert client.get(photo_url(evidence)).status_code == 404
+    # The page shows the handler's evidence with the answer, apart from what the resident reported.
+    client.force_login(grid.resident1)
+    body = client.get(f"/appeals/{a.pk}/").content.decode()
+    content = body.index("<h2>诉求内容</h2>")
+    assert body.index("<h3>办结照片</h3>") < body.index(photo_url(evidence, "thumb")) < content
+    assert content < body.index(photo_url(report, "thumb")) and body.count(photo_url(evidence, "thumb")) == 1
