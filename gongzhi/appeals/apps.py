@@ -19,6 +19,7 @@ class AppealsConfig(AppConfig):
 
     def ready(self):
         from gongzhi.core import reference, timeline
+        from gongzhi.core.audit import register_verbs
         from gongzhi.core.demo import register_demo
         from gongzhi.grid.models import Community, Compound
         from gongzhi.orgs.models import Coverage, Organisation
@@ -32,4 +33,8 @@ class AppealsConfig(AppConfig):
 
         post_migrate.connect(_ensure_search_index, sender=self)
         timeline.register(AppealTimeline())  # its events notify people (gongzhi.notifications)
+        from .workflow import TRANSITIONS
+
+        register_verbs("appeals.appeal", {**{name: t.label for name, t in TRANSITIONS.items()},
+                                          "escalate": _("升级督办")})
         register_demo("appeals", load=demo.load_appeals, after="open311")  # the history, once all else is in

@@ -328,6 +328,7 @@ def appeal_act(*, user, appeal, action, version=None, note="", internal=False, h
     note = _clean_text(note, "note", _("说明"), NOTE_MAX, required=transition.needs_note)
     now = now or timezone.now()
     before = appeal.status
+    handler_before = appeal.handler if transition.needs_handler else None
     target = transition.target or appeal.status
     updates, data, org = {}, {}, None
 
@@ -404,6 +405,8 @@ def appeal_act(*, user, appeal, action, version=None, note="", internal=False, h
     changes = {"status": [before, target]} if target != before else {"action": [None, action]}
     if "category" in data:
         changes["category"] = data["category"]
+    if transition.needs_handler:
+        changes["handler"] = [str(handler_before) if handler_before else None, str(org)]
     audit(AuditAction.UPDATE, user=user, obj=appeal, detail=action, changes=changes)
     return appeal
 

@@ -68,3 +68,22 @@ def _plain(v):
 
 
 __all__ = ["audit", "diff", "AuditAction"]
+
+
+# What an app calls the steps it records in an entry's `detail` (a workflow's actions): registered by the app
+# in its AppConfig.ready(), read by the audit log's page, so the log says 派单, not "dispatch".
+_VERBS = {}
+
+
+def register_verbs(object_type, verbs):
+    """`verbs`: {detail: label} for entries about records of `object_type` ("app_label.model")."""
+    _VERBS.setdefault(object_type, {}).update(verbs)
+
+
+def verb_of(entry):
+    """The entry's action as a word: the app's name for its step, else the kind of action."""
+    return _VERBS.get(entry.object_type, {}).get(entry.detail) or entry.get_action_display()
+
+
+def names_its_step(entry):
+    return entry.detail in _VERBS.get(entry.object_type, {})

@@ -613,3 +613,15 @@ def test_extension_and_duplicate_through_the_forms(client, grid, submit, act):
     b.refresh_from_db()
     assert b.status == Status.REJECTED and b.duplicate_of == a
     assert a.number in text(get(client, grid.resident1, f"/appeals/{b.pk}/"))
+
+
+def test_the_audit_log_reads_as_sentences(client, grid, submit, act):
+    a = submit()
+    act(grid.community_worker, a, "dispatch", handler=grid.property_co.pk)
+    act(grid.property1, a, "take")
+    client.force_login(grid.street_admin)
+    body = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", client.get("/audit/", {"obj": a.number}).content.decode()))
+    assert f"community_worker 派单 诉求 {a.number}" in body
+    assert "承办单位 （空） → 君胜物业" in body and "状态 已提交 → 已派单" in body
+    assert f"property1 接单 诉求 {a.number}" in body and "状态 已派单 → 办理中" in body
+    assert "dispatch" not in body and "appeals.appeal" not in body
