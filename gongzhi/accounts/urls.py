@@ -9,4 +9,5 @@ urlpatterns = [
                                                 redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", views.password_change, name="password_change"),
+    path("keepalive/", views.keepalive, name="keepalive"),
 ]

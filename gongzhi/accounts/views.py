@@ -3,6 +3,7 @@ from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -30,3 +31,11 @@ def password_change(request):
             messages.success(request, _("密码已修改。其他设备上的登录已退出。"))
             return redirect("home")
     return render(request, "accounts/password.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@never_cache
+@login_required
+def keepalive(request):
+    """The page's "继续使用": a request, so the idle clock starts again (SESSION_SAVE_EVERY_REQUEST). A session
+    that has already ended answers with the login page instead, which the page takes as the end."""
+    return HttpResponse(status=204)

@@ -4,6 +4,7 @@ The cast is built with `transactional_db` (`cast_tx`) so that the live
 server's thread sees it. Playwright's sync API runs an event loop in the
 test thread, which Django would take for async code touching the database.
 """
+import importlib
 import os
 import shutil
 
@@ -19,6 +20,17 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 @pytest.fixture
 def cast_tx(transactional_db):
     return build_cast()
+
+
+@pytest.fixture
+def appeal_cast(cast_tx):
+    """transactional_db flushes the tables after each test, seeded rows included: put the categories and the
+    holiday calendar back (both loaders skip what is already there)."""
+    from django.apps import apps
+
+    importlib.import_module("gongzhi.appeals.migrations.0002_default_categories").load(apps, None)
+    importlib.import_module("gongzhi.core.migrations.0003_calendar_2026").load(apps, None)
+    return cast_tx
 
 
 @pytest.fixture(scope="module")

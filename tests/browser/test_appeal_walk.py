@@ -6,12 +6,10 @@ a reply → resident1 confirms (verify) and rates it 满意. Each step leaves a
 screenshot in var/screenshots/appeal-*.png and checks that nothing overflows
 the phone's width.
 """
-import importlib
 import re
 from pathlib import Path
 
 import pytest
-from django.apps import apps
 from django.conf import settings
 
 from gongzhi.appeals.models import Appeal, Status
@@ -20,19 +18,6 @@ pytestmark = pytest.mark.browser
 
 SHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 PHONE = {"width": 390, "height": 844}
-
-
-def reload_seed_data():
-    """transactional_db flushes the tables after each test, seeded rows included: put the categories and the
-    holiday calendar back (both loaders skip what is already there)."""
-    importlib.import_module("gongzhi.appeals.migrations.0002_default_categories").load(apps, None)
-    importlib.import_module("gongzhi.core.migrations.0003_calendar_2026").load(apps, None)
-
-
-@pytest.fixture
-def appeal_cast(cast_tx):
-    reload_seed_data()
-    return cast_tx
 
 
 def phone(browser):
