@@ -19,3 +19,9 @@ class AccountsConfig(AppConfig):
         # The demo residents' homes are set aside before the organisations take post holders.
         register_demo("accounts.homes", plan=demo.plan_homes, after="people", before="orgs")
         register_demo("accounts", plan=demo.plan_accounts, load=demo.load_accounts, after="orgs")
+
+        from gongzhi.dashboard.homes import register_panel
+
+        from .home import PANELS
+        for panel in PANELS:
+            register_panel(panel)

@@ -28,6 +28,9 @@ class User(AbstractUser):
     def __str__(self):
         return self.display_name or self.username
 
+    def phone_clear(self):
+        return crypto.decrypt(self.phone_enc)
+
     def set_phone(self, value):
         self.phone_enc = crypto.encrypt(value)
         self.phone_hash = crypto.lookup_hash(value)

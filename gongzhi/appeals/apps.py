@@ -35,6 +35,11 @@ class AppealsConfig(AppConfig):
         timeline.register(AppealTimeline())  # its events notify people (gongzhi.notifications)
         from .workflow import TRANSITIONS
 
+        from gongzhi.dashboard.homes import register_panel
+
+        from .home import PANELS
+        for panel in PANELS:
+            register_panel(panel)  # their parts of each person's home
         register_verbs("appeals.appeal", {**{name: t.label for name, t in TRANSITIONS.items()},
                                           "escalate": _("升级督办")})
         register_demo("appeals", load=demo.load_appeals, after="open311")  # the history, once all else is in

@@ -1,0 +1,79 @@
+"""Appeals' parts of each person's home (gongzhi.dashboard.homes): the desk's counts and this month's rates, a
+handler's queue most urgent first, what a grid worker must verify and their patrol reports, a resident's own
+appeals. Registered in AppealsConfig.ready()."""
+import datetime
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from gongzhi.accounts.policy import acting_org_ids, can, scoped
+from gongzhi.core.workdays import LOCAL, end_of_day, local_date
+from gongzhi.dashboard.homes import Panel
+
+from . import page_queries as pq
+from . import rates
+from .capability import APPEAL_CREATE, APPEAL_DISPATCH, APPEAL_VERIFY
+from .models import Appeal, Channel, Status
+from .selectors import DISPATCH_STATUSES, HANDLER_STATUSES, LIST_RELATED, visible_appeals
+
+SHOWN = 5
+# Statuses in which the handling clock runs against the appeal's deadline.
+RUNNING = tuple(pq.CLOCK_STATUSES)
+
+
+def _month_start(now):
+    day = local_date(now)
+    return datetime.datetime(day.year, day.month, 1, tzinfo=LOCAL)
+
+
+def _urgent_first(qs, now):
+    """The most urgent first: the longest overdue, then the soonest due."""
+    return pq.attach_countdowns(list(qs.select_related(*LIST_RELATED).order_by("resolve_due", "id")[:SHOWN]), now)
+
+
+def desk(request):
+    user, now = request.user, timezone.now()
+    scope = scoped(user, APPEAL_DISPATCH, Appeal.objects.all())
+    running = Q(status__in=RUNNING)
+    counts = scope.aggregate(
+        to_dispatch=Count("id", filter=Q(status__in=DISPATCH_STATUSES)),
+        overdue=Count("id", filter=running & Q(resolve_due__lt=now)),
+        due_today=Count("id", filter=running & Q(resolve_due__gte=now, resolve_due__lte=end_of_day(local_date(now)))),
+        returned=Count("id", filter=Q(status=Status.RETURNED)),
+        to_verify=Count("id", filter=Q(status=Status.RESOLVED)),
+    )
+    month = rates.totals(rates.three_rates(rates.period_filter(visible_appeals(user), _month_start(now)), "community"))
+    return {"counts": counts, "rates": month,
+            "urgent": _urgent_first(scope.filter(running, resolve_due__lt=now), now)}
+
+
+def handler(request):
+    user, now = request.user, timezone.now()
+    mine = Appeal.objects.filter(handler_id__in=acting_org_ids(user) or [0], status__in=HANDLER_STATUSES)
+    counts = mine.aggregate(open=Count("id"), overdue=Count("id", filter=Q(status__in=RUNNING, resolve_due__lt=now)))
+    return {"counts": counts, "urgent": _urgent_first(mine, now)}
+
+
+def verifier(request):
+    user, now = request.user, timezone.now()
+    to_verify = scoped(user, APPEAL_VERIFY, Appeal.objects.filter(status=Status.RESOLVED))
+    patrols = (Appeal.objects.filter(entered_by=user, channel=Channel.PATROL).select_related(*LIST_RELATED)
+               .order_by("-id")[:SHOWN])
+    return {"count": to_verify.count(), "to_verify": _urgent_first(to_verify, now),
+            "patrols": pq.attach_countdowns(list(patrols), now)}
+
+
+def reporter(request):
+    user, now = request.user, timezone.now()
+    mine = Appeal.objects.filter(reporter_id=user.pk).select_related(*LIST_RELATED).order_by("-id")
+    return {"appeals": pq.attach_countdowns(list(mine[:SHOWN]), now), "more": mine[SHOWN:SHOWN + 1].exists()}
+
+
+PANELS = (
+    Panel("appeals.desk", "appeals/home/desk.html", lambda u: can(u, APPEAL_DISPATCH), desk, order=10),
+    Panel("appeals.handler", "appeals/home/handler.html", lambda u: bool(acting_org_ids(u)), handler, order=20),
+    Panel("appeals.verify", "appeals/home/verify.html",
+          lambda u: can(u, APPEAL_VERIFY) and not can(u, APPEAL_DISPATCH), verifier, order=30),
+    Panel("appeals.mine", "appeals/home/mine.html", lambda u: can(u, APPEAL_CREATE) and not pq.is_staff(u),
+          reporter, order=10),
+)

@@ -1,0 +1,113 @@
+"""Each person lands on a home that shows what they must do next and nothing they may not see."""
+import datetime
+import re
+
+import pytest
+from django.test.utils import CaptureQueriesContext
+from django.db import connection
+
+from gongzhi.appeals.models import Appeal, Channel
+
+pytestmark = pytest.mark.django_db
+
+
+def words(response):
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
+
+
+def home(client, user):
+    client.force_login(user)
+    r = client.get("/")
+    assert r.status_code == 200
+    return words(r)
+
+
+@pytest.fixture
+def work(grid, submit, act):
+    """An appeal per stage in K1 and K2, one long overdue; one in K3 (the other community)."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    new = submit(description="1栋门禁坏了")
+    late = submit(description="2栋楼道漏水", compound=grid.K2)
+    Appeal.objects.filter(pk=late.pk).update(resolve_due=now - datetime.timedelta(days=3))
+    dispatched = act(grid.community_worker, submit(description="路灯不亮", category=grid.lighting), "dispatch",
+                     handler=grid.property_co.pk)
+    returned = act(grid.property1, act(grid.community_worker, submit(description="垃圾没人清"), "dispatch",
+                                       handler=grid.property_co.pk), "return", note="不属于物业")
+    resolved = act(grid.property1, act(grid.property1, act(grid.community_worker, submit(description="电梯异响"),
+                                                           "dispatch", handler=grid.property_co.pk), "take"),
+                   "resolve", note="已修好")
+    patrol = submit(user=grid.grid_worker, channel=Channel.PATROL, description="井盖缺失")
+    elsewhere = submit(user=grid.street_admin, channel=Channel.HOTLINE, compound=grid.K3, description="东风花园噪音")
+    return {"new": new, "late": late, "dispatched": dispatched, "returned": returned, "resolved": resolved,
+            "patrol": patrol, "elsewhere": elsewhere}
+
+
+def test_a_visitor_lands_on_the_public_page(client, db):
+    r = client.get("/")
+    body = words(r)
+    assert r.status_code == 200 and "怎样反映问题" in body and "暖锋驿站" in body and "/accounts/login/" in r.content.decode()
+
+
+def test_the_desk_sees_its_counts_and_the_most_overdue_first(client, grid, work):
+    body = home(client, grid.community_worker)
+    # to dispatch: new, late, patrol (submitted) and returned; overdue: late; returned: 1; to verify: resolved.
+    assert "4 待派单" in body and "1 已超期" in body and "1 被退单" in body and "1 待核查" in body
+    assert "本月三率" in body and work["late"].number in body
+    assert work["elsewhere"].number not in body  # another community's
+
+
+def test_a_handler_sees_its_queue_most_urgent_first(client, grid, work):
+    body = home(client, grid.property1)
+    assert "待办理" in body and work["dispatched"].number in body
+    assert work["new"].number not in body and "待派单" not in body
+
+
+def test_a_grid_worker_sees_what_to_verify_and_their_patrol_reports(client, grid, work):
+    body = home(client, grid.grid_worker)
+    assert "待核查 1 件" in body and work["resolved"].number in body
+    assert "我的巡查上报" in body and work["patrol"].number in body
+    assert "待派单" not in body
+
+
+def test_a_resident_sees_their_appeals_and_their_grid_worker(client, grid, work):
+    grid.grid_worker.display_name = "黄网格"
+    grid.grid_worker.set_phone("13912345678")
+    grid.grid_worker.save()
+    client.force_login(grid.resident1)
+    r = client.get("/")
+    body = words(r)
+    assert "我的诉求" in body and work["new"].number in body and "提交诉求" in body
+    assert "我的网格员" in body and "黄网格" in body and 'href="tel:13912345678"' in r.content.decode()
+    assert work["elsewhere"].number not in body and "待派单" not in body and "本月三率" not in body
+
+
+def test_a_resident_elsewhere_sees_no_other_grid_worker(client, grid):
+    grid.grid_worker.set_phone("13912345678")
+    grid.grid_worker.save()
+    client.force_login(grid.resident2)  # lives in K2; grid_worker1 covers K1
+    r = client.get("/")
+    assert "13912345678" not in r.content.decode() and "暂未安排网格员" in words(r)
+
+
+def test_an_outdoor_worker_lands_on_the_public_page(client, grid):
+    body = home(client, grid.rider1)
+    assert "怎样反映问题" in body and "待派单" not in body
+
+
+@pytest.mark.parametrize("username", ["community_worker", "street_admin", "property1", "grid_worker", "resident1",
+                                      "rider1"])
+def test_each_home_reads_a_fixed_number_of_queries(client, grid, work, username, request):
+    """However many appeals there are, a home costs the same queries (pinned per role in QUERIES)."""
+    user = getattr(grid, username)
+    client.force_login(user)
+    client.get("/")  # caches warm
+    with CaptureQueriesContext(connection) as first:
+        client.get("/")
+    request.getfixturevalue("submit")(description="又一个诉求")
+    with CaptureQueriesContext(connection) as second:
+        client.get("/")
+    assert len(first) == len(second) == QUERIES[username], "\n".join(q["sql"][:150] for q in second)
+
+
+# The page's own (session, user, roles, permissions, unread messages, the session's save) are 12 of them.
+QUERIES = {"community_worker": 19, "street_admin": 19, "property1": 18, "grid_worker": 16, "resident1": 17, "rider1": 12}
