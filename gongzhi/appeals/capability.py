@@ -16,6 +16,9 @@ APPEAL_DISPATCH = "appeal.dispatch"
 APPEAL_VERIFY = "appeal.verify"
 APPEAL_SUPERVISE = "appeal.supervise"
 APPEAL_WHISTLE = "appeal.whistle"
+# The owners' committee oversees how the property company handles its compound's appeals: counts and rates of
+# them, never the appeals themselves (which it may not read).
+APPEAL_OVERSEE = "appeal.oversee"
 APPEAL_HANDLE = "appeal.handle"
 APPEAL_ANSWER_CALL = "appeal.answer_call"
 # Entering an appeal as the property company serving the place (the 物业上报 channel).
@@ -27,7 +30,7 @@ APPEAL = "appeals.Appeal"
 
 CAPABILITY = Capability(
     name="appeals",
-    actions=(APPEAL_VIEW, APPEAL_CREATE, APPEAL_DISPATCH, APPEAL_VERIFY, APPEAL_SUPERVISE, APPEAL_WHISTLE,
+    actions=(APPEAL_VIEW, APPEAL_CREATE, APPEAL_DISPATCH, APPEAL_VERIFY, APPEAL_SUPERVISE, APPEAL_WHISTLE, APPEAL_OVERSEE,
              APPEAL_HANDLE, APPEAL_ANSWER_CALL, APPEAL_PROPERTY_REPORT, CATEGORY_MANAGE),
     grants={
         APPEAL_VIEW: (by(*_DESK, R.GRID_WORKER), by(R.PROPERTY_STAFF, where={"category__confidential": False})),
@@ -36,6 +39,7 @@ CAPABILITY = Capability(
         APPEAL_VERIFY: by(*_DESK, R.GRID_WORKER),
         APPEAL_SUPERVISE: by(*_DESK),
         APPEAL_WHISTLE: by(R.SUBDISTRICT_ADMIN),
+        APPEAL_OVERSEE: by(R.OWNERS_COMMITTEE),
         APPEAL_PROPERTY_REPORT: by(R.PROPERTY_STAFF),
         CATEGORY_MANAGE: by(R.SUBDISTRICT_ADMIN),
     },

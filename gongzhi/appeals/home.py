@@ -12,8 +12,12 @@ from gongzhi.dashboard.homes import Panel
 
 from . import page_queries as pq
 from . import rates
-from .capability import APPEAL_CREATE, APPEAL_DISPATCH, APPEAL_VERIFY
-from .models import Appeal, Channel, Status
+from gongzhi.accounts.capability import CALENDAR_MANAGE
+from gongzhi.core.models import CalendarDay
+from gongzhi.orgs.models import OrgKind
+
+from .capability import APPEAL_CREATE, APPEAL_DISPATCH, APPEAL_OVERSEE, APPEAL_VERIFY, APPEAL_WHISTLE
+from .models import OPEN_STATUSES, Appeal, Channel, Status
 from .selectors import DISPATCH_STATUSES, HANDLER_STATUSES, LIST_RELATED, visible_appeals
 
 SHOWN = 5
@@ -69,11 +73,50 @@ def reporter(request):
     return {"appeals": pq.attach_countdowns(list(mine[:SHOWN]), now), "more": mine[SHOWN:SHOWN + 1].exists()}
 
 
+def _calendar_reminder(user, now):
+    """From November on, the next year when its holidays and adjusted working days are not in the calendar yet:
+    deadlines would count its holidays as working days."""
+    day = local_date(now)
+    if day.month < 11 or not can(user, CALENDAR_MANAGE):
+        return None
+    return None if CalendarDay.objects.filter(date__year=day.year + 1).exists() else day.year + 1
+
+
+def _open_and_overdue(qs, now):
+    return dict(open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
+                overdue=Count("id", filter=Q(status__in=RUNNING, resolve_due__lt=now)))
+
+
+def subdistrict(request):
+    """Each community side by side: open and overdue now, this month's three rates."""
+    user, now = request.user, timezone.now()
+    scope = scoped(user, APPEAL_WHISTLE, Appeal.objects.all())
+    month = {r["key"]: r for r in rates.three_rates(rates.period_filter(scope, _month_start(now)), "community")}
+    rows = []
+    for r in (scope.order_by().values("compound__community_id", "compound__community__name")
+              .annotate(**_open_and_overdue(scope, now)).order_by("compound__community__name")):
+        rates_now = month.get(r["compound__community_id"]) or {}
+        rows.append({"name": r["compound__community__name"], "open": r["open"], "overdue": r["overdue"],
+                     **{k: rates_now.get(k) for k in ("response_rate", "resolution_rate", "satisfaction_rate")}})
+    return {"rows": rows, "calendar_year": _calendar_reminder(user, now)}
+
+
+def oversight(request):
+    """The owners' committee: how the property company handles its compound's appeals, in numbers only."""
+    user, now = request.user, timezone.now()
+    scope = scoped(user, APPEAL_OVERSEE, Appeal.objects.filter(handler__kind=OrgKind.PROPERTY_COMPANY))
+    counts = scope.aggregate(**_open_and_overdue(scope, now))
+    return {"counts": counts, "rows": rates.three_rates(rates.period_filter(scope, _month_start(now)), "handler")}
+
+
 PANELS = (
     Panel("appeals.desk", "appeals/home/desk.html", lambda u: can(u, APPEAL_DISPATCH), desk, order=10),
     Panel("appeals.handler", "appeals/home/handler.html", lambda u: bool(acting_org_ids(u)), handler, order=20),
     Panel("appeals.verify", "appeals/home/verify.html",
           lambda u: can(u, APPEAL_VERIFY) and not can(u, APPEAL_DISPATCH), verifier, order=30),
+    Panel("appeals.subdistrict", "appeals/home/subdistrict.html", lambda u: can(u, APPEAL_WHISTLE), subdistrict,
+          order=5),
+    Panel("appeals.oversight", "appeals/home/oversight.html", lambda u: can(u, APPEAL_OVERSEE), oversight, order=15),
     Panel("appeals.mine", "appeals/home/mine.html", lambda u: can(u, APPEAL_CREATE) and not pq.is_staff(u),
           reporter, order=10),
 )

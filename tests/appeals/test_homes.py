@@ -110,4 +110,38 @@ def test_each_home_reads_a_fixed_number_of_queries(client, grid, work, username,
 
 
 # The page's own (session, user, roles, permissions, unread messages, the session's save) are 12 of them.
-QUERIES = {"community_worker": 19, "street_admin": 19, "property1": 18, "grid_worker": 16, "resident1": 17, "rider1": 12}
+QUERIES = {"community_worker": 19, "street_admin": 22, "property1": 18, "grid_worker": 16, "resident1": 17, "rider1": 12}
+
+
+def test_the_subdistrict_sees_each_community_side_by_side(client, grid, work):
+    body = home(client, grid.street_admin)
+    assert "各社区诉求办理" in body and "新城社区" in body and "东风社区" in body
+    # 新城社区: six open (one overdue); 东风社区: one open.
+    assert re.search(r"新城社区 6 1 ", body) and re.search(r"东风社区 1 0 ", body)
+
+
+@pytest.mark.parametrize("today,known,reminded", [
+    (datetime.datetime(2026, 12, 7, 2, tzinfo=datetime.timezone.utc), False, True),
+    (datetime.datetime(2026, 10, 30, 2, tzinfo=datetime.timezone.utc), False, False),
+    (datetime.datetime(2026, 12, 7, 2, tzinfo=datetime.timezone.utc), True, False),
+])
+def test_the_subdistrict_is_reminded_of_next_years_calendar(client, grid, monkeypatch, today, known, reminded):
+    from gongzhi.appeals import home as appeal_homes
+    from gongzhi.core.models import CalendarDay
+
+    if known:
+        CalendarDay.objects.create(date=datetime.date(2027, 1, 1), kind="holiday", name="元旦")
+    monkeypatch.setattr(appeal_homes.timezone, "now", lambda: today)
+    body = home(client, grid.street_admin)
+    assert ("2027 年的节假日和调休尚未录入" in body) is reminded
+    assert "2027 年的节假日" not in home(client, grid.community_worker)  # only for who keeps the calendar
+
+
+def test_the_owners_committee_sees_the_property_companys_numbers_not_the_appeals(client, grid, work):
+    body = home(client, grid.owners1)  # owners' committee of K1
+    assert "物业办理情况" in body and "君胜物业" in body
+    # K1's appeals the property company holds: dispatched, returned (still its own until the desk moves it) and
+    # resolved (open until verified and closed).
+    assert re.search(r"物业办理情况 \S+ 3 在办 0 已超期 君胜物业 · 本月 响应率 33% 办结率 33%", body)
+    for a in work.values():
+        assert a.number not in body and a.title not in body
