@@ -1,13 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from gongzhi.accounts import views as accounts_views
 from gongzhi.api.urls import api
 from gongzhi.appeals import views_photos
 from gongzhi.core import views as core_views
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", accounts_views.set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("open311/", include("gongzhi.open311.urls")),

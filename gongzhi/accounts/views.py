@@ -1,4 +1,5 @@
 """The signed-in user's own account pages."""
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
@@ -8,11 +9,13 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.i18n import set_language as switch_language
 
 from gongzhi.core.forms import add_service_errors
 
 from . import services
 from .forms import PasswordChangeForm
+from .models import User
 
 
 @sensitive_post_parameters()
@@ -39,3 +42,14 @@ def keepalive(request):
     """The page's "继续使用": a request, so the idle clock starts again (SESSION_SAVE_EVERY_REQUEST). A session
     that has already ended answers with the login page instead, which the page takes as the end."""
     return HttpResponse(status=204)
+
+
+def set_language(request):
+    """The site's language switch (Django's), remembered on the account too: the messages and e-mails the
+    worker writes for this person are then in their language."""
+    response = switch_language(request)
+    chosen = request.POST.get("language") if request.method == "POST" else None
+    user = request.user
+    if user.is_authenticated and chosen in dict(settings.LANGUAGES) and user.language != chosen:
+        User.objects.filter(pk=user.pk).update(language=chosen)
+    return response

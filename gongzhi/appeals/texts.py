@@ -1,8 +1,7 @@
-"""What a notification says. Written once, in the site's language, when the worker creates it."""
-from django.conf import settings
+"""What a notification says. Written once, when the worker creates it, in the language the notifications app
+sets for its reader (the one they chose, else the site's)."""
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.utils.translation import override
 
 from gongzhi.appeals.models import Rating
 from gongzhi.appeals.presenter import public_view
@@ -66,22 +65,21 @@ def message(event, party):
     Messages leave the system (e-mail) and stay in inboxes: the appeal's title and the note are written as
     anyone may read them (appeals.presenter.public_view), every personal identifier masked.
     """
-    with override(settings.LANGUAGE_CODE):
-        appeal = event.appeal
-        shown = public_view(appeal)
-        phrase = TITLES_FOR.get((event.action, party)) or TITLES.get(event.action)
-        if phrase is None:
-            transition = TRANSITIONS.get(event.action)
-            phrase = transition.label if transition else event.action
-        title = _("%(what)s：%(title)s") % {"what": phrase, "title": shown.title}
-        lines = [_("诉求编号：%s") % appeal.number, _("分类：%s") % appeal.category.name,
-                 _("小区：%s") % appeal.compound.name]
-        rating = (event.data or {}).get("rating")
-        if event.action == "rate" and rating in Rating.values:
-            lines.append(_("评价：%s") % Rating(rating).label)
-        if event.note and not event.internal:
-            note = shorten(shown.text(event.note), NOTE_EXCERPT)  # masked first: a number cut short is not found
-            lines.append(_("说明：%s") % note)
-        elif event.internal:
-            lines.append(_("内部备注内容请登录系统查看。"))
-        return {"title": title[:TITLE_MAX], "body": "\n".join(lines)}
+    appeal = event.appeal
+    shown = public_view(appeal)
+    phrase = TITLES_FOR.get((event.action, party)) or TITLES.get(event.action)
+    if phrase is None:
+        transition = TRANSITIONS.get(event.action)
+        phrase = transition.label if transition else event.action
+    title = _("%(what)s：%(title)s") % {"what": phrase, "title": shown.title}
+    lines = [_("诉求编号：%s") % appeal.number, _("分类：%s") % appeal.category.label,
+             _("小区：%s") % appeal.compound.name]
+    rating = (event.data or {}).get("rating")
+    if event.action == "rate" and rating in Rating.values:
+        lines.append(_("评价：%s") % Rating(rating).label)
+    if event.note and not event.internal:
+        note = shorten(shown.text(event.note), NOTE_EXCERPT)  # masked first: a number cut short is not found
+        lines.append(_("说明：%s") % note)
+    elif event.internal:
+        lines.append(_("内部备注内容请登录系统查看。"))
+    return {"title": title[:TITLE_MAX], "body": "\n".join(lines)}

@@ -72,8 +72,10 @@ class _Plan:
             parties[e.pk] = dict(audience.parties)
             orgs[e.pk] = set(audience.organisations)
         everyone = set().union(*parties.values())
-        emails = dict(User.objects.filter(pk__in=everyone, is_active=True).values_list("pk", "email")) \
-            if everyone else {}
+        people = User.objects.filter(pk__in=everyone, is_active=True).values_list("pk", "email", "language") \
+            if everyone else []
+        emails = {pk: email for pk, email, _lang in people}
+        languages = {pk: language_of(lang) for pk, _email, lang in people}
         endpoints = {}
         all_orgs = set().union(*orgs.values())
         if all_orgs:
@@ -82,15 +84,17 @@ class _Plan:
         now = timezone.now()
         label = source.label
         for e in events:
-            said = {}  # the wording depends on the party, not on the person
+            said = {}  # the wording depends on the party and the reader's language, not on the person
             link, subject = source.link(e), source.subject_id(e)
             for uid, name in parties[e.pk].items():
                 if uid not in emails:
                     continue  # gone or inactive
-                if name not in said:
-                    said[name] = source.message(e, name)
+                key = (name, languages[uid])
+                if key not in said:
+                    with override(key[1]):
+                        said[key] = source.message(e, name)
                 self.rows.append(Notification(recipient_id=uid, source=label, event_id=e.pk, subject_id=subject,
-                                              action=e.action, url=link, **said[name]))
+                                              action=e.action, url=link, **said[key]))
                 if emails[uid]:
                     self.mail_events.add(e.pk)
             # An endpoint hears of what happens after it was registered, not of the history before it.
@@ -243,14 +247,19 @@ def forget_event(sender, event_id, **kwargs):
 
 # ---- email (background) -----------------------------------------------------------------------
 
+def language_of(chosen):
+    """The language a person reads the messages in: the one they chose on the site, else the site's."""
+    return chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
 def email_subject(n):
-    with override(settings.LANGUAGE_CODE):
+    with override(language_of(n.recipient.language)):
         return _("【共治】%s") % n.title
 
 
 def email_body(n):
     site = getattr(settings, "SITE_URL", "").rstrip("/")
-    with override(settings.LANGUAGE_CODE):
+    with override(language_of(n.recipient.language)):
         link = _("查看详情：%s") % f"{site}{n.url}" if n.url else ""
         return "\n\n".join(part for part in (n.title, n.body, link,
                                              _("此邮件由系统自动发送，请勿直接回复。")) if part)
