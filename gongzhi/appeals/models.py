@@ -202,6 +202,8 @@ class Appeal(Placed):
     routing_rule = models.ForeignKey(RoutingRule, verbose_name=_("派单规则"), null=True, blank=True,
                                      on_delete=models.SET_NULL, related_name="+")
     routing_note = models.CharField(_("派单依据"), max_length=200, blank=True)
+    # What the note was made of (routing.Note.parts), to say it in each reader's language; none before it was kept.
+    routing_parts = models.JSONField(null=True, blank=True, editable=False)
     escalation_level = models.CharField(_("当前督办层级"), max_length=12, choices=HandlerLevel.choices,
                                         default=HandlerLevel.COMPOUND)
 

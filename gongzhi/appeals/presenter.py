@@ -33,6 +33,7 @@ from gongzhi.accounts.policy import acting_org_ids, scope_of
 from gongzhi.core.identity import redact_identifiers
 
 from . import workflow as wf
+from .routing import note_text
 from .models import AppealEvent, WhistleCall
 from .selectors import in_view_scope
 
@@ -147,7 +148,11 @@ class AppealView:
 
     @property
     def routing_note(self):
-        return self.text(self.appeal.routing_note) if self.staff else ""
+        """Why it was routed as it was, in the reader's language where the appeal kept the reasons."""
+        if not self.staff:
+            return ""
+        parts = self.appeal.routing_parts
+        return self.text(note_text(parts) if parts else self.appeal.routing_note)
 
     @property
     def suggested_handler(self):

@@ -3,7 +3,9 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from gongzhi.core.geometry import Area, covering, nearest
 from gongzhi.core.reference import cached
@@ -77,6 +79,33 @@ def validate_point(lat, lng):
     return lat.quantize(Decimal("0.000001")), lng.quantize(Decimal("0.000001"))
 
 
+# Why an appeal went where it did, each kind of reason in words of the reader's language.
+NOTES = {
+    "inside": gettext_lazy("位置在%(name)s范围内"),
+    "nearest": gettext_lazy("位置距%(name)s %(d)d 米（最近小区）"),
+    "rule_org": gettext_lazy("规则“%(rule)s”：指定%(org)s"),
+    "rule_kind": gettext_lazy("规则“%(rule)s”：%(org)s"),
+    "default": gettext_lazy("分类默认：%(org)s"),
+    "fallback": gettext_lazy("无匹配承办单位，由社区分拨：%(org)s"),
+    "none": gettext_lazy("无匹配承办单位，待人工派单"),
+}
+
+
+def note_text(parts):
+    """A routing note ([[kind, params], ...], as Appeal.routing_parts keeps it) in the active language."""
+    return gettext("；").join(str(NOTES[kind]) % params for kind, params in parts if kind in NOTES)
+
+
+class Note(str):
+    """One reason of the routing: reads as text in the language active when it was made, and keeps what it was
+    made of (`parts`), so that a page can say it again in its reader's language."""
+
+    def __new__(cls, kind, **params):
+        note = super().__new__(cls, str(NOTES[kind]) % params)
+        note.parts = [[kind, params]]
+        return note
+
+
 def locate(lat, lng, candidates=None):
     """The compound whose boundary holds the point, else the nearest centre within the limit.
 
@@ -89,11 +118,11 @@ def locate(lat, lng, candidates=None):
     inside = covering(lat, lng, [(c, areas.get(c.pk) or Area.from_geojson(c.boundary)) for c in candidates])
     if inside:
         home = min(inside, key=lambda c: c.code)
-        return home, _("位置在%(name)s范围内") % {"name": home.name}
+        return home, Note("inside", name=home.name)
     limit = settings.APPEAL_NEAREST_COMPOUND_M
     best = nearest(lat, lng, [(c, c.center_lat, c.center_lng) for c in candidates], within_m=limit)
     if best:
-        return best[1], _("位置距%(name)s %(d)d 米（最近小区）") % {"name": best[1].name, "d": best[0]}
+        return best[1], Note("nearest", name=best[1].name, d=best[0])
     raise ValidationError({"location": _("该位置不在任何小区范围内，且 %(m)d 米内没有小区，请选择小区或重新定位") % {"m": limit}})
 
 
@@ -122,14 +151,14 @@ def route(category, compound):
              and (r.community_id is None or r.community_id == compound.community_id)]
     for rule in sorted(rules, key=lambda r: _rule_rank(r, depth_of), reverse=True):
         if rule.organisation_id and rule.organisation.is_active:
-            return rule.organisation, rule, _("规则“%(rule)s”：指定%(org)s") % {"rule": rule.name, "org": rule.organisation.name}
+            return rule.organisation, rule, Note("rule_org", rule=rule.name, org=rule.organisation.name)
         org = _org_covering(rule.handler_kind, compound, rule.handler_level or category.handler_level)
         if org:
-            return org, rule, _("规则“%(rule)s”：%(org)s") % {"rule": rule.name, "org": org.name}
+            return org, rule, Note("rule_kind", rule=rule.name, org=org.name)
     org = _org_covering(category.handler_kind, compound, category.handler_level)
     if org:
-        return org, None, _("分类默认：%(org)s") % {"org": org.name}
+        return org, None, Note("default", org=org.name)
     fallback = _org_covering("community_office", compound, "community")
     if fallback:
-        return fallback, None, _("无匹配承办单位，由社区分拨：%(org)s") % {"org": fallback.name}
-    return None, None, _("无匹配承办单位，待人工派单")
+        return fallback, None, Note("fallback", org=fallback.name)
+    return None, None, Note("none")

@@ -215,6 +215,7 @@ def appeal_submit(*, user, category, description, title="", channel=Channel.APP,
         contact_name=contact_name, compound=compound, building=building, household=household,
         lat=lat, lng=lng, address=address, suggested_handler=handler, routing_rule=rule,
         routing_note=(f"{place_note}；{routing_note}" if place_note else routing_note)[:200],
+        routing_parts=(place_note.parts if place_note else []) + routing_note.parts,
         respond_due=respond_due, resolve_due=resolve_due,
     )
     appeal.created_at = appeal.updated_at = now

@@ -104,3 +104,18 @@ class TestRoute:
         Organisation.objects.filter(kind=OrgKind.PROPERTY_COMPANY).update(is_active=False)
         org, rule, note = route(grid.lift, grid.K1)
         assert org == grid.office
+
+
+def test_the_routing_note_reads_in_each_readers_language(grid, submit, client):
+    from django.utils import translation
+
+    from gongzhi.appeals.presenter import view_of
+
+    a = submit(lat="24.1405", lng="115.7302", compound=None)  # inside K1's square; the lift goes by default
+    assert a.routing_note == "位置在宁江新城一期范围内；分类默认：君胜物业"
+    assert a.routing_parts == [["inside", {"name": "宁江新城一期"}], ["default", {"org": "君胜物业"}]]
+    with translation.override("en"):
+        note = view_of(grid.community_worker, a).routing_note
+    assert note == "Location is within 宁江新城一期; Category default: 君胜物业"
+    assert view_of(grid.community_worker, a).routing_note == a.routing_note  # Chinese as stored
+    assert view_of(grid.resident2, a).routing_note == ""  # the desk's, not other residents'
