@@ -224,6 +224,8 @@ class QueueFilterForm(PageForm):
     compound = forms.TypedChoiceField(label=_("小区"), required=False, coerce=int, empty_value=None)
     q = forms.CharField(label=_("编号/标题"), required=False, max_length=50,
                         widget=forms.TextInput(attrs={"type": "search", "placeholder": _("编号或标题关键词")}))
+    due = forms.ChoiceField(label=_("时限"), required=False, choices=[
+        ("", _("不限")), ("overdue", _("已超期")), ("today", _("今日到期"))])
 
     def __init__(self, *args, statuses=(), categories=(), compounds=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -17,12 +17,11 @@ from gongzhi.core.models import CalendarDay
 from gongzhi.orgs.models import OrgKind
 
 from .capability import APPEAL_CREATE, APPEAL_DISPATCH, APPEAL_OVERSEE, APPEAL_VERIFY, APPEAL_WHISTLE
-from .models import OPEN_STATUSES, Appeal, Channel, Status
+from .models import CLOCK_STATUSES, OPEN_STATUSES, Appeal, Channel, Status
 from .selectors import DISPATCH_STATUSES, HANDLER_STATUSES, LIST_RELATED, visible_appeals
 
 SHOWN = 5
-# Statuses in which the handling clock runs against the appeal's deadline.
-RUNNING = tuple(pq.CLOCK_STATUSES)
+RUNNING = tuple(CLOCK_STATUSES)
 
 
 def _month_start(now):

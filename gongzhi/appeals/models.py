@@ -153,6 +153,9 @@ class Status(models.TextChoices):
 
 
 OPEN_STATUSES = frozenset(Status.values) - {Status.CLOSED, Status.REJECTED}
+# The statuses in which the handling clock runs against the appeal's deadline.
+CLOCK_STATUSES = frozenset({Status.SUBMITTED, Status.ACCEPTED, Status.DISPATCHED, Status.IN_PROGRESS, Status.ON_HOLD,
+                            Status.RETURNED, Status.REOPENED, Status.EXTENSION_REQUESTED})
 
 
 class Rating(models.TextChoices):

@@ -17,13 +17,10 @@ from gongzhi.grid.models import Building, Community, Compound
 from gongzhi.orgs.models import Organisation, OrgKind
 
 from . import workflow as wf
-from .models import Rating, Status, TimeUnit, PhotoKind
+from .models import CLOCK_STATUSES, PhotoKind, Rating, TimeUnit
 from .photos import photo_url
 
 # Statuses in which the resolve clock runs (and a countdown makes sense).
-CLOCK_STATUSES = frozenset({Status.SUBMITTED, Status.ACCEPTED, Status.DISPATCHED, Status.IN_PROGRESS, Status.ON_HOLD,
-                            Status.RETURNED, Status.REOPENED, Status.EXTENSION_REQUESTED})
-
 EVENT_LABELS = {
     "submit": gettext_lazy("提交诉求"),
     "me_too": gettext_lazy("附议"),

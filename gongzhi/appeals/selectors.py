@@ -3,6 +3,9 @@ import operator
 from functools import reduce
 
 from django.db.models import Q
+from django.utils import timezone
+
+from gongzhi.core.workdays import end_of_day, local_date
 from gongzhi.accounts.policy import acting_org_ids, can, holds_by_place, scoped
 from .capability import APPEAL_DISPATCH, APPEAL_VERIFY, APPEAL_VIEW, CATEGORY_MANAGE
 from gongzhi.accounts.policy import visible_branches as policy_branches
@@ -11,7 +14,7 @@ from gongzhi.core.ids import as_id
 from gongzhi.orgs.models import Organisation, OrgKind
 
 from . import rates
-from .models import Appeal, Category, RoutingRule, Status
+from .models import CLOCK_STATUSES, Appeal, Category, RoutingRule, Status
 
 # The compound's community too: what a list shows of each appeal depends on the reader's standing to it
 # (presenter.views_of), which the policy reads from the appeal's place.
@@ -59,7 +62,13 @@ def visible_appeals(user):
     return base.filter(reduce(operator.or_, branches)) if branches else base.none()
 
 
-def _filtered(qs, category=None, compound=None, q=""):
+def _filtered(qs, category=None, compound=None, q="", due=""):
+    if due:
+        # On the clock and past its deadline, or due before tonight: the desk's two urgent lists.
+        now = timezone.now()
+        window = {"resolve_due__lt": now} if due == "overdue" else {
+            "resolve_due__gte": now, "resolve_due__lte": end_of_day(local_date(now))}
+        qs = qs.filter(status__in=CLOCK_STATUSES, **window)
     if category:
         qs = qs.filter(category_id=category)
     if compound:
@@ -99,13 +108,21 @@ def _queue_rows(user, name):
     return visible_appeals(user)
 
 
-def queue(user, name, *, status=None, category=None, compound=None, q=""):
+def queue(user, name, *, status=None, category=None, compound=None, q="", due=""):
     """The named work queue: dispatch (the desk), handle (my organisations), verify, mine, all."""
     qs = _queue_rows(user, name)
     statuses = _queue_statuses(name, status)
     if statuses is not None:
         qs = qs.filter(status__in=statuses or ["-"])
-    return _filtered(qs, category, compound, q)
+    return _filtered(qs, category, compound, q, due)
+
+
+WORK_QUEUES = ("dispatch", "handle", "verify")
+
+
+def work_counts(user, names):
+    """{queue: how many appeals wait in it} for the work queues among `names` (open appeals only: cheap)."""
+    return {name: queue(user, name).count() for name in names if name in WORK_QUEUES}
 
 
 def queue_branches(name, status=None):
@@ -114,7 +131,7 @@ def queue_branches(name, status=None):
     return [Q(status=s) for s in statuses] if len(statuses) > 1 else None
 
 
-def queue_listing(user, name, *, status=None, category=None, compound=None, q=""):
+def queue_listing(user, name, *, status=None, category=None, compound=None, q="", due=""):
     """(queryset, branches): a queue as keyset_page and count_capped (core.pagination) read it.
 
     The rows are those of the queryset within the union of the branches: the same rows as queue(), read
@@ -128,7 +145,7 @@ def queue_listing(user, name, *, status=None, category=None, compound=None, q=""
     visibility = visible_branches(user) if name == "all" else None
     by_status = queue_branches(name, status)
     if visibility is None and by_status is None:
-        return queue(user, name, status=status, category=category, compound=compound, q=q), None
+        return queue(user, name, status=status, category=category, compound=compound, q=q, due=due), None
     if name == "all":
         qs = Appeal.objects.select_related(*LIST_RELATED)
     else:
@@ -143,7 +160,7 @@ def queue_listing(user, name, *, status=None, category=None, compound=None, q=""
         branches = by_status
     else:
         branches = [v & s for v in visibility for s in by_status]
-    return _filtered(qs, category, compound, q), branches
+    return _filtered(qs, category, compound, q, due), branches
 
 
 def appeal_rates(user, group_by, start=None, end=None):

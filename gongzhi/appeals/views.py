@@ -161,7 +161,7 @@ def appeal_list(request):
     filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
     qs, branches = selectors.queue_listing(user, tab, status=filters.get("status") or None,
                                            category=filters.get("category"), compound=filters.get("compound"),
-                                           q=filters.get("q") or "")
+                                           q=filters.get("q") or "", due=filters.get("due") or "")
     if tab == "dispatch":
         qs = qs.select_related("suggested_handler")
     try:
@@ -171,9 +171,9 @@ def appeal_list(request):
         rows, next_cursor = keyset_page(qs, limit=PAGE_SIZE, branches=branches)
     pq.attach_countdowns(rows)
     return render(request, "appeals/list.html", {
-        "tabs": tabs, "tab": tab, "staff": staff, "form": form, "rows": presenter.views_of(user, rows),
+        "tabs": tabs, "tab": tab, "staff": staff, "counts": selectors.work_counts(user, names), "form": form, "rows": presenter.views_of(user, rows),
         "next_cursor": next_cursor,
-        "filtered": any(filters.get(k) for k in ("status", "category", "compound", "q")),
+        "filtered": any(filters.get(k) for k in ("status", "category", "compound", "q", "due")),
         "paged": bool(request.GET.get("cursor")), "can_create": can(user, APPEAL_CREATE),
         "can_rates": can(user, APPEAL_VIEW), "can_settings": can(user, CATEGORY_MANAGE),
         "can_calendar": can(user, CALENDAR_MANAGE),

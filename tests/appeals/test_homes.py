@@ -145,3 +145,26 @@ def test_the_owners_committee_sees_the_property_companys_numbers_not_the_appeals
     assert re.search(r"物业办理情况 \S+ 3 在办 0 已超期 君胜物业 · 本月 响应率 33% 办结率 33%", body)
     for a in work.values():
         assert a.number not in body and a.title not in body
+
+
+def test_the_queue_tabs_count_and_filter_by_deadline(client, grid, work, api, monkeypatch):
+    from gongzhi.appeals import selectors
+    from gongzhi.core.workdays import LOCAL, local_date
+
+    # Noon in Xingning today: "due today" never runs into tomorrow, whenever the test runs.
+    noon = datetime.datetime.combine(local_date(datetime.datetime.now(datetime.timezone.utc)), datetime.time(12),
+                                     tzinfo=LOCAL)
+    monkeypatch.setattr(selectors.timezone, "now", lambda: noon)
+    client.force_login(grid.community_worker)
+    page = client.get("/appeals/", {"tab": "dispatch"}).content.decode()
+    assert re.search(r'待派单 <span class="tab-count">4</span>', page)
+    assert re.search(r'待核查 <span class="tab-count">1</span>', page)
+    overdue = client.get("/appeals/", {"tab": "dispatch", "due": "overdue"}).content.decode()
+    assert work["late"].number in overdue and work["new"].number not in overdue
+    r = api.get(grid.community_worker, "/api/v1/appeals", queue="all", due="overdue")
+    assert r.status_code == 200 and [i["number"] for i in r.json()["items"]] == [work["late"].number]
+    today = Appeal.objects.filter(pk=work["new"].pk)
+    today.update(resolve_due=noon + datetime.timedelta(minutes=30))
+    r = api.get(grid.community_worker, "/api/v1/appeals", queue="dispatch", due="today")
+    assert [i["number"] for i in r.json()["items"]] == [work["new"].number]
+    assert api.get(grid.community_worker, "/api/v1/appeals", due="soon").status_code == 400
