@@ -79,7 +79,7 @@ def test_appeal_loop_on_a_phone(live_server, appeal_cast, browser):
     # 2. community_worker: the dispatch queue suggests the property company; dispatch it.
     cw_ctx, cw = phone(browser)
     log_in(cw, base, "community_worker", cast.password, "/appeals/")
-    assert cw.locator(".tabs a[aria-current=page]").inner_text() == "待派单"
+    assert cw.locator(".tabs a[aria-current=page]").inner_text().split() == ["待派单", "1"]  # with its count
     row = cw.locator(".appeal-row", has_text=appeal.number)
     assert "建议派给：君胜物业" in row.inner_text()
     shot(cw, "3-dispatch-queue")
@@ -99,7 +99,7 @@ def test_appeal_loop_on_a_phone(live_server, appeal_cast, browser):
     # 3. property1 takes it from their queue and resolves it with a public reply.
     pr_ctx, pr = phone(browser)
     log_in(pr, base, "property1", cast.password, "/appeals/")
-    assert pr.locator(".tabs a[aria-current=page]").inner_text() == "待办理"
+    assert pr.locator(".tabs a[aria-current=page]").inner_text().split() == ["待办理", "1"]
     open_appeal(pr, appeal)
     pr.locator(".act-buttons button", has_text="接单").click()
     pr.wait_for_load_state()
