@@ -71,6 +71,7 @@ AUDIENCES = {
     "reject": (REPORTER,),
     "reopen": (HANDLER, DESK),
     "rate": (HANDLER, DESK),
+    "chase": (HANDLER, DESK),
     "note": (HANDLER, DESK),
     "supervise": (HANDLER,),
     "whistle": (HANDLER, CALLED),

@@ -22,13 +22,14 @@ from gongzhi.core.audit import audit
 from gongzhi.core.identity import redact_identifiers, validate_mobile
 from gongzhi.core.ids import as_id
 from gongzhi.core.models import AuditAction
-from gongzhi.core.workdays import add_hours, add_working_days, calendar_after
+from gongzhi.core.workdays import add_hours, add_working_days, calendar_after, working_days_between
 from gongzhi.grid.models import Building, Compound, Household
 from gongzhi.orgs.models import Organisation, OrgKind
 
 from . import workflow as wf
 from .errors import Conflict, NotAllowed
-from .models import Appeal, AppealEvent, pk_from_number, Category, Channel, MeToo, Rating, Status, TimeUnit, WhistleCall
+from .models import (CLOCK_STATUSES, Appeal, AppealEvent, Category, Channel, MeToo, Rating, Status, TimeUnit,
+                     WhistleCall, pk_from_number)
 from .routing import categories, compounds, locate, route, validate_point
 
 TITLE_MAX = 100
@@ -245,6 +246,17 @@ def _event(appeal, user, action, from_status, to_status, *, note="", internal=Fa
     return event
 
 
+def may_chase(appeal, now=None):
+    """(may the reporter chase it now, why not): only past its deadline, and once a working day."""
+    now = now or timezone.now()
+    if appeal.status not in CLOCK_STATUSES or appeal.resolve_due is None or appeal.resolve_due >= now:
+        return False, _("诉求尚未超过办理时限，暂不能催办")
+    last = appeal.events.filter(action="chase").order_by("-at").values_list("at", flat=True).first()
+    if last is not None and working_days_between(last, now) < 1:
+        return False, _("今天已经催办过，下一个工作日可再次催办")
+    return True, ""
+
+
 def parties_of(user, appeal, *, called=None):
     """Which of the workflow's parties the user is for this appeal: the policy's answers, by role and by
     relationship (capability.py).
@@ -393,6 +405,10 @@ def appeal_act(*, user, appeal, action, version=None, note="", internal=False, h
         org = _whistle_report(user, appeal, note, now)
     elif action == "supervise":
         updates["escalated_at"] = now
+    elif action == "chase":
+        ok, why = may_chase(appeal, now)
+        if not ok:
+            raise Conflict(why)
 
     updates["status"] = target
     updates["version"] = F("version") + 1

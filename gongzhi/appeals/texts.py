@@ -30,6 +30,7 @@ TITLES = {
     "reject": gettext_lazy("诉求不予受理"),
     "reopen": gettext_lazy("诉求已重启"),
     "rate": gettext_lazy("诉求收到评价"),
+    "chase": gettext_lazy("居民催办超期诉求"),
     "note": gettext_lazy("诉求有新的内部备注"),
     "supervise": gettext_lazy("诉求被督办"),
     "whistle": gettext_lazy("诉求已吹哨"),

@@ -190,7 +190,7 @@ NOTE_LABELS = {
     "supervise": gettext_lazy("督办意见"), "whistle": gettext_lazy("要求（可选）"), "whistle_report": gettext_lazy("报到反馈"), "rate": gettext_lazy("评价意见（可选）"),
     "dispatch": gettext_lazy("派单说明（可选）"), "reassign": gettext_lazy("改派说明（可选）"), "grant_extension": gettext_lazy("说明（可选）"),
 }
-ONE_TAP = {"accept", "take", "resume", "close", "verify"}
+ONE_TAP = {"accept", "take", "resume", "close", "verify", "chase"}
 MAIN = {"dispatch", "resolve", "rate", "grant_extension", "whistle_report"}
 CAUTION = {"return", "reject", "reject_result", "refuse_extension", "hold"}
 
@@ -202,6 +202,8 @@ def _panels(user, appeal, parties, failed):
         names = [n for n in names if n != "rate"]
     if appeal.rating != Rating.UNSATISFIED:
         names = [n for n in names if n != "reopen"]
+    if "chase" in names and not services.may_chase(appeal)[0]:
+        names = [n for n in names if n != "chase"]  # not past its deadline yet, or chased today
     only_reporter = wf.REPORTER in parties and not (parties & {wf.VERIFIER, wf.DISPATCHER})
     if only_reporter and "rate" in names:
         names = [n for n in names if n != "close"]  # rating closes it; a bare "close" would only confuse

@@ -56,6 +56,8 @@ TRANSITIONS = {
     "close": T(_("结案"), {S.VERIFIED}, S.CLOSED, {DISPATCHER, REPORTER}),
     "reject": T(pgettext_lazy("appeal action", "不予受理"), {S.SUBMITTED, S.ACCEPTED, S.RETURNED, S.REOPENED}, S.REJECTED, {DISPATCHER}, needs_note=True),
     "reopen": T(_("重启"), {S.CLOSED}, S.REOPENED, {REPORTER}, needs_note=True),
+    # The reporter chases an appeal past its deadline, at most once a working day (services.may_chase).
+    "chase": T(_("催办"), _WORKING | {S.SUBMITTED, S.ACCEPTED, S.RETURNED, S.REOPENED}, None, {REPORTER}),
     # Actions that leave the status alone but always leave a timeline row.
     "rate": T(_("评价"), {S.VERIFIED, S.CLOSED}, None, {REPORTER}),
     "reply": T(_("答复"), _WORKING | {S.RESOLVED}, None, {HANDLER, DISPATCHER}, needs_note=True),
@@ -89,7 +91,7 @@ STAFF_NOTES = frozenset({
 # their own rating and reasons. A "note" is the reporter's only when its author left it not internal.
 REPORTER_NOTES = frozenset({
     "accept", "take", "reply", "resolve", "verify", "reject_result", "close", "reject", "reopen", "rate", "note",
-    "me_too",
+    "me_too", "chase",
 })
 # Timeline data the reporter may read (the rest names handlers, rules, departments, days asked for).
 REPORTER_DATA = frozenset({"channel", "rating", "by", "count"})
