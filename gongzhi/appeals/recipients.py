@@ -72,6 +72,7 @@ AUDIENCES = {
     "reopen": (HANDLER, DESK),
     "rate": (HANDLER, DESK),
     "chase": (HANDLER, DESK),
+    "supplement": (HANDLER, DESK),
     "note": (HANDLER, DESK),
     "supervise": (HANDLER,),
     "whistle": (HANDLER, CALLED),

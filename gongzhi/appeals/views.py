@@ -186,11 +186,13 @@ def appeal_list(request):
 NOTE_LABELS = {
     "return": gettext_lazy("退单理由"), "hold": gettext_lazy("挂起原因"), "request_extension": gettext_lazy("延期理由"),
     "refuse_extension": gettext_lazy("不同意的理由"), "resolve": gettext_lazy("办理结果（将公开答复居民）"), "reject_result": gettext_lazy("还有什么没解决"),
-    "reject": gettext_lazy("不予受理的理由"), "reopen": gettext_lazy("重启理由"), "reply": gettext_lazy("答复内容（居民可见）"), "note": gettext_lazy("备注内容"),
+    "reject": gettext_lazy("不予受理的理由"), "reopen": gettext_lazy("重启理由"), "supplement": gettext_lazy("补充内容（承办单位和社区可见）"), "reply": gettext_lazy("答复内容（居民可见）"), "note": gettext_lazy("备注内容"),
     "supervise": gettext_lazy("督办意见"), "whistle": gettext_lazy("要求（可选）"), "whistle_report": gettext_lazy("报到反馈"), "rate": gettext_lazy("评价意见（可选）"),
     "dispatch": gettext_lazy("派单说明（可选）"), "reassign": gettext_lazy("改派说明（可选）"), "grant_extension": gettext_lazy("说明（可选）"),
 }
 ONE_TAP = {"accept", "take", "resume", "close", "verify", "chase"}
+# Actions that may carry photos, and of which kind: the handler's evidence, the reporter's more of the problem.
+PHOTO_ACTIONS = {"resolve": PhotoKind.EVIDENCE, "supplement": PhotoKind.REPORT}
 MAIN = {"dispatch", "resolve", "rate", "grant_extension", "whistle_report"}
 CAUTION = {"return", "reject", "reject_result", "refuse_extension", "hold"}
 
@@ -224,8 +226,8 @@ def _panels(user, appeal, parties, failed):
             p["days"] = "5"
         if name == "whistle":
             p["departments"] = pq.department_choices(appeal)
-        if name == "resolve":
-            p["photos"] = True
+        if name in PHOTO_ACTIONS:
+            p["photos"] = name
         if name == "note":
             p["internal_default"] = True
         if failed and failed["action"] == name:
@@ -313,9 +315,9 @@ def appeal_act(request, pk):
     try:
         with transaction.atomic():
             appeal = services.appeal_act(user=user, appeal=appeal.pk, **kw)
-            if kw["action"] == "resolve":
-                _add_photos(user, appeal, form.cleaned_data.get("photos") or [], PhotoKind.EVIDENCE,
-                            event=appeal.events.filter(action="resolve").order_by("-id").first())
+            if kw["action"] in PHOTO_ACTIONS:
+                _add_photos(user, appeal, form.cleaned_data.get("photos") or [], PHOTO_ACTIONS[kw["action"]],
+                            event=appeal.events.filter(action=kw["action"]).order_by("-id").first())
     except ValidationError as e:
         errors = {}
         for field, msgs in (e.message_dict.items() if hasattr(e, "error_dict") else [("__all__", e.messages)]):

@@ -56,6 +56,9 @@ TRANSITIONS = {
     "close": T(_("结案"), {S.VERIFIED}, S.CLOSED, {DISPATCHER, REPORTER}),
     "reject": T(pgettext_lazy("appeal action", "不予受理"), {S.SUBMITTED, S.ACCEPTED, S.RETURNED, S.REOPENED}, S.REJECTED, {DISPATCHER}, needs_note=True),
     "reopen": T(_("重启"), {S.CLOSED}, S.REOPENED, {REPORTER}, needs_note=True),
+    # The reporter adds what they forgot (more detail, photos) while the appeal is being dealt with.
+    "supplement": T(_("补充"), _WORKING | {S.SUBMITTED, S.ACCEPTED, S.RETURNED, S.REOPENED}, None, {REPORTER},
+                    needs_note=True),
     # The reporter chases an appeal past its deadline, at most once a working day (services.may_chase).
     "chase": T(_("催办"), _WORKING | {S.SUBMITTED, S.ACCEPTED, S.RETURNED, S.REOPENED}, None, {REPORTER}),
     # Actions that leave the status alone but always leave a timeline row.
@@ -91,7 +94,7 @@ STAFF_NOTES = frozenset({
 # their own rating and reasons. A "note" is the reporter's only when its author left it not internal.
 REPORTER_NOTES = frozenset({
     "accept", "take", "reply", "resolve", "verify", "reject_result", "close", "reject", "reopen", "rate", "note",
-    "me_too", "chase",
+    "me_too", "chase", "supplement",
 })
 # Timeline data the reporter may read (the rest names handlers, rules, departments, days asked for).
 REPORTER_DATA = frozenset({"channel", "rating", "by", "count"})

@@ -1,8 +1,9 @@
-"""催办: the reporter chases an appeal past its deadline, at most once a working day; the handler and the desk
-hear of it."""
+"""The reporter's own moves on an open appeal: 催办 (chase it past its deadline, at most once a working day) and
+补充 (add details and photos); the handler and the desk hear of both."""
 import datetime
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from gongzhi.appeals.errors import Conflict, NotAllowed
 from gongzhi.appeals.models import Appeal
@@ -75,3 +76,37 @@ def test_the_handler_and_the_desk_hear_of_it(grid, overdue):
     event = overdue.events.get(action="chase")
     heard = recipients_for(event)
     assert grid.property1.pk in heard and grid.community_worker.pk in heard and grid.resident1.pk not in heard
+
+
+def test_the_reporter_adds_details_and_photos(client, grid, act, overdue, settings, tmp_path):
+    """补充: more of the problem, in words and photos, told to the handler and the desk."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from gongzhi.appeals.models import AppealPhoto, PhotoKind
+    from gongzhi.appeals.recipients import recipients_for
+    from gongzhi.appeals.services import appeal_act
+
+    settings.STORAGES = {**settings.STORAGES, "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}}}
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(buf, "PNG")
+    client.force_login(grid.resident1)
+    assert 'value="supplement"' in client.get(f"/appeals/{overdue.pk}/").content.decode()
+    r = client.post(f"/appeals/{overdue.pk}/act/", {
+        "action": "supplement", "version": overdue.version, "note": "晚上十点后电梯灯也不亮",
+        "photos": SimpleUploadedFile("lift.png", buf.getvalue(), content_type="image/png")})
+    assert r.status_code == 302
+    event = overdue.events.get(action="supplement")
+    assert event.note == "晚上十点后电梯灯也不亮" and event.actor == grid.resident1
+    photo = AppealPhoto.objects.get(appeal=overdue)
+    assert (photo.kind, photo.event_id, photo.uploaded_by) == (PhotoKind.REPORT, event.pk, grid.resident1)
+    heard = recipients_for(event)
+    assert grid.property1.pk in heard and grid.community_worker.pk in heard
+    with pytest.raises(NotAllowed):
+        appeal_act(user=grid.property1, appeal=overdue, action="supplement", note="x")
+    with pytest.raises(ValidationError) as e:  # a note is what a supplement is
+        appeal_act(user=grid.resident1, appeal=overdue, action="supplement", note="")
+    assert list(e.value.message_dict) == ["note"]
