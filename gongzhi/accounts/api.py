@@ -36,18 +36,21 @@ def _issue(request, username, password):
     user = authenticate(request, username=username, password=password)
     if user is None:
         return Status(401, {"detail": "用户名或密码错误，或账号已锁定 / invalid credentials or account locked"})
+    if user.must_change_password:
+        return Status(403, {"detail": "请先登录网页修改一次性密码 / choose your own password on the site first",
+                            "field": "password"})
     token, raw = services.token_issue(user=user, request=request)
     return Status(200, {"token": raw, "expires_at": token.expires_at.isoformat(), "username": user.username,
                         "idle_minutes": settings.API_TOKEN_IDLE_MINUTES or None})
 
 
-@router.post("/token", auth=None, throttle=LoginThrottle(), response={200: TokenOut, 400: ErrorOut, 401: ErrorOut},
+@router.post("/token", auth=None, throttle=LoginThrottle(), response={200: TokenOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut},
              summary="Exchange username (or mobile) and password for a bearer token")
 def token(request, payload: TokenIn):
     return _issue(request, payload.username, payload.password)
 
 
-@router.post("/token/form", auth=None, throttle=LoginThrottle(), response={200: TokenOut, 400: ErrorOut, 401: ErrorOut},
+@router.post("/token/form", auth=None, throttle=LoginThrottle(), response={200: TokenOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut},
              summary="The same, as an HTML form post", include_in_schema=False)
 def token_form(request, username: Text = Form(""), password: Text = Form("")):
     return _issue(request, username, password)

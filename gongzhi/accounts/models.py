@@ -17,6 +17,8 @@ class User(AbstractUser):
     display_name = models.CharField(_("显示名称"), max_length=50, blank=True)
     # The language chosen with the site's switch: their notifications and e-mails are written in it too.
     language = models.CharField(_("语言"), max_length=10, blank=True, choices=settings.LANGUAGES)
+    # Set when staff gave them a one-time password: they choose their own before anything else.
+    must_change_password = models.BooleanField(_("须修改密码"), default=False)
     phone_enc = models.TextField(blank=True, editable=False)
     phone_hash = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
     phone_masked = models.CharField(_("手机号"), max_length=11, blank=True, editable=False)

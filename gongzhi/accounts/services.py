@@ -1,4 +1,6 @@
 """Writes of the accounts app: API tokens issued and revoked, passwords changed, each audited."""
+import secrets
+
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
@@ -51,7 +53,27 @@ def password_change(*, user, old_password, new_password, request=None, keep_toke
     if errors:
         raise ValidationError(errors)
     user.set_password(new_password)
-    user.save(update_fields=["password"])
+    user.must_change_password = False
+    user.save(update_fields=["password", "must_change_password"])
     ended = ApiToken.objects.filter(user=user).exclude(pk=getattr(keep_token, "pk", None)).delete()[0]
     audit(AuditAction.UPDATE, user=user, request=request, obj=user, detail="password changed",
           changes={"password": ["***", "***"], "api_tokens_ended": ended})
+
+
+def password_reset_by_staff(*, staff, user, request=None):
+    """A one-time password for someone who lost theirs, given by staff who may change their record (the caller
+    checks that). It works once: they must choose their own before anything else. Their sessions and API tokens
+    end. Returns the one-time password, to be shown once; audited without it."""
+    one_time = "".join(secrets.choice(ONE_TIME_ALPHABET) for _i in range(10))
+    with transaction.atomic():
+        user.set_password(one_time)
+        user.must_change_password = True
+        user.save(update_fields=["password", "must_change_password"])
+        ended = ApiToken.objects.filter(user=user).delete()[0]
+        audit(AuditAction.UPDATE, user=staff, request=request, obj=user, detail="password reset by staff",
+              changes={"password": ["***", "***"], "api_tokens_ended": ended})
+    return one_time
+
+
+# Letters and digits that cannot be taken for one another when read out or copied from a screen.
+ONE_TIME_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZabcdefghjkmnpqrstuvwxyz23456789"

@@ -349,6 +349,21 @@ def resident_reveal(request, pk: Id, payload: RevealIn, response: HttpResponse):
     return {"field": payload.field, "value": value}
 
 
+class OneTimePasswordOut(Schema):
+    one_time_password: str
+
+
+@router.post("/residents/{pk}/password-reset", response={200: OneTimePasswordOut, 400: ErrorOut, 404: ErrorOut},
+             summary="A one-time password for the resident's account (they choose their own at their next login)",
+             description="For staff who may change the resident's record. The answer is the only place the one-time "
+                         "password appears; the resident's sessions and API tokens end. Audited without it.")
+def resident_password_reset(request, pk: Id, response: HttpResponse):
+    r = get_or_404(request.user, RESIDENT_VIEW, _resident_qs(), pk=pk)
+    one_time = services.resident_password_reset(user=request.user, resident=r, request=request)
+    response["Cache-Control"] = "no-store"
+    return {"one_time_password": one_time}
+
+
 # ---- tags --------------------------------------------------------------------------------------
 
 

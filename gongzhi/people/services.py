@@ -202,6 +202,29 @@ def resident_delete(*, user, resident):
     resident.delete()
 
 
+def resident_account(resident):
+    """The resident's login account, if they have one (and it is active)."""
+    from gongzhi.accounts.models import User
+
+    return User.objects.filter(resident=resident, is_active=True).first()
+
+
+def resident_password_reset(*, user, resident, request=None):
+    """A one-time password for a resident who lost theirs, from staff who may change their record: shown once,
+    to be replaced at their next login (accounts.services.password_reset_by_staff). Audited."""
+    from gongzhi.accounts.models import Role
+    from gongzhi.accounts.services import password_reset_by_staff
+
+    require(user, RESIDENT_CHANGE, resident)
+    account = resident_account(resident)
+    if account is None:
+        raise ValidationError({"account": _("该居民没有登录账号")})
+    if account.is_staff or account.is_superuser or account.roles.exclude(role=Role.RESIDENT).exists():
+        # A staff account is reset by whoever manages accounts, not from a resident's record.
+        raise ValidationError({"account": _("该账号不是居民账号，不能在此重置")})
+    return password_reset_by_staff(staff=user, user=account, request=request)
+
+
 REVEALABLE = {"phone": REVEAL_PHONE, "id_number": REVEAL_ID}
 
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("household/<int:pk>/residents/", views.resident_add, name="resident_add"),
     path("resident/<int:pk>/", views.resident_page, name="resident"),
     path("resident/<int:pk>/reveal/", views.resident_reveal, name="reveal"),
+    path("resident/<int:pk>/password/", views.resident_password_reset, name="password_reset"),
     path("search/", views.search, name="search"),
     path("tags/", views.tags_page, name="tags"),
     path("tags/<int:pk>/", views.tag_edit, name="tag_edit"),

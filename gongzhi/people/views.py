@@ -110,7 +110,7 @@ def _edit_form(user, view, data=None):
     return ResidentEditForm(data, initial=initial, tags=presenter.tag_choices(user, view.resident))
 
 
-def _resident_page(request, view, *, form=None, revealed=None, status=200):
+def _resident_page(request, view, *, form=None, revealed=None, one_time=None, status=200):
     user = request.user
     resident = view.resident
     can_change = can(user, RESIDENT_CHANGE, resident)
@@ -121,7 +121,8 @@ def _resident_page(request, view, *, form=None, revealed=None, status=200):
     return render(request, "people/resident.html", {
         "resident": view, "form": form if can_change else None,
         "crumbs": ancestors(resident.household) + [resident.household],
-        "revealed": revealed or {}, "posts": posts,
+        "revealed": revealed or {}, "posts": posts, "one_time": one_time,
+        "may_reset": can_change and services.resident_account(resident) is not None,
     }, status=status)
 
 
@@ -170,6 +171,21 @@ def resident_reveal(request, pk):
     if _is_htmx(request):
         return render(request, "components.html#revealed", {"value": value, "tel": field == "phone"})
     return _resident_page(request, view, revealed={field: value})
+
+
+@never_cache
+@login_required
+@require_POST
+def resident_password_reset(request, pk):
+    """A one-time password for the resident's account, shown once on the page; audited by the service."""
+    view = _get_resident(request, pk)
+    require(request.user, RESIDENT_CHANGE, view.resident)
+    try:
+        one_time = services.resident_password_reset(user=request.user, resident=view.resident, request=request)
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+        return _resident_page(request, view, status=400)
+    return _resident_page(request, view, one_time=one_time)
 
 
 # ---- search -------------------------------------------------------------------------------------
