@@ -160,7 +160,19 @@ class TestDeadlineWatch:
 
         a = submit(category=grid.policy_q)
         act(grid.community_worker, a, "reject", note="非本社区事项")
+        assert watch_deadlines(now=a.resolve_due - datetime.timedelta(hours=2)) == (0, 0)  # no reminder either
         assert watch_deadlines(now=a.resolve_due + datetime.timedelta(days=3)) == (0, 0)
+        assert not a.events.filter(action__in=["remind", "escalate"]).exists()
+
+    def test_every_appeal_due_is_counted(self, grid, submit):
+        import datetime
+
+        from gongzhi.appeals.deadlines import watch_deadlines
+
+        a, b = submit(category=grid.policy_q), submit(category=grid.policy_q)
+        due = max(a.resolve_due, b.resolve_due)
+        assert watch_deadlines(now=due - datetime.timedelta(hours=2)) == (2, 0)
+        assert watch_deadlines(now=due + datetime.timedelta(minutes=1)) == (0, 2)
 
 
 def test_whistled_to_several_departments_counts_once(grid, submit, act):
