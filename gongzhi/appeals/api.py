@@ -199,6 +199,30 @@ def appeal_list(request, queue: Text = "all", status: Text = "", category: Id | 
             "items": [_out(v) for v in presenter.views_of(request.auth, rows)]}
 
 
+class BulkDispatchIn(Schema):
+    appeals: list[int]
+
+
+class RefusedOut(Schema):
+    id: int
+    detail: str
+
+
+class BulkDispatchOut(Schema):
+    dispatched: list[str]
+    refused: list[RefusedOut]
+
+
+@router.post("/appeals/dispatch-suggested", response={200: BulkDispatchOut, 400: ErrorOut},
+             summary="Dispatch several appeals to the handlers their routing suggested (each on its own)",
+             description="At most 50 at once. Each appeal is dispatched on its own, whole or not: one that was taken "
+                         "meanwhile, is not the caller's to dispatch or has no suggested handler is listed in "
+                         "`refused` with why, and the others are dispatched.")
+def appeal_dispatch_suggested(request, payload: BulkDispatchIn):
+    done, refused = services.dispatch_suggested(user=request.auth, pks=payload.appeals)
+    return {"dispatched": [a.number for a in done], "refused": [{"id": pk, "detail": str(why)} for pk, why in refused]}
+
+
 SUBMIT_ANSWERS = {201: AppealDetailOut, **ERRORS, 422: ErrorOut}
 
 

@@ -27,7 +27,7 @@ from gongzhi.grid.models import Building, Compound, Household
 from gongzhi.orgs.models import Organisation, OrgKind
 
 from . import workflow as wf
-from .errors import Conflict, NotAllowed
+from .errors import AppealError, Conflict, NotAllowed
 from .models import (CLOCK_STATUSES, Appeal, AppealEvent, Category, Channel, MeToo, Rating, Status, TimeUnit,
                      WhistleCall, pk_from_number)
 from .routing import categories, compounds, locate, route, validate_point
@@ -426,6 +426,35 @@ def appeal_act(*, user, appeal, action, version=None, note="", internal=False, h
         changes["handler"] = [str(handler_before) if handler_before else None, str(org)]
     audit(AuditAction.UPDATE, user=user, obj=appeal, detail=action, changes=changes)
     return appeal
+
+
+BULK_DISPATCH_MAX = 50
+
+
+def dispatch_suggested(*, user, pks, now=None):
+    """Dispatch each of these appeals to the handler its routing suggested: one write each, whole or not, so
+    one refused (taken meanwhile, out of scope, no suggestion) leaves the others done.
+    Returns (dispatched appeals, [(pk, why) refused])."""
+    if not can(user, APPEAL_DISPATCH):
+        raise Http404
+    pks = list(dict.fromkeys(as_id(pk) for pk in pks))
+    if not pks or None in pks:
+        raise ValidationError({"appeals": _("请选择要派单的诉求")})
+    if len(pks) > BULK_DISPATCH_MAX:
+        raise ValidationError({"appeals": _("一次最多派单 %d 件") % BULK_DISPATCH_MAX})
+    done, refused = [], []
+    for pk in pks:
+        try:
+            appeal = get_for_action(user, pk)
+            if appeal.suggested_handler_id is None:
+                raise Conflict(_("没有建议的承办单位，请逐件派单"))
+            done.append(appeal_act(user=user, appeal=pk, action="dispatch", handler=appeal.suggested_handler_id,
+                                   now=now))
+        except Http404:
+            refused.append((pk, _("诉求不存在")))
+        except (AppealError, ValidationError) as e:
+            refused.append((pk, getattr(e, "message", None) or " ".join(e.messages)))
+    return done, refused
 
 
 def _new_category(value, appeal):

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.appeal_list, name="list"),
     path("new/", views.appeal_new, name="new"),
     path("similar/", views.appeal_similar, name="similar"),
+    path("dispatch-suggested/", views.appeal_dispatch_suggested, name="dispatch_suggested"),
     path("<int:pk>/", views.appeal_detail, name="detail"),
     path("<int:pk>/act/", views.appeal_act, name="act"),
     path("<int:pk>/metoo/", views.appeal_me_too, name="me_too"),

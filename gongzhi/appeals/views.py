@@ -13,12 +13,13 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from gongzhi.accounts.policy import can
 from gongzhi.accounts.capability import CALENDAR_MANAGE
-from .capability import APPEAL_CREATE, APPEAL_VIEW, CATEGORY_MANAGE
+from .capability import APPEAL_CREATE, APPEAL_DISPATCH, APPEAL_VIEW, CATEGORY_MANAGE
 from gongzhi.core.ids import as_id
 from gongzhi.core.pagination import keyset_page
 
@@ -178,6 +179,28 @@ def appeal_list(request):
         "can_rates": can(user, APPEAL_VIEW), "can_settings": can(user, CATEGORY_MANAGE),
         "can_calendar": can(user, CALENDAR_MANAGE),
     })
+
+
+@login_required
+@require_POST
+def appeal_dispatch_suggested(request):
+    """The desk sends the appeals it ticked in its queue to their suggested handlers, one write each."""
+    user = request.user
+    if not can(user, APPEAL_DISPATCH):
+        raise Http404
+    try:
+        done, refused = services.dispatch_suggested(user=user, pks=request.POST.getlist("appeal"))
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+    else:
+        if done:
+            messages.success(request, ngettext("已派单 %(n)d 件", "已派单 %(n)d 件", len(done)) % {"n": len(done)})
+        # Only what the desk may read is named: an id outside its scope stays an id it sent.
+        numbers = {a.pk: a.number for a in selectors.visible_appeals(user).filter(pk__in=[pk for pk, _w in refused])}
+        for pk, why in refused:
+            shown = numbers.get(pk) or _("所选的一件诉求")
+            messages.error(request, _("%(number)s 未派单：%(why)s") % {"number": shown, "why": why})
+    return redirect(f"{reverse('appeals:list')}?tab=dispatch")
 
 
 # ---- detail and actions ------------------------------------------------------------------------------
