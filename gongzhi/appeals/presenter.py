@@ -155,6 +155,16 @@ class AppealView:
         return self.text(note_text(parts) if parts else self.appeal.routing_note)
 
     @property
+    def located(self):
+        """Where a point the reporter gave lies, in words (inside a compound, or how far from the nearest one) in
+        the reader's language; the coordinates only for an appeal that did not keep the reason."""
+        a = self.appeal
+        if a.lat is None:
+            return ""
+        place = [part for part in (a.routing_parts or []) if part[0] in ("inside", "nearest")]
+        return note_text(place) if place else f"{a.lat}, {a.lng}"
+
+    @property
     def suggested_handler(self):
         return self.appeal.suggested_handler if self.staff and self.appeal.suggested_handler_id else None
 

@@ -119,3 +119,12 @@ def test_the_routing_note_reads_in_each_readers_language(grid, submit, client):
     assert note == "Location is within 宁江新城一期; Category default: 君胜物业"
     assert view_of(grid.community_worker, a).routing_note == a.routing_note  # Chinese as stored
     assert view_of(grid.resident2, a).routing_note == ""  # the desk's, not other residents'
+
+
+def test_a_point_is_shown_as_where_it_lies_not_as_coordinates(grid, submit, client):
+    a = submit(lat="24.1405", lng="115.7302", compound=None)
+    client.force_login(grid.resident1)
+    body = client.get(f"/appeals/{a.pk}/").content.decode()
+    assert "位置在宁江新城一期范围内" in body and "24.1405, 115.7302</span>" not in body
+    client.cookies["django_language"] = "en"
+    assert "Location is within 宁江新城一期" in client.get(f"/appeals/{a.pk}/").content.decode()
