@@ -114,7 +114,7 @@ def install_error_handlers(api):
 
     @api.exception_handler(Http404)
     def _not_found(request, exc):
-        return api.create_response(request, {"detail": "未找到 / not found"}, status=404)
+        return api.create_response(request, {"detail": errors.NOT_FOUND_TEXT}, status=404)
 
     @api.exception_handler(PermissionDenied)
     def _denied(request, exc):

@@ -6,6 +6,10 @@ from django.utils.log import log_response
 from django.utils.translation import gettext as _
 
 
+# The API's answer for what is not there (or not the caller's to see): the same words on every 404 of the API.
+NOT_FOUND_TEXT = "未找到 / not found"
+
+
 def internal_error_text():
     return _("服务器内部错误，请稍后重试")
 

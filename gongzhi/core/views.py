@@ -6,6 +6,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from . import errors
+
 
 @never_cache
 def healthz(request):
@@ -45,7 +47,7 @@ def page_not_found(request, exception=None):
     """404, for an address nothing answers and for a record outside the visitor's scope alike: it names
     nothing, so it cannot confirm that a record exists."""
     if _api(request):
-        return JsonResponse({"detail": "未找到 / not found", "field": None, "errors": None}, status=404)
+        return JsonResponse({"detail": errors.NOT_FOUND_TEXT, "field": None, "errors": None}, status=404)
     return _page(request, 404, _("页面不存在"), _("您要找的页面不存在，或您没有查看它的权限。"),
                  hint=_("如果是从链接进入的，链接可能已失效。"), login=True)
 
@@ -59,7 +61,7 @@ def permission_denied(request, exception=None):
 
 def server_error(request):
     if _api(request):
-        return JsonResponse({"detail": _("服务器内部错误，请稍后重试"), "field": None, "errors": None}, status=500)
+        return JsonResponse({"detail": errors.internal_error_text(), "field": None, "errors": None}, status=500)
     # Without the request: the context processors read the database, which may be what failed.
     return HttpResponseServerError(loader.get_template("500.html").render())
 
