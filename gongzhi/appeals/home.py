@@ -7,7 +7,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from gongzhi.accounts.policy import acting_org_ids, can, scoped
-from gongzhi.core.workdays import LOCAL, end_of_day, local_date
+from gongzhi.core.workdays import LOCAL, local_date
 from gongzhi.dashboard.homes import Panel
 
 from . import page_queries as pq
@@ -17,11 +17,10 @@ from gongzhi.core.models import CalendarDay
 from gongzhi.orgs.models import OrgKind
 
 from .capability import APPEAL_CREATE, APPEAL_DISPATCH, APPEAL_OVERSEE, APPEAL_VERIFY, APPEAL_WHISTLE
-from .models import CLOCK_STATUSES, OPEN_STATUSES, Appeal, Channel, Status
-from .selectors import DISPATCH_STATUSES, HANDLER_STATUSES, LIST_RELATED, visible_appeals
+from .models import OPEN_STATUSES, Appeal, Channel, Status
+from .selectors import DISPATCH_STATUSES, HANDLER_STATUSES, LIST_RELATED, due_today, overdue, visible_appeals
 
 SHOWN = 5
-RUNNING = tuple(CLOCK_STATUSES)
 
 
 def _month_start(now):
@@ -37,23 +36,22 @@ def _urgent_first(qs, now):
 def desk(request):
     user, now = request.user, timezone.now()
     scope = scoped(user, APPEAL_DISPATCH, Appeal.objects.all())
-    running = Q(status__in=RUNNING)
     counts = scope.aggregate(
         to_dispatch=Count("id", filter=Q(status__in=DISPATCH_STATUSES)),
-        overdue=Count("id", filter=running & Q(resolve_due__lt=now)),
-        due_today=Count("id", filter=running & Q(resolve_due__gte=now, resolve_due__lte=end_of_day(local_date(now)))),
+        overdue=Count("id", filter=overdue(now)),
+        due_today=Count("id", filter=due_today(now)),
         returned=Count("id", filter=Q(status=Status.RETURNED)),
         to_verify=Count("id", filter=Q(status=Status.RESOLVED)),
     )
     month = rates.totals(rates.three_rates(rates.period_filter(visible_appeals(user), _month_start(now)), "community"))
     return {"counts": counts, "rates": month,
-            "urgent": _urgent_first(scope.filter(running, resolve_due__lt=now), now)}
+            "urgent": _urgent_first(scope.filter(overdue(now)), now)}
 
 
 def handler(request):
     user, now = request.user, timezone.now()
     mine = Appeal.objects.filter(handler_id__in=acting_org_ids(user) or [0], status__in=HANDLER_STATUSES)
-    counts = mine.aggregate(open=Count("id"), overdue=Count("id", filter=Q(status__in=RUNNING, resolve_due__lt=now)))
+    counts = mine.aggregate(open=Count("id"), overdue=Count("id", filter=overdue(now)))
     return {"counts": counts, "urgent": _urgent_first(mine, now)}
 
 
@@ -81,9 +79,8 @@ def _calendar_reminder(user, now):
     return None if CalendarDay.objects.filter(date__year=day.year + 1).exists() else day.year + 1
 
 
-def _open_and_overdue(qs, now):
-    return dict(open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
-                overdue=Count("id", filter=Q(status__in=RUNNING, resolve_due__lt=now)))
+def _open_and_overdue(now):
+    return dict(open=Count("id", filter=Q(status__in=OPEN_STATUSES)), overdue=Count("id", filter=overdue(now)))
 
 
 def subdistrict(request):
@@ -93,7 +90,7 @@ def subdistrict(request):
     month = {r["key"]: r for r in rates.three_rates(rates.period_filter(scope, _month_start(now)), "community")}
     rows = []
     for r in (scope.order_by().values("compound__community_id", "compound__community__name")
-              .annotate(**_open_and_overdue(scope, now)).order_by("compound__community__name")):
+              .annotate(**_open_and_overdue(now)).order_by("compound__community__name")):
         rates_now = month.get(r["compound__community_id"]) or {}
         rows.append({"name": r["compound__community__name"], "open": r["open"], "overdue": r["overdue"],
                      **{k: rates_now.get(k) for k in ("response_rate", "resolution_rate", "satisfaction_rate")}})
@@ -104,7 +101,7 @@ def oversight(request):
     """The owners' committee: how the property company handles its compound's appeals, in numbers only."""
     user, now = request.user, timezone.now()
     scope = scoped(user, APPEAL_OVERSEE, Appeal.objects.filter(handler__kind=OrgKind.PROPERTY_COMPANY))
-    counts = scope.aggregate(**_open_and_overdue(scope, now))
+    counts = scope.aggregate(**_open_and_overdue(now))
     return {"counts": counts, "rows": rates.three_rates(rates.period_filter(scope, _month_start(now)), "handler")}
 
 

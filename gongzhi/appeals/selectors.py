@@ -62,13 +62,22 @@ def visible_appeals(user):
     return base.filter(reduce(operator.or_, branches)) if branches else base.none()
 
 
+def overdue(now):
+    """On the clock and past its deadline."""
+    return Q(status__in=CLOCK_STATUSES, resolve_due__lt=now)
+
+
+def due_today(now):
+    """On the clock and due before tonight (Xingning time)."""
+    return Q(status__in=CLOCK_STATUSES, resolve_due__gte=now, resolve_due__lte=end_of_day(local_date(now)))
+
+
+DUE = {"overdue": overdue, "today": due_today}  # the desk's two urgent lists, by their filter's name
+
+
 def _filtered(qs, category=None, compound=None, q="", due=""):
     if due:
-        # On the clock and past its deadline, or due before tonight: the desk's two urgent lists.
-        now = timezone.now()
-        window = {"resolve_due__lt": now} if due == "overdue" else {
-            "resolve_due__gte": now, "resolve_due__lte": end_of_day(local_date(now))}
-        qs = qs.filter(status__in=CLOCK_STATUSES, **window)
+        qs = qs.filter(DUE[due](timezone.now()))
     if category:
         qs = qs.filter(category_id=category)
     if compound:

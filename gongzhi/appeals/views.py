@@ -28,7 +28,7 @@ from . import presenter, selectors, services
 from . import workflow as wf
 from .errors import AppealError, Conflict, NotAllowed
 from .forms import ActionForm, QueueFilterForm, SubmitForm, add_service_errors, category_choices
-from .models import Appeal, Category, PhotoKind, Rating, Status, TimeUnit
+from .models import CLOCK_STATUSES, Appeal, Category, PhotoKind, Rating, Status, TimeUnit
 from .photos import photo_add
 from .similar import similar_appeals
 
@@ -271,7 +271,7 @@ def _panels(user, appeal, parties, failed):
 def _deadlines(appeal):
     """Respond and resolve deadlines: a countdown while the clock runs, else when it was met (or missed)."""
     out = []
-    running = appeal.status in pq.CLOCK_STATUSES
+    running = appeal.status in CLOCK_STATUSES
     for label, due, done_at, unit in ((_("响应时限"), appeal.respond_due, appeal.responded_at, appeal.category.respond_unit),
                                       (_("办结时限"), appeal.resolve_due, appeal.resolved_at, appeal.category.resolve_unit)):
         if due is None:
