@@ -52,12 +52,7 @@ def password_change(*, user, old_password, new_password, request=None, keep_toke
             errors["new_password"] = e.messages
     if errors:
         raise ValidationError(errors)
-    user.set_password(new_password)
-    user.must_change_password = False
-    user.save(update_fields=["password", "must_change_password"])
-    ended = ApiToken.objects.filter(user=user).exclude(pk=getattr(keep_token, "pk", None)).delete()[0]
-    audit(AuditAction.UPDATE, user=user, request=request, obj=user, detail="password changed",
-          changes={"password": ["***", "***"], "api_tokens_ended": ended})
+    _set_password(user, new_password, by=user, detail="password changed", request=request, keep_token=keep_token)
 
 
 def password_reset_by_staff(*, staff, user, request=None):
@@ -66,13 +61,20 @@ def password_reset_by_staff(*, staff, user, request=None):
     end. Returns the one-time password, to be shown once; audited without it."""
     one_time = "".join(secrets.choice(ONE_TIME_ALPHABET) for _i in range(10))
     with transaction.atomic():
-        user.set_password(one_time)
-        user.must_change_password = True
-        user.save(update_fields=["password", "must_change_password"])
-        ended = ApiToken.objects.filter(user=user).delete()[0]
-        audit(AuditAction.UPDATE, user=staff, request=request, obj=user, detail="password reset by staff",
-              changes={"password": ["***", "***"], "api_tokens_ended": ended})
+        _set_password(user, one_time, by=staff, detail="password reset by staff", request=request,
+                      must_change=True)
     return one_time
+
+
+def _set_password(user, raw, *, by, detail, request=None, must_change=False, keep_token=None):
+    """The new password, every other way in ended (sessions follow the password's hash; API tokens but the one
+    in use are deleted), audited without the password."""
+    user.set_password(raw)
+    user.must_change_password = must_change
+    user.save(update_fields=["password", "must_change_password"])
+    ended = ApiToken.objects.filter(user=user).exclude(pk=getattr(keep_token, "pk", None)).delete()[0]
+    audit(AuditAction.UPDATE, user=by, request=request, obj=user, detail=detail,
+          changes={"password": ["***", "***"], "api_tokens_ended": ended})
 
 
 # Letters and digits that cannot be taken for one another when read out or copied from a screen.
