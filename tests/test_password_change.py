@@ -85,3 +85,15 @@ def test_only_for_the_signed_in(client):
     assert r.status_code == 302 and r["Location"].startswith("/accounts/login/")
     assert client.post("/api/v1/me/password", {"old_password": "a", "new_password": NEW},
                        content_type="application/json").status_code == 401
+
+
+def test_the_keepalive_answers_a_live_session_and_sends_an_ended_one_to_log_in(client, cast):
+    r = client.get("/accounts/keepalive/")
+    assert r.status_code == 302 and r["Location"].startswith("/accounts/login/")
+    client.force_login(cast.resident1)
+    assert client.get("/accounts/keepalive/").status_code == 204
+
+
+def test_a_visitor_switching_language_changes_no_account(client, cast):
+    assert client.post("/i18n/setlang/", {"language": "en", "next": "/"}).status_code == 302
+    assert not type(cast.resident1).objects.exclude(language="").exists()

@@ -44,3 +44,20 @@ def test_over_the_api(grid, api, queue):
     assert api.post(grid.resident1, "/api/v1/appeals/dispatch-suggested",
                     {"appeals": [mine[2].pk]}).status_code == 404
     assert Appeal.objects.get(pk=mine[2].pk).status == Status.SUBMITTED
+
+
+def test_at_most_fifty_at_once_and_only_ids(grid, api, queue):
+    mine, _taken, _elsewhere = queue
+    r = api.post(grid.community_worker, "/api/v1/appeals/dispatch-suggested", {"appeals": list(range(1, 52))})
+    assert r.status_code == 400 and r.json()["field"] == "appeals"
+    assert Appeal.objects.filter(status=Status.DISPATCHED).count() == 1  # only the one dispatched before
+
+
+def test_the_page_refuses_whom_may_not_dispatch(client, grid, queue):
+    mine, _taken, _elsewhere = queue
+    client.force_login(grid.property1)
+    assert client.post("/appeals/dispatch-suggested/", {"appeal": [mine[0].pk]}).status_code == 404
+    client.force_login(grid.community_worker)
+    r = client.post("/appeals/dispatch-suggested/", {"appeal": ["x"]}, follow=True)
+    assert "请选择要派单的诉求" in r.content.decode()
+    assert Appeal.objects.get(pk=mine[0].pk).status == Status.SUBMITTED
