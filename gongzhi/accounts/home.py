@@ -6,6 +6,7 @@ from django.db.models import Q
 from gongzhi.dashboard.homes import Panel
 
 from .models import Role, RoleAssignment
+from .policy import scope_of
 
 
 def _homes(user):
@@ -29,6 +30,6 @@ def my_grid_workers(request):
 
 PANELS = (
     Panel("accounts.grid_worker", "accounts/home_grid_worker.html",
-          lambda u: RoleAssignment.objects.filter(user=u, role=Role.RESIDENT, household__isnull=False).exists(),
+          lambda u: Role.RESIDENT in scope_of(u).roles,  # the roles the page has read already
           my_grid_workers, order=20),
 )
