@@ -16,7 +16,7 @@ from gongzhi.accounts.policy import can
 from .capability import APPEAL_VIEW
 from gongzhi.api.base import IDEMPOTENCY_KEY_DOC, Day, Dec, ErrorOut, Id, Text, idempotent
 from gongzhi.core import idempotency
-from gongzhi.core.pagination import count_capped, keyset_page
+from gongzhi.core.pagination import count_capped
 from gongzhi.core.workdays import LOCAL
 
 from . import presenter, selectors, services
@@ -191,7 +191,7 @@ def appeal_list(request, queue: Text = "all", status: Text = "", category: Id | 
     try:
         qs, branches = selectors.queue_listing(request.auth, queue, status=status, category=category,
                                                compound=compound, q=q, due=due)
-        rows, next_cursor = keyset_page(qs, cursor=cursor, limit=limit, branches=branches)
+        rows, next_cursor = selectors.queue_page(queue, qs, branches, status=status, cursor=cursor, limit=limit)
     except ValidationError as e:
         return _error(e)
     count, capped = count_capped(qs, COUNT_CAP, branches=branches)

@@ -211,7 +211,7 @@ class Appeal(Placed):
                                         default=HandlerLevel.COMPOUND)
 
     respond_due = models.DateTimeField(_("响应时限"), null=True, blank=True)
-    resolve_due = models.DateTimeField(_("办结时限"), null=True, blank=True, db_index=True)
+    resolve_due = models.DateTimeField(_("办结时限"), null=True, blank=True)
     responded_at = models.DateTimeField(_("响应时间"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("结案时间"), null=True, blank=True)
@@ -240,6 +240,9 @@ class Appeal(Placed):
             models.Index(fields=["handler", "status", "-id"], name="appeal_handler_queue_idx"),
             # Work queues read each status newest first (core.pagination.keyset_page with branches).
             models.Index(fields=["status", "-id"], name="appeal_status_recent_idx"),
+            # To-dos read most urgent first (selectors.urgency_tiers), each status by deadline; the deadline watch
+            # finds what falls due through it too.
+            models.Index(fields=["status", "resolve_due", "id"], name="appeal_status_due_idx"),
             # Property staff's scope in the ordinary categories only (selectors._scope_branches): one range per
             # compound and category, counted from the index alone as a whole compound is from the compound's.
             models.Index(fields=["compound", "category"], name="appeal_compound_category_idx"),

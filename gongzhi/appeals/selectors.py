@@ -5,6 +5,7 @@ from functools import reduce
 from django.db.models import Q
 from django.utils import timezone
 
+from gongzhi.core.pagination import Tier, keyset_page, tiered_page
 from gongzhi.core.workdays import end_of_day, local_date
 from gongzhi.accounts.policy import acting_org_ids, can, holds_by_place, scoped
 from .capability import APPEAL_DISPATCH, APPEAL_VERIFY, APPEAL_VIEW, CATEGORY_MANAGE
@@ -13,8 +14,8 @@ from gongzhi.core.identity import redact_identifiers
 from gongzhi.core.ids import as_id
 from gongzhi.orgs.models import Organisation, OrgKind
 
-from . import rates
-from .models import CLOCK_STATUSES, Appeal, Category, RoutingRule, Status
+from . import rates, routing
+from .models import CLOCK_STATUSES, OPEN_STATUSES, Appeal, AppealKind, Category, RoutingRule, Status
 
 # The compound's community too: what a list shows of each appeal depends on the reader's standing to it
 # (presenter.views_of), which the policy reads from the appeal's place.
@@ -170,6 +171,33 @@ def queue_listing(user, name, *, status=None, category=None, compound=None, q=""
     else:
         branches = [v & s for v in visibility for s in by_status]
     return _filtered(qs, category, compound, q, due), branches
+
+
+def by_urgency(name, status=None):
+    """Is this list a to-do, read most urgent first? A work queue of open appeals is; a history (closed or
+    rejected ones asked for), `mine` and `all` read newest first."""
+    statuses = _queue_statuses(name, status)
+    return name in WORK_QUEUES and bool(statuses) and set(statuses) <= OPEN_STATUSES
+
+
+def urgency_tiers(branches):
+    """A to-do's order: emergencies, then the rest, each by deadline (the most overdue first, then the soonest
+    due), then any without a deadline, oldest first. Each tier keeps the listing's branches, so each status still
+    walks its own (status, resolve_due, id) index."""
+    emergency = [pk for pk, c in routing.categories().items() if c.kind == AppealKind.EMERGENCY]
+    base = branches if branches is not None else [Q()]
+    if not emergency:
+        return [Tier([], "resolve_due"), Tier(base, "resolve_due"), Tier([b & Q(resolve_due__isnull=True) for b in base])]
+    urgent = Q(category_id__in=emergency)
+    return [Tier([b & urgent for b in base], "resolve_due"), Tier([b & ~urgent for b in base], "resolve_due"),
+            Tier([b & Q(resolve_due__isnull=True) for b in base])]
+
+
+def queue_page(name, qs, branches, *, status=None, cursor=None, limit=50):
+    """(rows, next cursor): a page of queue_listing(...)'s rows in the queue's order (by_urgency)."""
+    if by_urgency(name, status):
+        return tiered_page(qs, tiers=urgency_tiers(branches), cursor=cursor, limit=limit)
+    return keyset_page(qs, cursor=cursor, limit=limit, branches=branches)
 
 
 def appeal_rates(user, group_by, start=None, end=None):

@@ -21,7 +21,6 @@ from gongzhi.accounts.policy import can
 from gongzhi.accounts.capability import CALENDAR_MANAGE
 from .capability import APPEAL_CREATE, APPEAL_DISPATCH, APPEAL_VIEW, CATEGORY_MANAGE
 from gongzhi.core.ids import as_id
-from gongzhi.core.pagination import keyset_page
 
 from . import page_queries as pq
 from . import presenter, selectors, services
@@ -165,11 +164,13 @@ def appeal_list(request):
                                            q=filters.get("q") or "", due=filters.get("due") or "")
     if tab == "dispatch":
         qs = qs.select_related("suggested_handler")
+    status = filters.get("status") or None
     try:
-        rows, next_cursor = keyset_page(qs, cursor=request.GET.get("cursor"), limit=PAGE_SIZE, branches=branches)
+        rows, next_cursor = selectors.queue_page(tab, qs, branches, status=status, cursor=request.GET.get("cursor"),
+                                                 limit=PAGE_SIZE)
     except ValidationError:
         messages.error(request, _("分页链接无效，已回到第一页"))
-        rows, next_cursor = keyset_page(qs, limit=PAGE_SIZE, branches=branches)
+        rows, next_cursor = selectors.queue_page(tab, qs, branches, status=status, limit=PAGE_SIZE)
     pq.attach_countdowns(rows)
     return render(request, "appeals/list.html", {
         "tabs": tabs, "tab": tab, "staff": staff, "counts": selectors.work_counts(user, names), "form": form, "rows": presenter.views_of(user, rows),
