@@ -79,7 +79,7 @@ def in_queue_order(qs, name, status):
     if not (hasattr(selectors, "by_urgency") and selectors.by_urgency(name, status or None)):
         return qs.order_by("-id"), lambda row: encode_cursor([row.pk])
     tier = Case(When(resolve_due__isnull=True, then=Value(2)), When(category__kind=AppealKind.EMERGENCY, then=Value(0)),
-                default=Value(1), output_field=IntegerField())
+                default=Value(1), output_field=IntegerField())  # from the category: the flag is what is checked
     ordered = qs.annotate(bench_tier=tier).order_by("bench_tier", "resolve_due", "id")
     return ordered, lambda row: encode_cursor([row.bench_tier, row.resolve_due.isoformat() if row.resolve_due
                                                else None, row.pk])

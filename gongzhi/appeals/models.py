@@ -184,6 +184,9 @@ class Appeal(Placed):
     description = models.TextField(_("内容"))
     is_public = models.BooleanField(_("公开"), default=False)
     status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.SUBMITTED, db_index=True)
+    # In an emergency category (its kind): read first in every to-do. Kept here, not read through the category, so
+    # each to-do's tiers are ranges of one index (selectors.urgency_tiers).
+    urgent = models.BooleanField(_("紧急"), default=False, editable=False)
     version = models.PositiveIntegerField(_("版本"), default=1)
 
     reporter = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("提交人"), null=True, blank=True,
@@ -240,9 +243,9 @@ class Appeal(Placed):
             models.Index(fields=["handler", "status", "-id"], name="appeal_handler_queue_idx"),
             # Work queues read each status newest first (core.pagination.keyset_page with branches).
             models.Index(fields=["status", "-id"], name="appeal_status_recent_idx"),
-            # To-dos read most urgent first (selectors.urgency_tiers), each status by deadline; the deadline watch
-            # finds what falls due through it too.
-            models.Index(fields=["status", "resolve_due", "id"], name="appeal_status_due_idx"),
+            # To-dos read most urgent first (selectors.urgency_tiers): per status, emergencies then the rest, each
+            # by deadline.
+            models.Index(fields=["status", "urgent", "resolve_due", "id"], name="appeal_status_due_idx"),
             # Property staff's scope in the ordinary categories only (selectors._scope_branches): one range per
             # compound and category, counted from the index alone as a whole compound is from the compound's.
             models.Index(fields=["compound", "category"], name="appeal_compound_category_idx"),

@@ -14,8 +14,8 @@ from gongzhi.core.identity import redact_identifiers
 from gongzhi.core.ids import as_id
 from gongzhi.orgs.models import Organisation, OrgKind
 
-from . import rates, routing
-from .models import CLOCK_STATUSES, OPEN_STATUSES, Appeal, AppealKind, Category, RoutingRule, Status
+from . import rates
+from .models import CLOCK_STATUSES, OPEN_STATUSES, Appeal, Category, RoutingRule, Status
 
 # The compound's community too: what a list shows of each appeal depends on the reader's standing to it
 # (presenter.views_of), which the policy reads from the appeal's place.
@@ -182,14 +182,11 @@ def by_urgency(name, status=None):
 
 def urgency_tiers(branches):
     """A to-do's order: emergencies, then the rest, each by deadline (the most overdue first, then the soonest
-    due), then any without a deadline, oldest first. Each tier keeps the listing's branches, so each status still
-    walks its own (status, resolve_due, id) index."""
-    emergency = [pk for pk, c in routing.categories().items() if c.kind == AppealKind.EMERGENCY]
+    due), then any without a deadline, oldest first. Each tier keeps the listing's branches, so each status walks
+    its own range of the (status, urgent, resolve_due, id) index."""
     base = branches if branches is not None else [Q()]
-    if not emergency:
-        return [Tier([], "resolve_due"), Tier(base, "resolve_due"), Tier([b & Q(resolve_due__isnull=True) for b in base])]
-    urgent = Q(category_id__in=emergency)
-    return [Tier([b & urgent for b in base], "resolve_due"), Tier([b & ~urgent for b in base], "resolve_due"),
+    return [Tier([b & Q(urgent=True) for b in base], "resolve_due"),
+            Tier([b & Q(urgent=False) for b in base], "resolve_due"),
             Tier([b & Q(resolve_due__isnull=True) for b in base])]
 
 

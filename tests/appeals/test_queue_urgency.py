@@ -77,3 +77,37 @@ def test_the_page_and_the_api_show_the_same_order(grid, desk_queue, client, api)
     from gongzhi.appeals.models import number_for
     places = [body.index(f">{number_for(pk, numbers[pk])}<") for pk in expected]
     assert places == sorted(places)
+
+
+def test_an_appeal_filed_under_an_emergency_moves_to_the_top_and_back(grid, desk_queue, act):
+    late_5 = Appeal.objects.get(pk=desk_queue["late_5"])
+    act(grid.community_worker, late_5, "recategorise", category=Category.objects.get(code="gas_leak").pk,
+        version=late_5.version)
+    order = walk(grid.community_worker, "dispatch", 2)
+    assert order[:3] == [desk_queue["late_5"], desk_queue["gas_late"], desk_queue["gas_due_later"]]
+    late_5.refresh_from_db()
+    act(grid.community_worker, late_5, "recategorise", category=grid.lift.pk, version=late_5.version)
+    assert walk(grid.community_worker, "dispatch", 2)[:3] == [desk_queue["gas_late"], desk_queue["gas_due_later"],
+                                                            desk_queue["late_19"]]
+
+
+def test_a_category_made_an_emergency_takes_its_open_appeals_along(grid, desk_queue, act):
+    from gongzhi.appeals.admin_services import category_update
+
+    closed = Appeal.objects.get(pk=desk_queue["late_19"])
+    act(grid.community_worker, closed, "reject", note="重复诉求", version=closed.version)
+    category_update(user=grid.street_admin, category=grid.lighting, **_form_of(grid.lighting, kind="emergency"))
+    assert walk(grid.community_worker, "dispatch", 50)[:2] == [desk_queue["gas_late"], desk_queue["gas_due_later"]]
+    category_update(user=grid.street_admin, category=grid.lift, **_form_of(grid.lift, kind="emergency"))
+    assert set(Appeal.objects.filter(urgent=True).values_list("pk", flat=True)) == {
+        desk_queue[n] for n in ("gas_late", "gas_due_later", "late_5", "soon", "no_due")}
+    assert walk(grid.community_worker, "dispatch", 2)[:4] == [desk_queue[n] for n in ("late_5", "gas_late", "soon",
+                                                                                       "gas_due_later")]
+
+
+def _form_of(category, **changes):
+    from gongzhi.appeals.admin_services import CATEGORY_FIELDS
+
+    data = {f: getattr(category, f"{f}_id" if f == "parent" else f) for f in CATEGORY_FIELDS}
+    data.update(changes)
+    return data
