@@ -182,7 +182,7 @@ def _detail(user, a):
 @router.get("/appeals", response={200: AppealPage, 400: ErrorOut},
             summary="A queue: dispatch, handle, verify, mine, or all visible appeals (keyset pages)")
 def appeal_list(request, queue: Text = "all", status: Text = "", category: Id | None = None,
-                compound: Id | None = None, q: Text = "", cursor: Text = "", limit: int = 50,
+                compound: Id | None = None, handler: Id | None = None, q: Text = "", cursor: Text = "", limit: int = 50,
                 due: Text = Query("", description="overdue: past the deadline; today: due before tonight")):
     if queue not in ("dispatch", "handle", "verify", "mine", "all"):
         return HttpStatus(400, {"detail": _("队列无效"), "field": "queue"})
@@ -190,7 +190,7 @@ def appeal_list(request, queue: Text = "all", status: Text = "", category: Id | 
         return HttpStatus(400, {"detail": _("时限筛选应为 overdue 或 today"), "field": "due"})
     try:
         qs, branches = selectors.queue_listing(request.auth, queue, status=status, category=category,
-                                               compound=compound, q=q, due=due)
+                                               compound=compound, q=q, due=due, handler=handler)
         rows, next_cursor = selectors.queue_page(queue, qs, branches, status=status, cursor=cursor, limit=limit)
     except ValidationError as e:
         return _error(e)

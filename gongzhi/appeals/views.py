@@ -156,12 +156,14 @@ def appeal_list(request):
     names = [name for name, _label in tabs]
     tab = request.GET.get("tab") if request.GET.get("tab") in names else names[0]
     staff = pq.is_staff(user)
+    compounds = list(pq.compounds_for(user, APPEAL_VIEW)) if staff else []
     form = QueueFilterForm(request.GET or None, statuses=Status.choices, categories=selectors.category_tree(),
-                           compounds=pq.compounds_for(user, APPEAL_VIEW) if staff else [])
+                           compounds=compounds, handlers=pq.handlers_for(compounds))
     filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
     qs, branches = selectors.queue_listing(user, tab, status=filters.get("status") or None,
                                            category=filters.get("category"), compound=filters.get("compound"),
-                                           q=filters.get("q") or "", due=filters.get("due") or "")
+                                           q=filters.get("q") or "", due=filters.get("due") or "",
+                                           handler=filters.get("handler"))
     if tab == "dispatch":
         qs = qs.select_related("suggested_handler")
     status = filters.get("status") or None
@@ -175,7 +177,7 @@ def appeal_list(request):
     return render(request, "appeals/list.html", {
         "tabs": tabs, "tab": tab, "staff": staff, "counts": selectors.work_counts(user, names), "form": form, "rows": presenter.views_of(user, rows),
         "next_cursor": next_cursor,
-        "filtered": any(filters.get(k) for k in ("status", "category", "compound", "q", "due")),
+        "filtered": any(filters.get(k) for k in ("status", "category", "compound", "q", "due", "handler")),
         "paged": bool(request.GET.get("cursor")), "can_create": can(user, APPEAL_CREATE),
         "can_rates": can(user, APPEAL_VIEW), "can_settings": can(user, CATEGORY_MANAGE),
         "can_calendar": can(user, CALENDAR_MANAGE),

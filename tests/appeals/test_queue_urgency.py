@@ -1,4 +1,5 @@
 """Work queues read most urgent first: emergencies, then by deadline (most overdue first), then any without one."""
+import re
 from datetime import timedelta
 
 import pytest
@@ -111,3 +112,19 @@ def _form_of(category, **changes):
     data = {f: getattr(category, f"{f}_id" if f == "parent" else f) for f in CATEGORY_FIELDS}
     data.update(changes)
     return data
+
+
+def test_the_desk_filters_by_handler_on_the_page_and_in_the_api(grid, submit, act, client, api):
+    to_property, to_office, waiting = (submit(description=f"第{i}件：楼道灯坏了很久") for i in range(3))
+    act(grid.community_worker, to_property, "dispatch", handler=grid.property_co.pk)
+    act(grid.community_worker, to_office, "dispatch", handler=grid.office.pk)
+    r = api.get(grid.community_worker, "/api/v1/appeals", handler=grid.property_co.pk)
+    assert [i["id"] for i in r.json()["items"]] == [to_property.pk] and r.json()["count"] == 1
+    assert api.get(grid.community_worker, "/api/v1/appeals", handler=0).status_code == 422
+    client.force_login(grid.community_worker)
+    page = client.get("/appeals/", {"tab": "all", "handler": grid.office.pk}).content.decode()
+    assert f">{to_office.number}<" in page and f">{to_property.number}<" not in page and waiting.number not in page
+    offered = re.search(r'<select name="handler".*?</select>', page, re.S).group(0)
+    assert grid.property_co.name in offered and grid.office.name in offered and grid.office2.name not in offered
+    client.force_login(grid.resident1)  # a resident's own list offers no handler filter
+    assert 'name="handler"' not in client.get("/appeals/").content.decode()
