@@ -36,6 +36,11 @@ class TooMany(Exception):
         return _("请求过于频繁，请%(minutes)d分钟后再试。") % {"minutes": minutes}
 
 
+def after_commit(fn):
+    """Send once the row is there (tests inside one transaction replace this to send at once)."""
+    transaction.on_commit(fn)
+
+
 def _digest(purpose, phone_hash, code):
     return salted_hmac("gongzhi.accounts.codes", f"{purpose}:{phone_hash}:{code}").hexdigest()
 
@@ -90,7 +95,7 @@ def code_request(*, purpose, mobile, request=None, now=None):
                                    expires_at=now + timezone.timedelta(minutes=settings.ONE_TIME_CODE_MINUTES))
         if code or (purpose == CodePurpose.SIGNUP and account is not None):
             text = _message(purpose, code, account)
-            transaction.on_commit(lambda: sms.send(mobile, text))
+            after_commit(lambda: sms.send(mobile, text))
 
 
 def code_take(*, purpose, mobile, code, now=None):

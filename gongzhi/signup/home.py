@@ -19,13 +19,16 @@ def mine(request):
     return {"signup": selectors.latest_of(request.user)}
 
 
-def _applicant_or_roleless(user):
-    """Waiting (the applicant role), or refused (no role left): the roles the page has read already."""
+def _applicant_or_refused(user):
+    """Waiting (the applicant role, which the page has read already), or refused (no role left, and a sign-up:
+    asked only of accounts with no role at all)."""
     scope = scope_of(user)
-    return Role.APPLICANT in scope.roles or (not scope.roles and not scope.superuser)
+    if Role.APPLICANT in scope.roles:
+        return True
+    return not scope.roles and not scope.superuser and user.signup_requests.exists()
 
 
 PANELS = (
     Panel("signup.review", "signup/home_review.html", lambda u: can(u, SIGNUP_REVIEW), waiting, order=12),
-    Panel("signup.mine", "signup/home_mine.html", _applicant_or_roleless, mine, order=5),
+    Panel("signup.mine", "signup/home_mine.html", _applicant_or_refused, mine, order=5),
 )
