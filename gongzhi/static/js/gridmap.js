@@ -12,14 +12,19 @@
   var FOCUS = { areaColor: "rgba(200, 16, 46, .16)", borderColor: "#c8102e", borderWidth: 2 };
   var OTHER = { areaColor: "#f1f3f6", borderColor: "#b4bcc8", borderWidth: 1 };
 
-  function latitudeOf(geojson) {
-    var lo = 90, hi = -90;
-    geojson.features.forEach(function (f) {
-      JSON.stringify(f.geometry.coordinates).replace(/\[(-?[\d.]+),(-?[\d.]+)\]/g, function (_m, _lng, lat) {
-        lat = parseFloat(lat); lo = Math.min(lo, lat); hi = Math.max(hi, lat); return "";
+  // [[west, north], [east, south]] of the features' coordinates and the points.
+  function bounds(features, points) {
+    var b = { w: 180, e: -180, s: 90, n: -90 };
+    function add(lng, lat) {
+      b.w = Math.min(b.w, lng); b.e = Math.max(b.e, lng); b.s = Math.min(b.s, lat); b.n = Math.max(b.n, lat);
+    }
+    features.forEach(function (f) {
+      JSON.stringify(f.geometry.coordinates).replace(/\[(-?[\d.]+),(-?[\d.]+)\]/g, function (_m, lng, lat) {
+        add(parseFloat(lng), parseFloat(lat)); return "";
       });
     });
-    return (lo + hi) / 2;
+    points.forEach(function (p) { add(p.value[0], p.value[1]); });
+    return b;
   }
 
   function draw(box) {
@@ -30,6 +35,15 @@
     echarts.registerMap(mapName, data.geojson);
     var byCode = {};
     data.geojson.features.forEach(function (f) { byCode[f.properties.code] = f.properties; });
+    var all = bounds(data.geojson.features, data.points);
+    var focus = data.geojson.features.filter(function (f) { return f.properties.focus; });
+    // A map about one compound frames it, with room around for its neighbours; a community's shows them all.
+    var frame = null;
+    if (focus.length) {
+      var b = bounds(focus, data.points);
+      var pad = Math.max(b.e - b.w, b.n - b.s) * 0.9;
+      frame = [[b.w - pad, b.n + pad], [b.e + pad, b.s - pad]];
+    }
     var chart = echarts.init(box, null, { renderer: "canvas" });
     chart.setOption({
       animation: false,
@@ -40,7 +54,8 @@
         nameProperty: "code",  // codes are unique; names need not be
         roam: false,
         // Longitude degrees are shorter than latitude degrees away from the equator: keep the shapes true.
-        aspectScale: Math.cos(latitudeOf(data.geojson) * Math.PI / 180),
+        aspectScale: Math.cos((all.n + all.s) / 2 * Math.PI / 180),
+        boundingCoords: frame,
         layoutCenter: ["50%", "50%"],
         layoutSize: "92%",
         itemStyle: OTHER,
@@ -51,7 +66,7 @@
         emphasis: { label: { show: true }, itemStyle: { areaColor: "rgba(26, 95, 180, .18)" } },
         select: { disabled: true },
         tooltip: { formatter: function (p) { return (byCode[p.name] || {}).name || ""; } },
-        regions: data.geojson.features.filter(function (f) { return f.properties.focus; }).map(function (f) {
+        regions: focus.map(function (f) {
           return { name: f.properties.code, itemStyle: FOCUS, label: { color: "#1f2328", fontWeight: "bold" } };
         })
       },
