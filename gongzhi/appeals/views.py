@@ -21,6 +21,7 @@ from gongzhi.accounts.policy import can
 from gongzhi.accounts.capability import CALENDAR_MANAGE
 from .capability import APPEAL_CREATE, APPEAL_DISPATCH, APPEAL_VIEW, CATEGORY_MANAGE
 from gongzhi.core.ids import as_id
+from gongzhi.grid import maps
 
 from . import page_queries as pq
 from . import presenter, selectors, services
@@ -301,7 +302,16 @@ def _render_detail(request, appeal, *, failed=None, status=200, revealed_phone=N
         "deadlines": _deadlines(appeal), "photos": photos, "evidence_photos": evidence_photos,
         "ratings": Rating.choices,
         "whistle_calls": view.whistle_calls(), "hours_unit": TimeUnit.HOURS, "revealed_phone": revealed_phone,
+        "location_map": _location_map(user, view),
     }, status=status)
+
+
+def _location_map(user, view):
+    """The reporter's point on its compound, the community's other compounds the reader may see around it."""
+    if view.point is None:
+        return None
+    lat, lng = view.point
+    return maps.map_data(maps.around(user, view.appeal.compound), [(_("反映位置"), lng, lat)])
 
 
 @login_required
