@@ -73,6 +73,9 @@ AUDIENCES = {
     "rate": (HANDLER, DESK),
     "chase": (HANDLER, DESK),
     "supplement": (HANDLER, DESK),
+    # Nobody had taken it up: the desk is not told of a job that went away before it was theirs. Only
+    # departments a whistle called to it have started on it and must hear to stop.
+    "withdraw": (CALLED,),
     "note": (HANDLER, DESK),
     "supervise": (HANDLER,),
     "whistle": (HANDLER, CALLED),
