@@ -11,6 +11,7 @@ from gongzhi.orgs.api import router as orgs_router
 from gongzhi.people.api import router as people_router
 from gongzhi.people.api_conflicts import router as conflicts_router
 from gongzhi.people.api_imports import router as imports_router
+from gongzhi.signup.api import router as signup_router
 
 from .base import BearerAuth, GongzhiAPI, install_error_handlers
 from .throttles import WriteThrottle
@@ -32,3 +33,4 @@ api.add_router("/appeals", similar_router, tags=["appeals"])  # before /appeals/
 api.add_router("/", appeals_router, tags=["appeals"])
 api.add_router("/", appeals_admin_router, tags=["appeal settings"])
 api.add_router("/", imports_router, tags=["import / export"])
+api.add_router("/", signup_router)

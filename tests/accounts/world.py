@@ -142,7 +142,7 @@ def make(w, model, rec=None, fixed=None, depth=0):
         head = path.split("__")[0]
         f = model._meta.get_field(head)
         if f.many_to_one and head not in fixed:
-            fixed[head] = w.pick(w.users if to_user else w.orgs, none=True)
+            fixed[head] = w.pick(w.users if to_user else w.orgs, none=f.null)  # a required one always has one
     conditioned = _condition_fields(model)
     obj = model(**fixed)
     for f in model._meta.concrete_fields:

@@ -388,10 +388,11 @@ def test_queue_pages_with_a_cursor(client, grid, submit, django_assert_max_num_q
     with django_assert_max_num_queries(30):
         r = client.get("/appeals/", {"tab": "dispatch"})
     body = text(r)
-    assert body.count('class="appeal-row"') == 20 and f">{made[-1].number}<" in body and f">{made[0].number}<" not in body
+    # Same category, deadlines in submission order: the soonest due (the first submitted) on top.
+    assert body.count('class="appeal-row"') == 20 and f">{made[0].number}<" in body and f">{made[-1].number}<" not in body
     cursor = re.search(r'href="\?tab=dispatch&amp;cursor=([^"]+)" rel="next">下一页', body).group(1)
     body = text(client.get("/appeals/", {"tab": "dispatch", "cursor": cursor}))
-    assert body.count('class="appeal-row"') == 3 and f">{made[0].number}<" in body and "下一页" not in body
+    assert body.count('class="appeal-row"') == 3 and f">{made[-1].number}<" in body and "下一页" not in body
     r = client.get("/appeals/", {"tab": "dispatch", "cursor": "!!not-a-cursor"})
     assert r.status_code == 200 and "分页链接无效" in r.content.decode()
 

@@ -120,7 +120,7 @@ class TestNotSuggested:
             assert [a.pk for a in similar_appeals(text=LIFT, compound=grid.K1.pk, user=user)] == [kept.pk]
 
     def test_refresh_replaces_triggers_installed_before_withdrawal_existed(self, grid, submit, act, monkeypatch):
-        """A database migrated before 0011 holds triggers whose list of ended statuses lacks 已撤回:
+        """A database migrated before withdrawal existed holds triggers whose list of ended statuses lacks 已撤回:
         similar.refresh() (the migration's step) must replace them, not keep them."""
         monkeypatch.setattr(similar, "CLOSED_STATUSES", ("closed", "rejected"))
         similar.refresh()

@@ -12,7 +12,7 @@ def refresh_search_index(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('appeals', '0010_routing_parts'),
+        ('appeals', '0011_urgent_to_dos'),
     ]
 
     operations = [
