@@ -150,9 +150,12 @@ class Status(models.TextChoices):
     CLOSED = "closed", _("已结案")
     REJECTED = "rejected", _("不予受理")
     REOPENED = "reopened", _("已重启")
+    WITHDRAWN = "withdrawn", _("已撤回")
 
 
-OPEN_STATUSES = frozenset(Status.values) - {Status.CLOSED, Status.REJECTED}
+# Where an appeal's story ends: done, refused by the desk, or taken back by its reporter before anyone took it up.
+ENDED_STATUSES = frozenset({Status.CLOSED, Status.REJECTED, Status.WITHDRAWN})
+OPEN_STATUSES = frozenset(Status.values) - ENDED_STATUSES
 # The statuses in which the handling clock runs against the appeal's deadline.
 CLOCK_STATUSES = frozenset({Status.SUBMITTED, Status.ACCEPTED, Status.DISPATCHED, Status.IN_PROGRESS, Status.ON_HOLD,
                             Status.RETURNED, Status.REOPENED, Status.EXTENSION_REQUESTED})

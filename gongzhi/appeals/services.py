@@ -373,7 +373,7 @@ def appeal_act(*, user, appeal, action, version=None, note="", internal=False, h
         data["days"] = days
     elif action in ("verify", "reject_result") and wf.REPORTER in parties and wf.VERIFIER not in parties:
         data["by"] = "reporter"
-    elif action == "close":
+    elif action in ("close", "withdraw"):
         updates["closed_at"] = now
     elif action == "reject":
         if duplicate_of:  # a duplicate: linked to its original

@@ -213,7 +213,7 @@ def appeal_dispatch_suggested(request):
 NOTE_LABELS = {
     "return": gettext_lazy("退单理由"), "hold": gettext_lazy("挂起原因"), "request_extension": gettext_lazy("延期理由"),
     "refuse_extension": gettext_lazy("不同意的理由"), "resolve": gettext_lazy("办理结果（将公开答复居民）"), "reject_result": gettext_lazy("还有什么没解决"),
-    "reject": gettext_lazy("不予受理的理由"), "reopen": gettext_lazy("重启理由"), "supplement": gettext_lazy("补充内容（承办单位和社区可见）"), "reply": gettext_lazy("答复内容（居民可见）"), "note": gettext_lazy("备注内容"),
+    "reject": gettext_lazy("不予受理的理由"), "reopen": gettext_lazy("重启理由"), "withdraw": gettext_lazy("撤回原因（可选）"), "supplement": gettext_lazy("补充内容（承办单位和社区可见）"), "reply": gettext_lazy("答复内容（居民可见）"), "note": gettext_lazy("备注内容"),
     "supervise": gettext_lazy("督办意见"), "whistle": gettext_lazy("要求（可选）"), "whistle_report": gettext_lazy("报到反馈"), "rate": gettext_lazy("评价意见（可选）"),
     "dispatch": gettext_lazy("派单说明（可选）"), "reassign": gettext_lazy("改派说明（可选）"), "grant_extension": gettext_lazy("说明（可选）"),
 }
@@ -221,7 +221,7 @@ ONE_TAP = {"accept", "take", "resume", "close", "verify", "chase"}
 # Actions that may carry photos, and of which kind: the handler's evidence, the reporter's more of the problem.
 PHOTO_ACTIONS = {"resolve": PhotoKind.EVIDENCE, "supplement": PhotoKind.REPORT}
 MAIN = {"dispatch", "resolve", "rate", "grant_extension", "whistle_report"}
-CAUTION = {"return", "reject", "reject_result", "refuse_extension", "hold"}
+CAUTION = {"return", "reject", "reject_result", "refuse_extension", "hold", "withdraw"}
 
 
 def _panels(user, appeal, parties, failed):

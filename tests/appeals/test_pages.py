@@ -264,9 +264,10 @@ def test_detail_offers_exactly_the_allowed_actions(client, grid, submit):
     # The suggested handler is preselected in the dispatch form, with the routing note shown.
     assert re.search(rf'<option value="{grid.property_co.pk}" selected>君胜物业', body)
     assert a.routing_note in body
-    # The reporter may only add to it yet (补充; chasing waits for the deadline), and sees no staff controls.
+    # The reporter may only add to it or take it back yet (补充, 撤回; chasing waits for the deadline), and sees
+    # no staff controls.
     body = text(get(client, grid.resident1, f"/appeals/{a.pk}/"))
-    assert re.findall(r'name="action" value="(\w+)"', body) == ["supplement"] and "建议承办" not in body
+    assert re.findall(r'name="action" value="(\w+)"', body) == ["supplement", "withdraw"] and "建议承办" not in body
 
 
 def test_dispatch_via_the_form_and_a_stale_version(client, grid, submit):
