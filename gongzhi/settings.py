@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "gongzhi.people",
     "gongzhi.orgs",
     "gongzhi.appeals",
+    "gongzhi.notices",
     "gongzhi.notifications",
     "gongzhi.open311",
     "gongzhi.dashboard",
