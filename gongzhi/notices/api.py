@@ -126,7 +126,7 @@ def notice_create(request, payload: NoticeIn):
         raise Http404
     n = services.notice_create(user=user, title=payload.title, body=payload.body, kind=payload.kind,
                                reach=payload.reach, expires_at=payload.expires_at)
-    return 201, _detail(user, _one(user, n.pk))
+    return HttpStatus(201, _detail(user, _one(user, n.pk)))
 
 
 @router.patch("/notices/{int:notice_id}", response={200: NoticeDetailOut, **ERRORS},
