@@ -21,4 +21,4 @@ class NoticesConfig(AppConfig):
         register_panel(PANEL)
         register_verbs("notices.notice", {"publish": _("发布公告"), "withdraw": _("撤回公告"), "pin": _("置顶公告"),
                                           "unpin": _("取消置顶")})
-        register_demo("notices", plan=demo.plan_notices, load=demo.load_notices, after="appeals")
+        register_demo("notices", plan=demo.plan_notices, load=demo.load_notices, after="accounts", before="open311")
