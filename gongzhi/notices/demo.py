@@ -51,7 +51,9 @@ def plan_notices(plan):
     out = []
     for i, (kind, title, body, level, stands, publish) in enumerate(TEXTS):
         compound = rng.randrange(n) if level == "compound" else None
-        out.append({"text": i, "compound": compound, "days_ago": rng.randint(1, 12) if stands != -20 else 45,
+        # Put up some days ago, still standing (the one with a negative term is long expired).
+        days_ago = 45 if stands and stands < 0 else rng.randint(1, min(12, (stands or 13) - 1))
+        out.append({"text": i, "compound": compound, "days_ago": days_ago,
                     "pinned": publish and kind == Kind.NOTICE and rng.random() < 0.5})
     plan.notices = out
 
