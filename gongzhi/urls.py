@@ -22,6 +22,7 @@ urlpatterns = [
     path("notifications/", include("gongzhi.notifications.urls")),
     path("appeals/photos/<int:pk>/<str:size>/", views_photos.photo, name="appeal_photo"),
     path("appeals/", include("gongzhi.appeals.urls")),
+    path("notices/", include("gongzhi.notices.urls")),
 ]
 
 handler400 = "gongzhi.api.base.api_aware_400"  # JSON under /api/, the page elsewhere

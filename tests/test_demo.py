@@ -173,8 +173,8 @@ def test_compound_geometry(full_plan):
 # --- the steps ------------------------------------------------------------------------------
 
 def test_each_app_adds_its_step_in_one_declared_order():
-    assert [s.name for s in demo.steps()] == ["grid", "people", "accounts.homes", "orgs", "accounts", "open311",
-                                              "appeals"]
+    assert [s.name for s in demo.steps()] == ["grid", "people", "accounts.homes", "orgs", "accounts", "notices",
+                                              "open311", "appeals"]
     assert demo.provided("occupants") is not None  # people fill the grid's flats while the grid is planned
 
 

@@ -158,6 +158,12 @@ def make(w, model, rec=None, fixed=None, depth=0):
             continue
         setattr(obj, f.name, _value(w, f))
     obj.save()
+    if rec is not None and rec.many:  # rows that each name one node: none, one or a few, anywhere on the grid
+        ref_field = model._meta.get_field(rec.place)
+        for _ in range(w.rnd.randint(0, 2)):
+            ref = ref_field.related_model(**{ref_field.field.name: obj})
+            ref.set_node(_any_node(w))
+            ref.save()
     for path, to_user in _relation_paths(model):  # relationships through another table: a few rows each
         head, _, rest = path.partition("__")
         f = model._meta.get_field(head)
