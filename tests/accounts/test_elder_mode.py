@@ -146,3 +146,11 @@ def test_api_refuses_anything_but_true_or_false(api, cast, value):
 def test_api_needs_a_signed_in_user(client, cast):
     r = client.patch("/api/v1/me", {"elder_mode": True}, content_type="application/json")
     assert r.status_code == 401
+
+
+def test_the_switch_returns_to_the_path_never_the_query(client, cast):
+    """A query may hold what was searched for: the switch's return address must not copy it into the page."""
+    client.force_login(cast.community_worker)
+    page = client.get("/people/search/", {"q": "13800135678"}).content.decode()
+    assert 'name="next" value="/people/search/"' in page
+    assert "13800135678" not in page

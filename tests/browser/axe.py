@@ -44,6 +44,8 @@ SMALL_TARGETS_JS = """(min) => {
     const out = [];
     for (const el of document.querySelectorAll('a[href], button, select, textarea, summary, input:not([type=hidden])')) {
         if (!seen(el) || el.closest('[hidden], .idle-warning') || inline(el)) continue;
+        const shut = el.closest('details:not([open])');  // folded away: its summary is the target
+        if (shut && !el.closest('summary')) continue;
         if (el.matches('input[type=file]') && el.closest('.file-pick.js')) continue;  // the styled button stands in
         let r = el.getBoundingClientRect();
         if (el.matches('input[type=checkbox], input[type=radio]')) {  // the box and its label(s), as one target

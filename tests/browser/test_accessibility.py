@@ -180,3 +180,20 @@ def test_elder_switch_on_the_login_page_stays_on(live_server, appeal_cast, brows
     assert not page.evaluate("document.documentElement.classList.contains('elder')")
     assert User.objects.get(username="resident1").elder_mode is False
     ctx.close()
+
+
+@pytest.mark.parametrize("elder", [False, True])
+def test_every_page_a_resident_reaches_from_the_header(live_server, appeal_cast, appeal, browser, elder):
+    """Wherever the header takes resident1 (the grid, their household, organisations, messages, their password)."""
+    base, c = live_server.url, appeal_cast
+    User.objects.filter(username="resident1").update(elder_mode=elder)
+    ctx, page = device(browser, base)
+    log_in(page, base, "resident1", c.password, "/")
+    paths = page.evaluate("[...document.querySelectorAll('.site-nav a, a.inbox-link, .user-menu a')]"
+                          ".map(a => new URL(a.href).pathname)")
+    assert {"/grid/", "/appeals/", "/notifications/", "/accounts/password/"} <= set(paths), paths
+    paths.append(f"/people/household/{c.H1.pk}/")
+    for path in paths:
+        page.goto(base + path)
+        check(page, f"resident1{path.replace('/', '-').rstrip('-')}-{'elder' if elder else 'std'}", elder=elder)
+    ctx.close()
