@@ -100,6 +100,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "gongzhi.accounts.context.roles",
+                "gongzhi.accounts.display.context",
                 "gongzhi.notifications.context.unread_count",
             ],
         },

@@ -22,7 +22,8 @@ class AccountsConfig(AppConfig):
 
         from gongzhi.core.audit import register_verbs
 
-        register_verbs("accounts.user", {"password recovered by code": _("凭短信验证码重设密码")})
+        register_verbs("accounts.user", {"password recovered by code": _("凭短信验证码重设密码"),
+                                         "elder mode": _("设置长辈版"), "elder mode at login": _("登录时设置长辈版")})
 
         from gongzhi.dashboard.homes import register_panel
 

@@ -19,6 +19,8 @@ class User(AbstractUser):
     language = models.CharField(_("语言"), max_length=10, blank=True, choices=settings.LANGUAGES)
     # Set when staff gave them a one-time password: they choose their own before anything else.
     must_change_password = models.BooleanField(_("须修改密码"), default=False)
+    # 长辈版: large text and high contrast on every page, on every device they sign in from.
+    elder_mode = models.BooleanField(_("长辈版"), default=False)
     phone_enc = models.TextField(blank=True, editable=False)
     phone_hash = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
     phone_masked = models.CharField(_("手机号"), max_length=11, blank=True, editable=False)

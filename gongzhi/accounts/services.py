@@ -117,3 +117,16 @@ def _set_password(user, raw, *, by, detail, request=None, must_change=False, kee
 
 # Letters and digits that cannot be taken for one another when read out or copied from a screen.
 ONE_TIME_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZabcdefghjkmnpqrstuvwxyz23456789"
+
+
+@transaction.atomic
+def elder_mode_set(*, user, on, request=None, detail="elder mode"):
+    """Switch 长辈版 (large text, high contrast) on or off for the user, on every device they sign in from.
+    Returns whether it changed. The row is changed only from the other state, so of two requests at once only
+    one writes and is audited; the other finds it already so."""
+    changed = User.objects.filter(pk=user.pk, elder_mode=not on).update(elder_mode=on)
+    user.elder_mode = on
+    if changed:
+        audit(AuditAction.UPDATE, user=user, request=request, obj=user, detail=detail,
+              changes={"elder_mode": [not on, on]})
+    return bool(changed)

@@ -4,12 +4,18 @@ from django.dispatch import receiver
 from gongzhi.core.audit import audit
 from gongzhi.core.models import AuditAction
 
+from .display import ELDER_CHOSEN_KEY
 from .lockout import login_name
+from .services import elder_mode_set
 
 
 @receiver(user_logged_in)
 def _logged_in(sender, request, user, **kwargs):
     audit(AuditAction.LOGIN, user=user, request=request, obj=user)
+    # 长辈版 switched on (or off) on the login page just before: the account takes it, so it stays.
+    chosen = request.session.pop(ELDER_CHOSEN_KEY, None) if request is not None else None
+    if chosen is not None:
+        elder_mode_set(user=user, on=chosen, request=request, detail="elder mode at login")
 
 
 @receiver(user_logged_out)

@@ -7,7 +7,8 @@ from .forms import LoginForm
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html", authentication_form=LoginForm,
                                                 redirect_authenticated_user=True), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("elder/", views.elder_mode, name="elder_mode"),
     path("password/", views.password_change, name="password_change"),
     path("recover/", views_recover.recover_start, name="password_recover"),
     path("recover/code/", views_recover.recover_code, name="password_recover_code"),
