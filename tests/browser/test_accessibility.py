@@ -74,7 +74,8 @@ def test_public_pages(live_server, appeal_cast, browser):
     for elder in (False, True):
         for english in (False, True):
             ctx, page = device(browser, base, elder=elder, english=english)
-            for path, name in (("/", "landing"), ("/accounts/login/", "login")):
+            for path, name in (("/", "landing"), ("/accounts/login/", "login"), ("/signup/", "signup"),
+                               ("/accounts/recover/", "recover")):
                 page.goto(base + path)
                 tag = f"{name}-{'elder' if elder else 'std'}-{'en' if english else 'zh'}"
                 check(page, tag, elder=elder, english=english)
@@ -191,7 +192,7 @@ def test_every_page_a_resident_reaches_from_the_header(live_server, appeal_cast,
     log_in(page, base, "resident1", c.password, "/")
     paths = page.evaluate("[...document.querySelectorAll('.site-nav a, a.inbox-link, .user-menu a')]"
                           ".map(a => new URL(a.href).pathname)")
-    assert {"/grid/", "/appeals/", "/notifications/", "/accounts/password/"} <= set(paths), paths
+    assert {"/grid/", "/appeals/", "/notices/", "/notifications/", "/accounts/password/"} <= set(paths), paths
     paths.append(f"/people/household/{c.H1.pk}/")
     for path in paths:
         page.goto(base + path)
