@@ -214,6 +214,7 @@ def ensure_million(kind, count=MILLION, base_dir=MILLION_DIR, seed=2026):
     target = million_target(kind, base_dir)
     info = million_ready(target)
     if info and info["generated"] == count:
+        manage(target, "migrate", "--noinput", "-v", "0")  # made by an earlier commit: brought to this one's schema
         return target, info, True
     target.drop()
     target.create()
@@ -311,6 +312,10 @@ def generate(kind, count, seed):
             "lat", "lng", "address", "handler_id", "suggested_handler_id", "routing_note", "escalation_level",
             "respond_due", "resolve_due", "responded_at", "resolved_at", "closed_at", "public_reply", "rating",
             "rating_comment", "rated_at", "me_too_count", "reopen_count", "created_at", "updated_at"]
+    # The to-dos' emergency flag, on code that has it (a data set for an earlier commit is generated without).
+    flagged = any(f.name == "urgent" for f in Appeal._meta.get_fields())
+    if flagged:
+        cols.append("urgent")
 
     def rows():
         # Ids grow with time, as they do: the n-th appeal is created at a time rising with n.
@@ -344,11 +349,12 @@ def generate(kind, count, seed):
             rating = _weighted(rng, [(62, Rating.SATISFIED), (24, Rating.BASICALLY), (14, Rating.UNSATISFIED)]) \
                 if status == "closed" and reporter and rng.random() < 0.7 else ""
             updated = closed_at or resolved_at or responded_at or created
-            yield (first_id + n, cat.pk, channel, text[:30], text, cat.may_be_public and rng.random() < 0.6, status,
+            row = (first_id + n, cat.pk, channel, text[:30], text, cat.may_be_public and rng.random() < 0.6, status,
                    rng.randint(1, 9), reporter, reporter, "", "", "", compound.pk, b.pk if b else None, lat, lng, "",
                    handler, suggested, "", "compound", respond_due, resolve_due, responded_at, resolved_at,
                    closed_at, "已处理完毕" if resolved_at else "", rating, "", closed_at if rating else None,
                    rng.choice((0, 0, 0, 0, 1, 2)) if not closed else 0, 0, created, updated)
+            yield row + (cat.kind == "emergency",) if flagged else row
 
     t0 = time.perf_counter()
     similar.uninstall(connection)  # the index triggers fire per row; rebuilt once at the end

@@ -11,11 +11,12 @@ Then, in one process set up like the server (DEBUG off), for each queue — the 
 (selectors.queue(community_worker, "dispatch")), a handler's (selectors.queue(property1, "handle")), and
 `all` (every appeal the user may read: the API's and the list page's default) for community_worker,
 street_admin, grid_worker1, property1 and resident1 — page 1 and page 1,000 (the cursor of page 1,000 is
-computed once from the id at offset 999 x limit over the plain filter, selectors.queue(); when the queue
-has fewer pages, its last page; both pages are checked equal to the OFFSET pages, and the count to the
-plain count), timed as:
+computed once from the row at offset 999 x limit over the plain filter, selectors.queue(), in the queue's
+order: a work queue of open appeals most urgent first — emergencies, then by deadline — and the others
+newest first; when the queue has fewer pages, its last page; both pages are checked equal to the OFFSET
+pages, and the count to the plain count), timed as:
 
-* selector + keyset: selectors.queue_listing(...) and keyset_page(...) evaluated (the user loaded fresh
+* selector + keyset: selectors.queue_listing(...) and selectors.queue_page(...) evaluated (the user loaded fresh
   each run, outside the timer, so the policy scope is computed inside it, as in a request);
 * API request: GET /api/v1/appeals?queue=...&cursor=... through Django's test Client with a bearer token:
   the whole request, which also counts the queue (`count`);
@@ -56,6 +57,34 @@ def listing(user, name, status):
     return selectors.queue(user, name, status=status), selectors.queue_branches(name, status)
 
 
+def page_of(name, status, lqs, branches, cursor, limit):
+    """A page as the API reads it (selectors.queue_page: a to-do most urgent first; before it, newest first)."""
+    from gongzhi.appeals import selectors
+    from gongzhi.core.pagination import keyset_page
+
+    if hasattr(selectors, "queue_page"):
+        return selectors.queue_page(name, lqs, branches, status=status or None, cursor=cursor, limit=limit)[0]
+    return keyset_page(lqs, cursor=cursor, limit=limit, branches=branches)[0]
+
+
+def in_queue_order(qs, name, status):
+    """(the plain filter in the queue's order, the cursor after a row of it): the reference the pages are checked
+    against, written without the tiers and branches the pages are read through."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    from gongzhi.appeals import selectors
+    from gongzhi.appeals.models import AppealKind
+    from gongzhi.core.pagination import encode_cursor
+
+    if not (hasattr(selectors, "by_urgency") and selectors.by_urgency(name, status or None)):
+        return qs.order_by("-id"), lambda row: encode_cursor([row.pk])
+    tier = Case(When(resolve_due__isnull=True, then=Value(2)), When(category__kind=AppealKind.EMERGENCY, then=Value(0)),
+                default=Value(1), output_field=IntegerField())  # from the category: the flag is what is checked
+    ordered = qs.annotate(bench_tier=tier).order_by("bench_tier", "resolve_due", "id")
+    return ordered, lambda row: encode_cursor([row.bench_tier, row.resolve_due.isoformat() if row.resolve_due
+                                               else None, row.pk])
+
+
 def api_count(qs, branches, cap):
     """The list's `count` as the API makes it: (count, capped)."""
     from gongzhi.core import pagination
@@ -87,7 +116,6 @@ def measure(args):
     from gongzhi.accounts.models import ApiToken, User
     from gongzhi.appeals import selectors
     from gongzhi.appeals.models import Status
-    from gongzhi.core.pagination import encode_cursor, keyset_page
 
     all_statuses = ",".join(Status.values)
     try:  # the API stops counting here (gongzhi/appeals/api.py); without a cap, it counts every row
@@ -110,15 +138,16 @@ def measure(args):
         rows_total = qs.count()
         pages = max(1, -(-rows_total // limit))
         deep = min(args.page, pages)
-        cursor = last_id_before = None
+        ordered, cursor_after = in_queue_order(qs, name, status)
+        cursor = last_before = None
         if deep > 1:
-            last_id_before = qs.order_by("-id").values_list("id", flat=True)[(deep - 1) * limit - 1]
-            cursor = encode_cursor([last_id_before])
+            last_before = ordered[(deep - 1) * limit - 1]
+            cursor = cursor_after(last_before)
         for page, c in ((1, None), (deep, cursor)):
             # The keyset page must be the page an OFFSET over the plain filter would give.
-            expect = list(qs.order_by("-id").values_list("id", flat=True)[(page - 1) * limit:page * limit])
+            expect = list(ordered.values_list("id", flat=True)[(page - 1) * limit:page * limit])
             lqs, branches = listing(user, name, status)
-            got = [a.pk for a in keyset_page(lqs, cursor=c, limit=limit, branches=branches)[0]]
+            got = [a.pk for a in page_of(name, status, lqs, branches, c, limit)]
             assert got == expect, f"{label}: keyset page {page} differs from the offset page"
         assert api_count(*listing(user, name, status), cap) == (min(rows_total, cap), rows_total > cap)
 
@@ -126,7 +155,7 @@ def measure(args):
             u = User.objects.get(username=username)  # fresh: the scope is computed inside the timer
             t0 = time.perf_counter()
             lqs, branches = listing(u, name, status)
-            rows, _next = keyset_page(lqs, cursor=c, limit=limit, branches=branches)
+            rows = page_of(name, status, lqs, branches, c, limit)
             elapsed = time.perf_counter() - t0
             assert rows
             return elapsed
@@ -177,9 +206,9 @@ def measure(args):
             proposal = None
         reset_queries()
         plan = None
-        if args.plans:
+        if args.plans and not getattr(selectors, "by_urgency", lambda *a: False)(name, status or None):
             lqs, branches = listing(user, name, status)
-            lqs = lqs.order_by("-id").filter(**({"id__lt": last_id_before} if cursor else {}))
+            lqs = lqs.order_by("-id").filter(**({"id__lt": last_before.pk} if cursor else {}))
             plan = [line for b in (branches or [None])
                     for line in ([f"-- branch {b}"] if b is not None else [])
                     + explain(connection, (lqs.filter(b) if b is not None else lqs)[:limit + 1])]

@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "gongzhi.people",
     "gongzhi.orgs",
     "gongzhi.appeals",
+    "gongzhi.signup",
+    "gongzhi.notices",
     "gongzhi.notifications",
     "gongzhi.open311",
     "gongzhi.dashboard",
@@ -184,6 +186,18 @@ API_THROTTLE_WRITE = envrate("API_THROTTLE_WRITE", "3000/min")
 # address (behind a proxy, the proxy's: one count for everyone), with n on the address the n-th proxy saw.
 NINJA_NUM_PROXIES = int(os.environ.get("API_NUM_PROXIES", "0"))
 
+# Text messages (gongzhi.accounts.sms): the class that sends them. The console sender writes them to the log;
+# docs/sms.md shows how to plug in a gateway (gongzhi.accounts.sms.HttpSmsSender and its GONGZHI_SMS_HTTP).
+GONGZHI_SMS_SENDER = os.environ.get("GONGZHI_SMS_SENDER", "gongzhi.accounts.sms.ConsoleSender")
+# One-time codes for signing up and recovering a password (gongzhi.accounts.codes): how long one lasts, how many
+# wrong tries end it, and how many may be asked for one number (and from one address) in an hour, at most one a
+# minute per number. Counted in the database, so across processes.
+ONE_TIME_CODE_MINUTES = int(os.environ.get("ONE_TIME_CODE_MINUTES", "10"))
+ONE_TIME_CODE_ATTEMPTS = int(os.environ.get("ONE_TIME_CODE_ATTEMPTS", "5"))
+ONE_TIME_CODES_PER_NUMBER_HOUR = int(os.environ.get("ONE_TIME_CODES_PER_NUMBER_HOUR", "5"))
+ONE_TIME_CODES_PER_ADDRESS_HOUR = int(os.environ.get("ONE_TIME_CODES_PER_ADDRESS_HOUR", "20"))
+ONE_TIME_CODE_INTERVAL_SECONDS = int(os.environ.get("ONE_TIME_CODE_INTERVAL_SECONDS", "60"))
+
 # Finding a resident by a full ID number or mobile (and registering a number someone else holds) is a lookup:
 # at most this many per user in any window of this many minutes, counted from the audit log (so across processes).
 IDENTIFIER_LOOKUP_LIMIT = int(os.environ.get("IDENTIFIER_LOOKUP_LIMIT", "30"))
@@ -199,6 +213,13 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "gongzhi" / "static", ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist")]
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "gongzhi.static_vendor.VendorFileFinder",
+]
+# Single files of npm packages whose dist holds many builds (gongzhi/static_vendor.py).
+STATIC_VENDOR_FILES = {"vendor/echarts/echarts.min.js": BASE_DIR / "node_modules" / "echarts" / "dist" / "echarts.min.js"}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": VAR_DIR / "media"}},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("open311/", include("gongzhi.open311.urls")),
     path("accounts/", include("gongzhi.accounts.urls")),
+    path("signup/", include("gongzhi.signup.urls")),
     path("", include("gongzhi.dashboard.urls")),
     path("grid/", include("gongzhi.grid.urls")),
     path("people/", include("gongzhi.people.urls")),
@@ -21,6 +22,7 @@ urlpatterns = [
     path("notifications/", include("gongzhi.notifications.urls")),
     path("appeals/photos/<int:pk>/<str:size>/", views_photos.photo, name="appeal_photo"),
     path("appeals/", include("gongzhi.appeals.urls")),
+    path("notices/", include("gongzhi.notices.urls")),
 ]
 
 handler400 = "gongzhi.api.base.api_aware_400"  # JSON under /api/, the page elsewhere

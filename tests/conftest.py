@@ -92,6 +92,10 @@ def _fresh_rate_limits():
 @pytest.fixture(autouse=True)
 def _fast_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.GONGZHI_SMS_SENDER = "gongzhi.accounts.sms.MemorySender"  # texts kept, read by the tests
+    from gongzhi.accounts.sms import MemorySender
+
+    MemorySender.outbox.clear()
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default"]}}
     settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 

@@ -2,7 +2,7 @@ import datetime
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from ninja import Form, Router, Schema
 from ninja.responses import Status
 
@@ -10,6 +10,9 @@ from gongzhi.api.base import ErrorOut, Id, Text
 from gongzhi.api.throttles import LoginThrottle
 
 from . import services
+from .codes import TooMany, code_request
+from .models import CodePurpose
+from .views_recover import neutral_sent
 from .selectors import live_tokens
 
 router = Router()
@@ -85,4 +88,41 @@ def token_revoke(request, pk: Id):
     if not live_tokens(request.auth).filter(pk=pk).exists():  # not theirs, or ended already
         raise Http404
     services.token_revoke(user=request.auth, token=pk, request=request)
+    return Status(204, None)
+
+
+class MobileIn(Schema):
+    mobile: Text
+
+
+class RecoverIn(Schema):
+    mobile: Text
+    code: Text
+    new_password: Text
+
+
+class SentOut(Schema):
+    detail: str
+
+
+def too_many(exc, response):
+    response["Retry-After"] = str(exc.retry_after)
+    return Status(429, {"detail": exc.message})
+
+
+@router.post("/recover", auth=None, throttle=LoginThrottle(), response={202: SentOut, 400: ErrorOut, 429: ErrorOut},
+             summary="Ask for a password-recovery code for a mobile number (the same answer whether it has an account)")
+def recover(request, response: HttpResponse, payload: MobileIn):
+    try:
+        code_request(purpose=CodePurpose.RECOVERY, mobile=payload.mobile, request=request)
+    except TooMany as exc:
+        return too_many(exc, response)
+    return Status(202, {"detail": neutral_sent()})
+
+
+@router.post("/recover/confirm", auth=None, throttle=LoginThrottle(), response={204: None, 400: ErrorOut},
+             summary="Set a new password with the code; every session and token of the account ends")
+def recover_confirm(request, payload: RecoverIn):
+    services.password_recover(mobile=payload.mobile, code=payload.code, new_password=payload.new_password,
+                              request=request)
     return Status(204, None)

@@ -20,6 +20,10 @@ class AccountsConfig(AppConfig):
         register_demo("accounts.homes", plan=demo.plan_homes, after="people", before="orgs")
         register_demo("accounts", plan=demo.plan_accounts, load=demo.load_accounts, after="orgs")
 
+        from gongzhi.core.audit import register_verbs
+
+        register_verbs("accounts.user", {"password recovered by code": _("凭短信验证码重设密码")})
+
         from gongzhi.dashboard.homes import register_panel
 
         from .home import PANELS

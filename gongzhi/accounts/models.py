@@ -50,6 +50,9 @@ class Role(models.TextChoices):
     PARTY_MEMBER = "party_member", _("党员/志愿者")
     RESIDENT = "resident", _("居民")
     OUTDOOR_WORKER = "outdoor_worker", _("户外劳动者")
+    # A resident who signed up and waits for the grid to confirm them: held over the household they claimed,
+    # it grants what the capabilities give it (filing appeals there), none of a resident's household sight.
+    APPLICANT = "applicant", _("待确认居民")
 
 
 class RoleAssignment(GridRef):
@@ -164,3 +167,32 @@ class ApiToken(models.Model):
     def user_for(cls, raw):
         token = cls.authenticate(raw)
         return token.user if token is not None else None
+
+
+class CodePurpose(models.TextChoices):
+    SIGNUP = "signup", _("注册")
+    RECOVERY = "recovery", _("找回密码")
+
+
+class OneTimeCode(models.Model):
+    """A code texted to a mobile number (gongzhi.accounts.codes). Every request is a row, a code sent or not
+    (`code_digest` empty: the number could not have one), so that the limits per number and per address count
+    the same whoever owns the number. Only a keyed digest of the code is kept."""
+
+    purpose = models.CharField(max_length=10, choices=CodePurpose.choices)
+    phone_hash = models.CharField(max_length=64)
+    code_digest = models.CharField(max_length=64, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("验证码")
+        verbose_name_plural = _("验证码")
+        indexes = [models.Index(fields=["phone_hash", "purpose", "created_at"], name="otc_phone_recent"),
+                   models.Index(fields=["ip", "created_at"], name="otc_ip_recent")]
+
+    def __str__(self):
+        return f"{self.get_purpose_display()} · #{self.pk}"

@@ -6,11 +6,13 @@ from gongzhi.appeals.api import router as appeals_router
 from gongzhi.appeals.api_admin import router as appeals_admin_router
 from gongzhi.appeals.api_similar import router as similar_router
 from gongzhi.grid.api import router as grid_router
+from gongzhi.notices.api import router as notices_router
 from gongzhi.notifications.api import router as notifications_router
 from gongzhi.orgs.api import router as orgs_router
 from gongzhi.people.api import router as people_router
 from gongzhi.people.api_conflicts import router as conflicts_router
 from gongzhi.people.api_imports import router as imports_router
+from gongzhi.signup.api import router as signup_router
 
 from .base import BearerAuth, GongzhiAPI, install_error_handlers
 from .throttles import WriteThrottle
@@ -32,3 +34,5 @@ api.add_router("/appeals", similar_router, tags=["appeals"])  # before /appeals/
 api.add_router("/", appeals_router, tags=["appeals"])
 api.add_router("/", appeals_admin_router, tags=["appeal settings"])
 api.add_router("/", imports_router, tags=["import / export"])
+api.add_router("/", signup_router)
+api.add_router("/", notices_router, tags=["notices"])

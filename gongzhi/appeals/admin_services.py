@@ -20,7 +20,7 @@ from gongzhi.core.models import AuditAction, CalendarDay, DayKind
 from gongzhi.grid.models import Community, Compound
 from gongzhi.orgs.models import Organisation, OrgKind
 
-from .models import AppealKind, Category, HandlerLevel, RoutingRule, TimeUnit
+from .models import OPEN_STATUSES, Appeal, AppealKind, Category, HandlerLevel, RoutingRule, TimeUnit
 
 CODE_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 MAX_HOURS = 24 * 30
@@ -149,6 +149,9 @@ def category_update(*, user, category, **data):
         setattr(category, k, v)
     category.save()
     changes = diff(before, _snapshot(category, CATEGORY_FIELDS))
+    if "kind" in changes:  # its open appeals move to or from the top of every to-do
+        Appeal.objects.filter(category=category, status__in=OPEN_STATUSES).update(
+            urgent=category.kind == AppealKind.EMERGENCY)
     if changes:
         audit(AuditAction.UPDATE, user=user, obj=category, changes=changes)
     return category

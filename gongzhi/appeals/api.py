@@ -16,7 +16,7 @@ from gongzhi.accounts.policy import can
 from .capability import APPEAL_VIEW
 from gongzhi.api.base import IDEMPOTENCY_KEY_DOC, Day, Dec, ErrorOut, Id, Text, idempotent
 from gongzhi.core import idempotency
-from gongzhi.core.pagination import count_capped, keyset_page
+from gongzhi.core.pagination import count_capped
 from gongzhi.core.workdays import LOCAL
 
 from . import presenter, selectors, services
@@ -182,7 +182,7 @@ def _detail(user, a):
 @router.get("/appeals", response={200: AppealPage, 400: ErrorOut},
             summary="A queue: dispatch, handle, verify, mine, or all visible appeals (keyset pages)")
 def appeal_list(request, queue: Text = "all", status: Text = "", category: Id | None = None,
-                compound: Id | None = None, q: Text = "", cursor: Text = "", limit: int = 50,
+                compound: Id | None = None, handler: Id | None = None, q: Text = "", cursor: Text = "", limit: int = 50,
                 due: Text = Query("", description="overdue: past the deadline; today: due before tonight")):
     if queue not in ("dispatch", "handle", "verify", "mine", "all"):
         return HttpStatus(400, {"detail": _("队列无效"), "field": "queue"})
@@ -190,8 +190,8 @@ def appeal_list(request, queue: Text = "all", status: Text = "", category: Id | 
         return HttpStatus(400, {"detail": _("时限筛选应为 overdue 或 today"), "field": "due"})
     try:
         qs, branches = selectors.queue_listing(request.auth, queue, status=status, category=category,
-                                               compound=compound, q=q, due=due)
-        rows, next_cursor = keyset_page(qs, cursor=cursor, limit=limit, branches=branches)
+                                               compound=compound, q=q, due=due, handler=handler)
+        rows, next_cursor = selectors.queue_page(queue, qs, branches, status=status, cursor=cursor, limit=limit)
     except ValidationError as e:
         return _error(e)
     count, capped = count_capped(qs, COUNT_CAP, branches=branches)

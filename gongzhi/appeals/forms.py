@@ -226,9 +226,11 @@ class QueueFilterForm(PageForm):
                         widget=forms.TextInput(attrs={"type": "search", "placeholder": _("编号或标题关键词")}))
     due = forms.ChoiceField(label=_("时限"), required=False, choices=[
         ("", _("不限")), ("overdue", _("已超期")), ("today", _("今日到期"))])
+    handler = forms.TypedChoiceField(label=_("承办单位"), required=False, coerce=int, empty_value=None)
 
-    def __init__(self, *args, statuses=(), categories=(), compounds=(), **kwargs):
+    def __init__(self, *args, statuses=(), categories=(), compounds=(), handlers=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["handler"].choices = [("", _("全部承办单位"))] + [(o.pk, o.name) for o in handlers]
         self.fields["status"].choices = [("", _("全部状态"))] + list(statuses)
         self.fields["category"].choices = category_choices(categories, blank=False)
         self.fields["category"].choices = [("", _("全部分类"))] + self.fields["category"].choices

@@ -12,6 +12,7 @@ from gongzhi.dashboard.homes import Panel
 
 from . import page_queries as pq
 from . import rates
+from . import workflow as wf
 from gongzhi.accounts.capability import CALENDAR_MANAGE
 from gongzhi.core.models import CalendarDay
 from gongzhi.orgs.models import OrgKind
@@ -67,7 +68,10 @@ def verifier(request):
 def reporter(request):
     user, now = request.user, timezone.now()
     mine = Appeal.objects.filter(reporter_id=user.pk).select_related(*LIST_RELATED).order_by("-id")
-    return {"appeals": pq.attach_countdowns(list(mine[:SHOWN]), now), "more": mine[SHOWN:SHOWN + 1].exists()}
+    appeals = pq.attach_countdowns(list(mine[:SHOWN]), now)
+    for a in appeals:  # all theirs: the reporter's row of the transition table says, no query
+        a.may_withdraw = "withdraw" in wf.allowed_actions(a.status, {wf.REPORTER})
+    return {"appeals": appeals, "more": mine[SHOWN:SHOWN + 1].exists()}
 
 
 def _calendar_reminder(user, now):

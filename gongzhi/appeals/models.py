@@ -150,9 +150,12 @@ class Status(models.TextChoices):
     CLOSED = "closed", _("已结案")
     REJECTED = "rejected", _("不予受理")
     REOPENED = "reopened", _("已重启")
+    WITHDRAWN = "withdrawn", _("已撤回")
 
 
-OPEN_STATUSES = frozenset(Status.values) - {Status.CLOSED, Status.REJECTED}
+# Where an appeal's story ends: done, refused by the desk, or taken back by its reporter before anyone took it up.
+ENDED_STATUSES = frozenset({Status.CLOSED, Status.REJECTED, Status.WITHDRAWN})
+OPEN_STATUSES = frozenset(Status.values) - ENDED_STATUSES
 # The statuses in which the handling clock runs against the appeal's deadline.
 CLOCK_STATUSES = frozenset({Status.SUBMITTED, Status.ACCEPTED, Status.DISPATCHED, Status.IN_PROGRESS, Status.ON_HOLD,
                             Status.RETURNED, Status.REOPENED, Status.EXTENSION_REQUESTED})
@@ -184,6 +187,9 @@ class Appeal(Placed):
     description = models.TextField(_("内容"))
     is_public = models.BooleanField(_("公开"), default=False)
     status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.SUBMITTED, db_index=True)
+    # In an emergency category (its kind): read first in every to-do. Kept here, not read through the category, so
+    # each to-do's tiers are ranges of one index (selectors.urgency_tiers).
+    urgent = models.BooleanField(_("紧急"), default=False, editable=False)
     version = models.PositiveIntegerField(_("版本"), default=1)
 
     reporter = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("提交人"), null=True, blank=True,
@@ -211,7 +217,7 @@ class Appeal(Placed):
                                         default=HandlerLevel.COMPOUND)
 
     respond_due = models.DateTimeField(_("响应时限"), null=True, blank=True)
-    resolve_due = models.DateTimeField(_("办结时限"), null=True, blank=True, db_index=True)
+    resolve_due = models.DateTimeField(_("办结时限"), null=True, blank=True)
     responded_at = models.DateTimeField(_("响应时间"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("结案时间"), null=True, blank=True)
@@ -240,6 +246,9 @@ class Appeal(Placed):
             models.Index(fields=["handler", "status", "-id"], name="appeal_handler_queue_idx"),
             # Work queues read each status newest first (core.pagination.keyset_page with branches).
             models.Index(fields=["status", "-id"], name="appeal_status_recent_idx"),
+            # To-dos read most urgent first (selectors.urgency_tiers): per status, emergencies then the rest, each
+            # by deadline.
+            models.Index(fields=["status", "urgent", "resolve_due", "id"], name="appeal_status_due_idx"),
             # Property staff's scope in the ordinary categories only (selectors._scope_branches): one range per
             # compound and category, counted from the index alone as a whole compound is from the compound's.
             models.Index(fields=["compound", "category"], name="appeal_compound_category_idx"),

@@ -103,6 +103,23 @@ def handler_choices(appeal):
     return handler_candidates(appeal)
 
 
+def handlers_for(compounds):
+    """The queue's handler filter: organisations that may be handed appeals at these compounds (those covering them,
+    their communities or their sub-districts; party branches work inside their organisation and are never handed
+    one), by kind and code."""
+    from django.db.models import Q
+
+    from .selectors import _BRANCHES
+
+    if not compounds:
+        return []
+    serves = (Q(coverage__compound__in=[k.pk for k in compounds])
+              | Q(coverage__community__in={k.community_id for k in compounds})
+              | Q(coverage__subdistrict__in={k.community.subdistrict_id for k in compounds}))
+    return list(Organisation.objects.filter(serves, is_active=True).exclude(kind__in=_BRANCHES).distinct()
+                .order_by("kind", "code"))
+
+
 def department_choices(appeal):
     """Government departments over the appeal's sub-district that the whistle may still call."""
     called = set(appeal.whistle_calls.values_list("department_id", flat=True))

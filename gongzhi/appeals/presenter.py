@@ -155,11 +155,25 @@ class AppealView:
         return self.text(note_text(parts) if parts else self.appeal.routing_note)
 
     @property
+    def sees_point(self):
+        """May the reader see where the reporter's point is: those over it or working it, its reporter and its
+        author; a public appeal's point is public (Open311 publishes it). Nobody else: a point can be a home."""
+        a = self.appeal
+        if a.lat is None or a.lng is None:
+            return False
+        return self.staff or self.reader.reads_as_written or a.is_public
+
+    @property
+    def point(self):
+        """(lat, lng) of the reporter's point for a reader who may see it (sees_point), else None."""
+        return (self.appeal.lat, self.appeal.lng) if self.sees_point else None
+
+    @property
     def located(self):
         """Where a point the reporter gave lies, in words (inside a compound, or how far from the nearest one) in
         the reader's language; the coordinates only for an appeal that did not keep the reason."""
         a = self.appeal
-        if a.lat is None:
+        if not self.sees_point:
             return ""
         place = [part for part in (a.routing_parts or []) if part[0] in ("inside", "nearest")]
         return note_text(place) if place else f"{a.lat}, {a.lng}"

@@ -14,7 +14,7 @@ from .models import Rating, Status
 
 DEFINITIONS = {
     "response_rate": _("响应率 = 在响应时限内接单或答复的诉求数 ÷ 已派单的诉求数"),
-    "resolution_rate": _("解决率 = 已办结且居民未评价“不满意”的诉求数 ÷ 受理的诉求数（不含不予受理）"),
+    "resolution_rate": _("解决率 = 已办结且居民未评价“不满意”的诉求数 ÷ 受理的诉求数（不含不予受理和居民撤回的）"),
     "satisfaction_rate": _("满意率 = 评价为“满意”或“基本满意”的诉求数 ÷ 已评价的诉求数"),
 }
 GROUPS = {
@@ -24,6 +24,10 @@ GROUPS = {
     "category": ("category_id", "category__name"),
 }
 _DONE = (Status.RESOLVED, Status.VERIFIED, Status.CLOSED)
+# Never taken up: refused by the desk, or taken back by the reporter before anyone accepted it. A withdrawn
+# appeal is never dispatched nor rated (workflow: withdraw only from SUBMITTED), so the other two rates leave
+# it out by their own definitions.
+_NOT_TAKEN_UP = (Status.REJECTED, Status.WITHDRAWN)
 
 
 def _ratio(num, den):
@@ -39,7 +43,7 @@ def three_rates(queryset, group_by="handler"):
                 total=Count("id"),
                 dispatched=Count("id", filter=Q(handler__isnull=False)),
                 responded=Count("id", filter=Q(responded_at__isnull=False, responded_at__lte=F("respond_due"))),
-                accepted=Count("id", filter=~Q(status=Status.REJECTED)),
+                accepted=Count("id", filter=~Q(status__in=_NOT_TAKEN_UP)),
                 resolved=Count("id", filter=Q(status__in=_DONE) & ~Q(rating=Rating.UNSATISFIED)),
                 rated=Count("id", filter=~Q(rating="")),
                 satisfied=Count("id", filter=Q(rating__in=(Rating.SATISFIED, Rating.BASICALLY))),

@@ -73,6 +73,9 @@ AUDIENCES = {
     "rate": (HANDLER, DESK),
     "chase": (HANDLER, DESK),
     "supplement": (HANDLER, DESK),
+    # Nobody had taken it up: the desk is not told of a job that went away before it was theirs. Only
+    # departments a whistle called to it have started on it and must hear to stop.
+    "withdraw": (CALLED,),
     "note": (HANDLER, DESK),
     "supervise": (HANDLER,),
     "whistle": (HANDLER, CALLED),
@@ -233,13 +236,17 @@ def previous_handler_id(event):
     return before if before and before != now else None
 
 
-def called_department_ids(event):
-    """Departments this whistle called (earlier calls were told when they were made)."""
-    return list((event.data or {}).get("departments") or [])
+def called_department_ids(event, called=None):
+    """Of a whistle, the departments it called (earlier calls were told when they were made); of any other
+    event, every department called to the appeal so far (`called`, when already read)."""
+    if event.action == "whistle":
+        return list((event.data or {}).get("departments") or [])
+    return sorted(_called(event.appeal, called))
 
 
-def party(name, event, memo=None):
-    """User ids of one party for this event; `memo` shares the answers across a batch of events."""
+def party(name, event, memo=None, called=None):
+    """User ids of one party for this event; `memo` shares the answers across a batch of events, `called` is
+    every department called to the appeal so far, when already read."""
     appeal = event.appeal
     if name == REPORTER:
         return {appeal.reporter_id} if appeal.reporter_id else set()
@@ -258,7 +265,7 @@ def party(name, event, memo=None):
                       lambda: _ids(users_with(APPEAL_VERIFY, appeal, roles=(Role.GRID_WORKER,))))
         return found or desk(appeal, memo)
     if name == CALLED:
-        return set().union(*(acting_for(pk, memo) for pk in called_department_ids(event)))
+        return set().union(*(acting_for(pk, memo) for pk in called_department_ids(event, called)))
     if name == WHISTLERS:
         return _memo(memo, (WHISTLERS, _place(appeal)), lambda: _ids(users_with(APPEAL_WHISTLE, appeal, by_relation=False)))
     if name == SUPERVISORS:
@@ -303,7 +310,7 @@ def recipients_for(event, memo=None, called=None):
     for name in AUDIENCES.get(event.action, ()):
         if name == REPORTER and event.internal:
             continue
-        for uid in party(name, event, memo):
+        for uid in party(name, event, memo, called):
             out.setdefault(uid, name)
     out.pop(event.actor_id, None)
     if event.internal:

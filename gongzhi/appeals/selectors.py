@@ -5,6 +5,7 @@ from functools import reduce
 from django.db.models import Q
 from django.utils import timezone
 
+from gongzhi.core.pagination import Tier, keyset_page, tiered_page
 from gongzhi.core.workdays import end_of_day, local_date
 from gongzhi.accounts.policy import acting_org_ids, can, holds_by_place, scoped
 from .capability import APPEAL_DISPATCH, APPEAL_VERIFY, APPEAL_VIEW, CATEGORY_MANAGE
@@ -14,7 +15,7 @@ from gongzhi.core.ids import as_id
 from gongzhi.orgs.models import Organisation, OrgKind
 
 from . import rates
-from .models import CLOCK_STATUSES, Appeal, Category, RoutingRule, Status
+from .models import CLOCK_STATUSES, OPEN_STATUSES, Appeal, Category, RoutingRule, Status
 
 # The compound's community too: what a list shows of each appeal depends on the reader's standing to it
 # (presenter.views_of), which the policy reads from the appeal's place.
@@ -75,7 +76,9 @@ def due_today(now):
 DUE = {"overdue": overdue, "today": due_today}  # the desk's two urgent lists, by their filter's name
 
 
-def _filtered(qs, category=None, compound=None, q="", due=""):
+def _filtered(qs, category=None, compound=None, q="", due="", handler=None):
+    if handler:
+        qs = qs.filter(handler_id=handler)
     if due:
         qs = qs.filter(DUE[due](timezone.now()))
     if category:
@@ -117,13 +120,13 @@ def _queue_rows(user, name):
     return visible_appeals(user)
 
 
-def queue(user, name, *, status=None, category=None, compound=None, q="", due=""):
+def queue(user, name, *, status=None, category=None, compound=None, q="", due="", handler=None):
     """The named work queue: dispatch (the desk), handle (my organisations), verify, mine, all."""
     qs = _queue_rows(user, name)
     statuses = _queue_statuses(name, status)
     if statuses is not None:
         qs = qs.filter(status__in=statuses or ["-"])
-    return _filtered(qs, category, compound, q, due)
+    return _filtered(qs, category, compound, q, due, handler)
 
 
 WORK_QUEUES = ("dispatch", "handle", "verify")
@@ -140,7 +143,7 @@ def queue_branches(name, status=None):
     return [Q(status=s) for s in statuses] if len(statuses) > 1 else None
 
 
-def queue_listing(user, name, *, status=None, category=None, compound=None, q="", due=""):
+def queue_listing(user, name, *, status=None, category=None, compound=None, q="", due="", handler=None):
     """(queryset, branches): a queue as keyset_page and count_capped (core.pagination) read it.
 
     The rows are those of the queryset within the union of the branches: the same rows as queue(), read
@@ -154,7 +157,8 @@ def queue_listing(user, name, *, status=None, category=None, compound=None, q=""
     visibility = visible_branches(user) if name == "all" else None
     by_status = queue_branches(name, status)
     if visibility is None and by_status is None:
-        return queue(user, name, status=status, category=category, compound=compound, q=q, due=due), None
+        return queue(user, name, status=status, category=category, compound=compound, q=q, due=due,
+                     handler=handler), None
     if name == "all":
         qs = Appeal.objects.select_related(*LIST_RELATED)
     else:
@@ -169,7 +173,31 @@ def queue_listing(user, name, *, status=None, category=None, compound=None, q=""
         branches = by_status
     else:
         branches = [v & s for v in visibility for s in by_status]
-    return _filtered(qs, category, compound, q, due), branches
+    return _filtered(qs, category, compound, q, due, handler), branches
+
+
+def by_urgency(name, status=None):
+    """Is this list a to-do, read most urgent first? A work queue of open appeals is; a history (closed or
+    rejected ones asked for), `mine` and `all` read newest first."""
+    statuses = _queue_statuses(name, status)
+    return name in WORK_QUEUES and bool(statuses) and set(statuses) <= OPEN_STATUSES
+
+
+def urgency_tiers(statuses):
+    """A to-do's order: emergencies, then the rest, each by deadline (the most overdue first, then the soonest
+    due), then any without a deadline, oldest first. The ordinary tier, the long one, is read a status at a time,
+    each walking its range of the (status, urgent, resolve_due, id) index; emergencies and appeals without a
+    deadline are few, read in one query each."""
+    return [Tier([Q(status__in=statuses, urgent=True)], "resolve_due"),
+            Tier([Q(status=s, urgent=False) for s in statuses], "resolve_due"),
+            Tier([Q(status__in=statuses, resolve_due__isnull=True)])]
+
+
+def queue_page(name, qs, branches, *, status=None, cursor=None, limit=50):
+    """(rows, next cursor): a page of queue_listing(...)'s rows in the queue's order (by_urgency)."""
+    if by_urgency(name, status):
+        return tiered_page(qs, tiers=urgency_tiers(_queue_statuses(name, status)), cursor=cursor, limit=limit)
+    return keyset_page(qs, cursor=cursor, limit=limit, branches=branches)
 
 
 def appeal_rates(user, group_by, start=None, end=None):

@@ -28,7 +28,7 @@ from gongzhi.orgs.models import Organisation, OrgKind
 
 from . import workflow as wf
 from .errors import AppealError, Conflict, NotAllowed
-from .models import (CLOCK_STATUSES, Appeal, AppealEvent, Category, Channel, MeToo, Rating, Status, TimeUnit,
+from .models import (CLOCK_STATUSES, Appeal, AppealEvent, AppealKind, Category, Channel, MeToo, Rating, Status, TimeUnit,
                      WhistleCall, pk_from_number)
 from .routing import categories, compounds, locate, route, validate_point
 
@@ -217,7 +217,7 @@ def appeal_submit(*, user, category, description, title="", channel=Channel.APP,
         lat=lat, lng=lng, address=address, suggested_handler=handler, routing_rule=rule,
         routing_note=(f"{place_note}；{routing_note}" if place_note else routing_note)[:200],
         routing_parts=(place_note.parts if place_note else []) + routing_note.parts,
-        respond_due=respond_due, resolve_due=resolve_due,
+        respond_due=respond_due, resolve_due=resolve_due, urgent=category.kind == AppealKind.EMERGENCY,
     )
     appeal.created_at = appeal.updated_at = now
     if contact_phone:
@@ -352,6 +352,7 @@ def appeal_act(*, user, appeal, action, version=None, note="", internal=False, h
     if transition.needs_category:
         moved_to = _new_category(category, appeal)
         updates["category"] = moved_to
+        updates["urgent"] = moved_to.kind == AppealKind.EMERGENCY
         data["category"] = [appeal.category.code, moved_to.code]
     if action == "take" and appeal.responded_at is None:
         updates["responded_at"] = now
@@ -372,7 +373,7 @@ def appeal_act(*, user, appeal, action, version=None, note="", internal=False, h
         data["days"] = days
     elif action in ("verify", "reject_result") and wf.REPORTER in parties and wf.VERIFIER not in parties:
         data["by"] = "reporter"
-    elif action == "close":
+    elif action in ("close", "withdraw"):
         updates["closed_at"] = now
     elif action == "reject":
         if duplicate_of:  # a duplicate: linked to its original

@@ -218,6 +218,15 @@ def uninstall(conn=None):
                 "DROP FUNCTION IF EXISTS appeals_bigrams(text)"])
 
 
+def refresh(conn=None):
+    """Write the triggers again and re-index: they hold the list of closed statuses as it was when installed,
+    so a status added to (or moved out of) OPEN_STATUSES needs a migration that calls this."""
+    conn = conn or default_connection
+    if conn.vendor == "sqlite":  # CREATE TRIGGER IF NOT EXISTS would keep the old ones
+        _run(conn, [f"DROP TRIGGER IF EXISTS {t}" for t in _SQLITE_TRIGGERS])
+    install(conn, rebuild=True)  # on PostgreSQL: CREATE OR REPLACE
+
+
 def ensure(conn=None):
     """On SQLite, put the triggers back if a migration rebuilt appeals_appeal (a table rebuild drops them)."""
     conn = conn or default_connection

@@ -32,6 +32,7 @@ TITLES = {
     "rate": gettext_lazy("诉求收到评价"),
     "chase": gettext_lazy("居民催办超期诉求"),
     "supplement": gettext_lazy("居民补充了诉求内容"),
+    "withdraw": gettext_lazy("居民已撤回诉求，无需再办理"),
     "note": gettext_lazy("诉求有新的内部备注"),
     "supervise": gettext_lazy("诉求被督办"),
     "whistle": gettext_lazy("诉求已吹哨"),

@@ -21,7 +21,7 @@ from gongzhi.accounts.policy import can
 from gongzhi.accounts.capability import CALENDAR_MANAGE
 from .capability import APPEAL_CREATE, APPEAL_DISPATCH, APPEAL_VIEW, CATEGORY_MANAGE
 from gongzhi.core.ids import as_id
-from gongzhi.core.pagination import keyset_page
+from gongzhi.grid import maps
 
 from . import page_queries as pq
 from . import presenter, selectors, services
@@ -157,24 +157,28 @@ def appeal_list(request):
     names = [name for name, _label in tabs]
     tab = request.GET.get("tab") if request.GET.get("tab") in names else names[0]
     staff = pq.is_staff(user)
+    compounds = list(pq.compounds_for(user, APPEAL_VIEW)) if staff else []
     form = QueueFilterForm(request.GET or None, statuses=Status.choices, categories=selectors.category_tree(),
-                           compounds=pq.compounds_for(user, APPEAL_VIEW) if staff else [])
+                           compounds=compounds, handlers=pq.handlers_for(compounds))
     filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
     qs, branches = selectors.queue_listing(user, tab, status=filters.get("status") or None,
                                            category=filters.get("category"), compound=filters.get("compound"),
-                                           q=filters.get("q") or "", due=filters.get("due") or "")
+                                           q=filters.get("q") or "", due=filters.get("due") or "",
+                                           handler=filters.get("handler"))
     if tab == "dispatch":
         qs = qs.select_related("suggested_handler")
+    status = filters.get("status") or None
     try:
-        rows, next_cursor = keyset_page(qs, cursor=request.GET.get("cursor"), limit=PAGE_SIZE, branches=branches)
+        rows, next_cursor = selectors.queue_page(tab, qs, branches, status=status, cursor=request.GET.get("cursor"),
+                                                 limit=PAGE_SIZE)
     except ValidationError:
         messages.error(request, _("分页链接无效，已回到第一页"))
-        rows, next_cursor = keyset_page(qs, limit=PAGE_SIZE, branches=branches)
+        rows, next_cursor = selectors.queue_page(tab, qs, branches, status=status, limit=PAGE_SIZE)
     pq.attach_countdowns(rows)
     return render(request, "appeals/list.html", {
         "tabs": tabs, "tab": tab, "staff": staff, "counts": selectors.work_counts(user, names), "form": form, "rows": presenter.views_of(user, rows),
         "next_cursor": next_cursor,
-        "filtered": any(filters.get(k) for k in ("status", "category", "compound", "q", "due")),
+        "filtered": any(filters.get(k) for k in ("status", "category", "compound", "q", "due", "handler")),
         "paged": bool(request.GET.get("cursor")), "can_create": can(user, APPEAL_CREATE),
         "can_rates": can(user, APPEAL_VIEW), "can_settings": can(user, CATEGORY_MANAGE),
         "can_calendar": can(user, CALENDAR_MANAGE),
@@ -209,7 +213,7 @@ def appeal_dispatch_suggested(request):
 NOTE_LABELS = {
     "return": gettext_lazy("退单理由"), "hold": gettext_lazy("挂起原因"), "request_extension": gettext_lazy("延期理由"),
     "refuse_extension": gettext_lazy("不同意的理由"), "resolve": gettext_lazy("办理结果（将公开答复居民）"), "reject_result": gettext_lazy("还有什么没解决"),
-    "reject": gettext_lazy("不予受理的理由"), "reopen": gettext_lazy("重启理由"), "supplement": gettext_lazy("补充内容（承办单位和社区可见）"), "reply": gettext_lazy("答复内容（居民可见）"), "note": gettext_lazy("备注内容"),
+    "reject": gettext_lazy("不予受理的理由"), "reopen": gettext_lazy("重启理由"), "withdraw": gettext_lazy("撤回原因（可选）"), "supplement": gettext_lazy("补充内容（承办单位和社区可见）"), "reply": gettext_lazy("答复内容（居民可见）"), "note": gettext_lazy("备注内容"),
     "supervise": gettext_lazy("督办意见"), "whistle": gettext_lazy("要求（可选）"), "whistle_report": gettext_lazy("报到反馈"), "rate": gettext_lazy("评价意见（可选）"),
     "dispatch": gettext_lazy("派单说明（可选）"), "reassign": gettext_lazy("改派说明（可选）"), "grant_extension": gettext_lazy("说明（可选）"),
 }
@@ -217,7 +221,7 @@ ONE_TAP = {"accept", "take", "resume", "close", "verify", "chase"}
 # Actions that may carry photos, and of which kind: the handler's evidence, the reporter's more of the problem.
 PHOTO_ACTIONS = {"resolve": PhotoKind.EVIDENCE, "supplement": PhotoKind.REPORT}
 MAIN = {"dispatch", "resolve", "rate", "grant_extension", "whistle_report"}
-CAUTION = {"return", "reject", "reject_result", "refuse_extension", "hold"}
+CAUTION = {"return", "reject", "reject_result", "refuse_extension", "hold", "withdraw"}
 
 
 def _panels(user, appeal, parties, failed):
@@ -298,7 +302,16 @@ def _render_detail(request, appeal, *, failed=None, status=200, revealed_phone=N
         "deadlines": _deadlines(appeal), "photos": photos, "evidence_photos": evidence_photos,
         "ratings": Rating.choices,
         "whistle_calls": view.whistle_calls(), "hours_unit": TimeUnit.HOURS, "revealed_phone": revealed_phone,
+        "location_map": _location_map(user, view),
     }, status=status)
+
+
+def _location_map(user, view):
+    """The reporter's point on its compound, the community's other compounds the reader may see around it."""
+    if view.point is None:
+        return None
+    lat, lng = view.point
+    return maps.map_data(maps.around(user, view.appeal.compound), [(_("反映位置"), lng, lat)])
 
 
 @login_required

@@ -56,6 +56,9 @@ TRANSITIONS = {
     "close": T(_("结案"), {S.VERIFIED}, S.CLOSED, {DISPATCHER, REPORTER}),
     "reject": T(pgettext_lazy("appeal action", "不予受理"), {S.SUBMITTED, S.ACCEPTED, S.RETURNED, S.REOPENED}, S.REJECTED, {DISPATCHER}, needs_note=True),
     "reopen": T(_("重启"), {S.CLOSED}, S.REOPENED, {REPORTER}, needs_note=True),
+    # The reporter takes back an appeal nobody has taken up yet. Only from SUBMITTED: a reopened or returned
+    # appeal was accepted or dispatched once, and withdrawing it would erase handled work from the rates.
+    "withdraw": T(_("撤回"), {S.SUBMITTED}, S.WITHDRAWN, {REPORTER}),
     # The reporter adds what they forgot (more detail, photos) while the appeal is being dealt with.
     "supplement": T(_("补充"), _WORKING | {S.SUBMITTED, S.ACCEPTED, S.RETURNED, S.REOPENED}, None, {REPORTER},
                     needs_note=True),
@@ -64,7 +67,7 @@ TRANSITIONS = {
     # Actions that leave the status alone but always leave a timeline row.
     "rate": T(_("评价"), {S.VERIFIED, S.CLOSED}, None, {REPORTER}),
     "reply": T(_("答复"), _WORKING | {S.RESOLVED}, None, {HANDLER, DISPATCHER}, needs_note=True),
-    "note": T(_("内部备注"), OPEN | {S.CLOSED, S.REJECTED}, None, {HANDLER, DISPATCHER, VERIFIER, SUPERVISOR, CALLED}, needs_note=True),
+    "note": T(_("内部备注"), OPEN | {S.CLOSED, S.REJECTED, S.WITHDRAWN}, None, {HANDLER, DISPATCHER, VERIFIER, SUPERVISOR, CALLED}, needs_note=True),
     "supervise": T(_("督办"), OPEN - {S.RESOLVED, S.VERIFIED}, None, {SUPERVISOR}, needs_note=True),
     "whistle": T(_("吹哨"), OPEN - {S.RESOLVED, S.VERIFIED}, None, {WHISTLE}),
     "whistle_report": T(_("部门报到反馈"), OPEN | {S.CLOSED}, None, {CALLED}, needs_note=True),
@@ -94,7 +97,7 @@ STAFF_NOTES = frozenset({
 # their own rating and reasons. A "note" is the reporter's only when its author left it not internal.
 REPORTER_NOTES = frozenset({
     "accept", "take", "reply", "resolve", "verify", "reject_result", "close", "reject", "reopen", "rate", "note",
-    "me_too", "chase", "supplement",
+    "me_too", "chase", "supplement", "withdraw",
 })
 # Timeline data the reporter may read (the rest names handlers, rules, departments, days asked for).
 REPORTER_DATA = frozenset({"channel", "rating", "by", "count"})

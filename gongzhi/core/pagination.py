@@ -102,3 +102,85 @@ def _one_column_as_in(branches):
     if not tests or None in tests or len({name for name, _value in tests}) != 1 or LOOKUP_SEP in tests[0][0]:
         return branches
     return [Q(**{f"{tests[0][0]}__in": [value for _name, value in tests]})]
+
+
+class Tier:
+    """One band of an ordered list: rows within the union of `branches` (None: the whole queryset), in ascending
+    `field` then id; `field` None: by id alone (e.g. rows whose field is empty, after those with one)."""
+
+    def __init__(self, branches, field=None):
+        self.branches = branches if branches is None else list(branches)
+        self.field = field
+
+
+def _tier_cursor(cursor, queryset, tiers):
+    values = decode_cursor(cursor)
+    if values is None:
+        return None
+    try:
+        tier, raw, last_id = values
+        tier, last_id = int(tier), int(last_id)
+    except (TypeError, ValueError, OverflowError):
+        raise ValidationError({"cursor": _("分页游标无效")})
+    if not (0 <= tier < len(tiers) and 0 < last_id < 2**63):
+        raise ValidationError({"cursor": _("分页游标无效")})
+    field = tiers[tier].field
+    if field is None:
+        return tier, None, last_id
+    try:
+        value = queryset.model._meta.get_field(field).to_python(raw)
+    except (ValidationError, TypeError):
+        raise ValidationError({"cursor": _("分页游标无效")})
+    if value is None:
+        raise ValidationError({"cursor": _("分页游标无效")})
+    return tier, value, last_id
+
+
+def tiered_page(queryset, *, tiers, cursor=None, limit=50):
+    """Rows in the order of `tiers` (a list of Tier), each tier by its field then id, ascending; keyset pages.
+
+    Within a tier each branch walks its own (…, field, id) index from where the cursor stopped: `field >= v AND
+    (field > v OR id > last)` is a range an index seeks to, so a deep page costs what the first costs. The
+    branches' next rows are merged, and the next tier is read only when the page is not full.
+    """
+    limit = max(1, min(int(limit or 50), MAX_PAGE))
+    start = _tier_cursor(cursor, queryset, tiers)
+    picked = []  # (tier, value, id)
+    for t, tier in enumerate(tiers):
+        if start is not None and t < start[0]:
+            continue
+        qs = queryset.order_by(*(((tier.field,) if tier.field else ()) + ("id",)))
+        if start is not None and t == start[0]:
+            _t, value, last_id = start
+            if tier.field is None:
+                qs = qs.filter(id__gt=last_id)
+            else:
+                qs = qs.filter(**{f"{tier.field}__gte": value}).filter(
+                    Q(**{f"{tier.field}__gt": value}) | Q(id__gt=last_id))
+        if tier.field is not None:
+            qs = qs.filter(**{f"{tier.field}__isnull": False})
+        want = limit + 1 - len(picked)
+        found = {}
+        for branch in (tier.branches if tier.branches is not None else [Q()]):
+            cols = ("id", tier.field) if tier.field else ("id",)
+            for row in qs.filter(branch).values_list(*cols)[:want]:
+                found[row[0]] = row[1] if tier.field else None
+        ordered = sorted(found.items(), key=lambda kv: (kv[1], kv[0]) if tier.field else kv[0])[:want]
+        picked += [(t, value, pk) for pk, value in ordered]
+        if len(picked) > limit:
+            break
+    more = len(picked) > limit
+    picked = picked[:limit]
+    by_id = queryset.in_bulk([pk for _t, _v, pk in picked]) if picked else {}
+    rows = [by_id[pk] for _t, _v, pk in picked if pk in by_id]
+    if not (more and picked):
+        return rows, None
+    t, value, pk = picked[-1]
+    return rows, encode_cursor([t, _plain(value), pk])
+
+
+def _plain(value):
+    """A cursor value as JSON holds it: datetimes and dates in ISO form (to_python reads them back)."""
+    if value is None or isinstance(value, (int, float, str, bool)):
+        return value
+    return value.isoformat()

@@ -9,7 +9,7 @@ from gongzhi.accounts.policy import get_or_404
 from .capability import GRID_VIEW
 from gongzhi.api.base import ErrorOut, Id, Page, paginate
 
-from . import selectors
+from . import maps, selectors
 from .models import Building, Community, Compound, Subdistrict
 
 router = Router()
@@ -75,6 +75,27 @@ class CompoundOut(Schema):
 
 class CompoundDetailOut(CompoundOut):
     counts: CountsOut
+
+
+class CompoundPropertiesOut(Schema):
+    id: int
+    code: str
+    name: str
+    focus: bool
+    center: list[float] | None = None
+    url: str
+
+
+class CompoundFeatureOut(Schema):
+    type: str = "Feature"
+    id: int
+    geometry: dict | None = None
+    properties: CompoundPropertiesOut
+
+
+class CompoundCollectionOut(Schema):
+    type: str = "FeatureCollection"
+    features: list[CompoundFeatureOut]
 
 
 class BuildingOut(Schema):
@@ -144,6 +165,14 @@ def community_detail(request, pk: Id):
     return {**_community(c), "counts": selectors.node_counts(request.user, c)}
 
 
+@router.get("/communities/{pk}/geojson", response={200: CompoundCollectionOut, 404: ErrorOut},
+            summary="The community's compounds the user may see, as a GeoJSON FeatureCollection")
+def community_geojson(request, pk: Id):
+    """Each compound's boundary (null where none is recorded) with its centre ([lng, lat]) in its properties."""
+    c = get_or_404(request.user, GRID_VIEW, Community.objects.all(), pk=pk)
+    return maps.community_compounds(request.user, c)
+
+
 @router.get("/compounds", response=Page[CompoundOut])
 def compound_list(request, community: Id | None = None, limit: int = 50, offset: int = 0):
     return _page(selectors.compounds_for(request.user, community=community), _compound, limit, offset)
@@ -153,6 +182,14 @@ def compound_list(request, community: Id | None = None, limit: int = 50, offset:
 def compound_detail(request, pk: Id):
     k = get_or_404(request.user, GRID_VIEW, Compound.objects.select_related("community"), pk=pk)
     return {**_compound(k), "counts": selectors.node_counts(request.user, k)}
+
+
+@router.get("/compounds/{pk}/geojson", response={200: CompoundCollectionOut, 404: ErrorOut},
+            summary="The compound (focus) and the other compounds of its community the user may see, as GeoJSON")
+def compound_geojson(request, pk: Id):
+    """What the compound's page draws: the compound first, with properties.focus true."""
+    k = get_or_404(request.user, GRID_VIEW, Compound.objects.select_related("community"), pk=pk)
+    return maps.around(request.user, k)
 
 
 @router.get("/buildings", response=Page[BuildingOut])

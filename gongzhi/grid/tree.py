@@ -1,10 +1,9 @@
-"""Reads behind the grid pages: the tree as model instances, who serves a compound, its boundary.
+"""Reads behind the grid pages: the tree as model instances, who serves a compound.
 
 Counts come from `selectors.counts_by_node` (grouped aggregate queries, one
 per counted kind whatever the size of the tree); every query is scoped by
 the policy module.
 """
-import math
 from collections import defaultdict
 
 from django.db.models import Q
@@ -88,67 +87,3 @@ def organisations_covering(user, node):
     orgs = scoped(user, ORG_VIEW, Organisation.objects.filter(pk__in=org_ids, is_active=True))
     return sorted(orgs, key=lambda o: (KIND_ORDER.get(o.kind, len(KIND_ORDER)), o.code))
 
-
-# ---- the compound's boundary as an inline SVG ---------------------------------------------------
-
-
-def _rings(geo):
-    """Linear rings [[(lng, lat), …], …] of a GeoJSON Polygon/MultiPolygon/Feature; [] when unusable."""
-    if not isinstance(geo, dict):
-        return []
-    kind = geo.get("type")
-    if kind == "Feature":
-        return _rings(geo.get("geometry"))
-    if kind == "FeatureCollection":
-        return [r for f in geo.get("features") or [] for r in _rings(f)]
-    coords = geo.get("coordinates")
-    if kind == "Polygon":
-        polygons = [coords]
-    elif kind == "MultiPolygon":
-        polygons = coords
-    else:
-        return []
-    rings = []
-    try:
-        for polygon in polygons:
-            for ring in polygon:
-                pts = [(float(p[0]), float(p[1])) for p in ring]
-                if len(pts) >= 3 and all(math.isfinite(x) and math.isfinite(y) for x, y in pts):
-                    rings.append(pts)
-    except (TypeError, ValueError, IndexError):
-        return []
-    return rings
-
-
-def boundary_svg(geo, center=None, size=320, pad=12):
-    """Geometry for an inline SVG of the boundary: viewBox, one path (holes by even-odd), centre dot.
-
-    Longitude is scaled by cos(latitude) so the shape keeps its proportions;
-    north is up. Returns None when the GeoJSON holds no usable polygon.
-    """
-    rings = _rings(geo)
-    if not rings:
-        return None
-    lats = [lat for ring in rings for _lng, lat in ring]
-    k = math.cos(math.radians((min(lats) + max(lats)) / 2))
-    xs = [lng * k for ring in rings for lng, _lat in ring]
-    min_x, max_x, min_y, max_y = min(xs), max(xs), min(lats), max(lats)
-    span = max(max_x - min_x, max_y - min_y) or 1e-9
-    scale = (size - 2 * pad) / span
-    width = (max_x - min_x) * scale + 2 * pad
-    height = (max_y - min_y) * scale + 2 * pad
-
-    def project(lng, lat):
-        return (lng * k - min_x) * scale + pad, (max_y - lat) * scale + pad
-
-    parts = []
-    for ring in rings:
-        pts = [project(lng, lat) for lng, lat in ring]
-        parts.append("M" + " L".join(f"{x:.1f} {y:.1f}" for x, y in pts) + " Z")
-    dot = None
-    if center and None not in center:
-        x, y = project(float(center[1]), float(center[0]))
-        if -pad <= x <= width + pad and -pad <= y <= height + pad:
-            dot = {"x": f"{x:.1f}", "y": f"{y:.1f}"}
-    return {"viewbox": f"0 0 {width:.1f} {height:.1f}", "width": f"{width:.0f}", "height": f"{height:.0f}",
-            "path": " ".join(parts), "center": dot}

@@ -1,12 +1,13 @@
 """Grid pages: the tree browser and one page per community, compound and building."""
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from gongzhi.accounts.policy import can, get_or_404
 from .capability import GRID_VIEW, HOUSEHOLD_VIEW
-from gongzhi.people.selectors import households_for
+from gongzhi.people.floorplan import floor_plan
 
-from . import tree
+from . import maps, tree
 from .models import Building, Community, Compound
 from .selectors import node_counts
 
@@ -32,6 +33,7 @@ def community_page(request, pk):
         "compounds": compounds,
         "visible": visible,
         "organisations": tree.organisations_covering(request.user, community),
+        "map": maps.map_data(maps.community_compounds(request.user, community)),
     })
 
 
@@ -47,8 +49,14 @@ def compound_page(request, pk):
         "visible": visible,
         "workers": tree.grid_workers(compound),
         "organisations": tree.organisations_covering(request.user, compound),
-        "boundary": tree.boundary_svg(compound.boundary, (compound.center_lat, compound.center_lng)),
+        "map": maps.map_data(maps.around(request.user, compound), _center_point(compound)),
+        "has_boundary": maps.usable_boundary(compound) is not None,
     })
+
+
+def _center_point(compound):
+    center = maps.center_of(compound)
+    return [(_("中心点"), *center)] if center else []
 
 
 @login_required
@@ -65,12 +73,10 @@ def compound_buildings(request, pk):
 def building_page(request, pk):
     building = get_or_404(request.user, GRID_VIEW,
                           Building.objects.select_related("compound__community__subdistrict"), pk=pk)
-    counts = node_counts(request.user, building)
     return render(request, "grid/building.html", {
         "node": building,
         "crumbs": tree.ancestors(building),
-        "counts": counts,
-        "households": households_for(request.user, building=building.pk),
+        "counts": node_counts(request.user, building),
+        "plan": floor_plan(request.user, building),
         "can_view_households": can(request.user, HOUSEHOLD_VIEW, building),
-        "can_view_residents": counts["residents"] is not None,
     })

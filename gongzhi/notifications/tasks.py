@@ -43,7 +43,7 @@ import datetime
 import logging
 from functools import partial
 
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.utils import timezone
 from django_tasks import task
 
@@ -94,15 +94,34 @@ CLOCK_MARGIN = datetime.timedelta(milliseconds=300)
 
 
 def _waiting_drain_start():
-    """The run_after of a waiting drain (None: it may start at once); _NONE when no drain waits."""
+    """The run_after of a waiting drain (None: it may start at once); _NONE when no drain waits.
+
+    Asked after most commits: the query is compiled once per database and run on a cursor, as the reference
+    stamp is (building the queryset again cost more than the query)."""
     table = _task_table(drain_notifications)
     if table is None:
         return _NONE
-    from django_tasks_db.compat import TaskResultStatus
+    alias = router.db_for_read(table)
+    compiled = _waiting_sql.get(alias)
+    if compiled is None:
+        from django_tasks_db.compat import TaskResultStatus
 
-    row = (table.objects.filter(status=TaskResultStatus.READY, task_path=drain_notifications.module_path)
-           .order_by("run_after").values_list("run_after", flat=True)[:1])
-    return row[0] if row else _NONE
+        query = (table.objects.using(alias)
+                 .filter(status=TaskResultStatus.READY, task_path=drain_notifications.module_path)
+                 .order_by("run_after").values_list("run_after", flat=True)[:1]).query
+        compiled = _waiting_sql[alias] = query.get_compiler(alias).as_sql()
+    connection = connections[alias]
+    with connection.cursor() as cursor:
+        cursor.execute(*compiled)
+        row = cursor.fetchone()
+    if row is None:
+        return _NONE
+    # SQLite hands the column back naive; the ORM's converter for it makes it the aware datetime it was.
+    convert = getattr(connection.ops, "convert_datetimefield_value", None)
+    return convert(row[0], None, connection) if convert is not None and row[0] is not None else row[0]
+
+
+_waiting_sql = {}  # {database alias: (sql, params)}
 
 
 def forget_waiting_drain():

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from gongzhi.appeals.models import AppealKind, TimeUnit
+from gongzhi.appeals.models import AppealKind, Status, TimeUnit
 from gongzhi.appeals.presenter import public_view
 from gongzhi.grid.models import Compound
 
@@ -108,7 +108,12 @@ def service_request(appeal, extra, media_url=None):
     people, and any personal identifier in it goes out masked."""
     view = public_view(appeal)
     closed = appeal.status in CLOSED_STATUSES
-    notes = view.text(extra.get("reject_note")) if appeal.status == "rejected" else view.public_reply
+    if appeal.status == Status.REJECTED:
+        notes = view.text(extra.get("reject_note"))
+    elif appeal.status == Status.WITHDRAWN:  # the reporter's reason is theirs, not the public's
+        notes = _("提交人已撤回该诉求")
+    else:
+        notes = view.public_reply
     return {
         "service_request_id": appeal.number,
         "status": "closed" if closed else "open",

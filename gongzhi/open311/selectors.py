@@ -8,7 +8,7 @@ import datetime
 
 from django.db.models import Exists, OuterRef
 
-from gongzhi.appeals.models import Appeal, AppealEvent, AppealPhoto, Category, PhotoKind, Status
+from gongzhi.appeals.models import ENDED_STATUSES, Appeal, AppealEvent, AppealPhoto, Category, PhotoKind, Status
 from gongzhi.appeals.selectors import PUBLIC
 from gongzhi.appeals.services import TEXT_MAX
 from gongzhi.core.reference import cached
@@ -16,7 +16,7 @@ from gongzhi.core.reference import cached
 from .models import ServiceRequest
 
 DESCRIPTION_MAX = TEXT_MAX  # 4000, Open311's limit
-CLOSED_STATUSES = (Status.CLOSED, Status.REJECTED)
+CLOSED_STATUSES = tuple(sorted(ENDED_STATUSES))  # GeoReport v2 knows open and closed only
 DEFAULT_WINDOW = datetime.timedelta(days=90)
 PAGE_SIZE_MAX = 1000
 PAGE_MAX = 1_000_000  # a later page is answered as this one (empty): offsets stay within the database's integers

@@ -17,12 +17,12 @@ from ninja import Field, Router, Schema
 from ninja.responses import Status
 
 from gongzhi.accounts.policy import can, get_or_404, require, scoped
-from gongzhi.grid.capability import HOUSEHOLD_CHANGE, HOUSEHOLD_VIEW
+from gongzhi.grid.capability import GRID_VIEW, HOUSEHOLD_CHANGE, HOUSEHOLD_VIEW
 from .capability import RESIDENT_CHANGE, RESIDENT_VIEW, TAG_MANAGE
 from gongzhi.api.base import Dec, ErrorOut, Id, Page, Text, paginate
 from gongzhi.grid.models import Building, Household, Tenure
 
-from . import lookup, presenter, selectors, services
+from . import floorplan, lookup, presenter, selectors, services
 from .models import Relation, Resident, Tag
 
 router = Router()
@@ -218,6 +218,69 @@ def household_list(request, compound: Id | None = None, building: Id | None = No
                     limit, offset)
     page["items"] = [render_household(h) for h in page["items"]]
     return page
+
+
+class FloorPlanCellOut(Schema):
+    household_id: int
+    code: str
+    flat: str
+    tenure: str
+    member_count: int | None = None
+    tags: list[TagRef] = []
+
+
+class FloorPlanColumnOut(Schema):
+    unit: int | None = None
+    position: int
+
+
+class FloorPlanFloorOut(Schema):
+    floor: int
+    cells: list[FloorPlanCellOut | None]
+
+
+class FloorPlanUnplacedOut(Schema):
+    household_id: int
+    code: str
+    address: str
+    tenure: str
+    member_count: int | None = None
+    tags: list[TagRef] = []
+
+
+class FloorPlanOut(Schema):
+    building_id: int
+    columns: list[FloorPlanColumnOut]
+    floors: list[FloorPlanFloorOut]
+    unplaced: list[FloorPlanUnplacedOut]
+
+
+def _tag_refs(tags):
+    return [{"code": t.code, "name": t.name, "sensitive": t.sensitive} for t in tags]
+
+
+@router.get("/buildings/{pk}/floor-plan", response={200: FloorPlanOut, 404: ErrorOut},
+            summary="The building's households as floors × units and flats (楼盘表)")
+def building_floor_plan(request, pk: Id):
+    """Floors top first; each cell one household the user may see, or null; columns say each cell's unit and
+    position on its floor. Member counts and tags only for users who may see residents, sensitive tags only
+    where they may see who carries them. Households whose room code says no place are listed in `unplaced`."""
+    b = get_or_404(request.user, GRID_VIEW, Building.objects.select_related("compound__community"), pk=pk)
+    plan = floorplan.floor_plan(request.user, b)
+
+    def cell(c):
+        h = c.household
+        return {"household_id": h.pk, "code": h.code, "flat": c.flat, "tenure": h.tenure,
+                "member_count": c.members, "tags": _tag_refs(c.tags)}
+
+    return {
+        "building_id": b.pk,
+        "columns": [{"unit": c.unit, "position": c.position} for c in plan.columns],
+        "floors": [{"floor": f, "cells": [cell(c) if c else None for c in cells]} for f, cells in plan.floors],
+        "unplaced": [{"household_id": c.household.pk, "code": c.household.code, "address": c.household.address,
+                      "tenure": c.household.tenure, "member_count": c.members, "tags": _tag_refs(c.tags)}
+                     for c in plan.unplaced],
+    }
 
 
 def _household_detail(user, h):

@@ -142,7 +142,7 @@ def make(w, model, rec=None, fixed=None, depth=0):
         head = path.split("__")[0]
         f = model._meta.get_field(head)
         if f.many_to_one and head not in fixed:
-            fixed[head] = w.pick(w.users if to_user else w.orgs, none=True)
+            fixed[head] = w.pick(w.users if to_user else w.orgs, none=f.null)  # a required one always has one
     conditioned = _condition_fields(model)
     obj = model(**fixed)
     for f in model._meta.concrete_fields:
@@ -158,6 +158,12 @@ def make(w, model, rec=None, fixed=None, depth=0):
             continue
         setattr(obj, f.name, _value(w, f))
     obj.save()
+    if rec is not None and rec.many:  # rows that each name one node: none, one or a few, anywhere on the grid
+        ref_field = model._meta.get_field(rec.place)
+        for _ in range(w.rnd.randint(0, 2)):
+            ref = ref_field.related_model(**{ref_field.field.name: obj})
+            ref.set_node(_any_node(w))
+            ref.save()
     for path, to_user in _relation_paths(model):  # relationships through another table: a few rows each
         head, _, rest = path.partition("__")
         f = model._meta.get_field(head)

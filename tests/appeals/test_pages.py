@@ -264,9 +264,10 @@ def test_detail_offers_exactly_the_allowed_actions(client, grid, submit):
     # The suggested handler is preselected in the dispatch form, with the routing note shown.
     assert re.search(rf'<option value="{grid.property_co.pk}" selected>君胜物业', body)
     assert a.routing_note in body
-    # The reporter may only add to it yet (补充; chasing waits for the deadline), and sees no staff controls.
+    # The reporter may only add to it or take it back yet (补充, 撤回; chasing waits for the deadline), and sees
+    # no staff controls.
     body = text(get(client, grid.resident1, f"/appeals/{a.pk}/"))
-    assert re.findall(r'name="action" value="(\w+)"', body) == ["supplement"] and "建议承办" not in body
+    assert re.findall(r'name="action" value="(\w+)"', body) == ["supplement", "withdraw"] and "建议承办" not in body
 
 
 def test_dispatch_via_the_form_and_a_stale_version(client, grid, submit):
@@ -387,10 +388,11 @@ def test_queue_pages_with_a_cursor(client, grid, submit, django_assert_max_num_q
     with django_assert_max_num_queries(30):
         r = client.get("/appeals/", {"tab": "dispatch"})
     body = text(r)
-    assert body.count('class="appeal-row"') == 20 and f">{made[-1].number}<" in body and f">{made[0].number}<" not in body
+    # Same category, deadlines in submission order: the soonest due (the first submitted) on top.
+    assert body.count('class="appeal-row"') == 20 and f">{made[0].number}<" in body and f">{made[-1].number}<" not in body
     cursor = re.search(r'href="\?tab=dispatch&amp;cursor=([^"]+)" rel="next">下一页', body).group(1)
     body = text(client.get("/appeals/", {"tab": "dispatch", "cursor": cursor}))
-    assert body.count('class="appeal-row"') == 3 and f">{made[0].number}<" in body and "下一页" not in body
+    assert body.count('class="appeal-row"') == 3 and f">{made[-1].number}<" in body and "下一页" not in body
     r = client.get("/appeals/", {"tab": "dispatch", "cursor": "!!not-a-cursor"})
     assert r.status_code == 200 and "分页链接无效" in r.content.decode()
 

@@ -288,6 +288,89 @@ class TestTransitions:
         assert a.events.filter(action="supervise").exists() and a.status == Status.SUBMITTED
 
 
+class TestWithdraw:
+    """撤回: the reporter takes back an appeal that nobody has accepted or dispatched yet."""
+
+    def test_reporter_withdraws_a_submitted_appeal_with_or_without_a_reason(self, grid, submit, act):
+        a = submit()
+        a = act(grid.resident1, a, "withdraw", note="电梯已经自己恢复了", version=a.version)
+        assert (a.status, a.version, a.is_open) == (Status.WITHDRAWN, 2, False) and a.closed_at
+        ev = a.events.get(action="withdraw")
+        assert (ev.from_status, ev.to_status, ev.note, ev.actor) == (Status.SUBMITTED, Status.WITHDRAWN,
+                                                                    "电梯已经自己恢复了", grid.resident1)
+        entry = AuditEntry.objects.get(object_type="appeals.appeal", object_id=str(a.pk), detail="withdraw")
+        assert entry.changes == {"status": [Status.SUBMITTED, Status.WITHDRAWN]}
+        b = act(grid.resident1, submit(), "withdraw")
+        assert b.status == Status.WITHDRAWN and b.events.get(action="withdraw").note == ""
+
+    def test_only_from_submitted(self):
+        assert wf.TRANSITIONS["withdraw"].sources == {Status.SUBMITTED}
+        assert wf.TRANSITIONS["withdraw"].parties == {wf.REPORTER}
+        assert wf.allowed_actions(Status.SUBMITTED, {wf.REPORTER}) == ["withdraw", "supplement", "chase"]
+        for status in set(Status) - {Status.SUBMITTED}:
+            assert "withdraw" not in wf.allowed_actions(status, {wf.REPORTER, wf.DISPATCHER, wf.HANDLER})
+
+    @pytest.mark.parametrize("stage", ["accepted", "dispatched", "returned", "reopened"])
+    def test_not_once_the_desk_has_taken_it_up(self, grid, submit, act, stage):
+        # Reopened and returned appeals wait for the desk again, but it accepted or dispatched them once.
+        a = submit()
+        if stage == "accepted":
+            a = act(grid.community_worker, a, "accept")
+        elif stage in ("dispatched", "returned"):
+            a = act(grid.community_worker, a, "dispatch", handler=grid.property_co.pk)
+            if stage == "returned":
+                a = act(grid.property1, a, "return", note="不属于物业服务范围")
+        else:
+            a = full_loop(grid, submit, act)
+            a = act(grid.resident1, a, "verify")
+            a = act(grid.resident1, a, "rate", rating="unsatisfied")
+            a = act(grid.resident1, a, "reopen", note="又坏了")
+        status, version = a.status, a.version
+        with pytest.raises(Conflict) as e:
+            act(grid.resident1, a, "withdraw", note="算了")
+        assert e.value.message == f"诉求当前状态为“{a.get_status_display()}”，不能撤回"
+        a.refresh_from_db()
+        assert (a.status, a.version, a.events.filter(action="withdraw").exists()) == (status, version, False)
+
+    def test_nobody_but_the_reporter(self, grid, submit, act):
+        a = submit()
+        with pytest.raises(Http404):  # another resident may not even see it
+            act(grid.resident2, a, "withdraw")
+        for staff in (grid.community_worker, grid.street_admin, grid.grid_worker, grid.property1):
+            with pytest.raises(NotAllowed) as e:  # they see it, and are not its reporter
+                act(staff, a, "withdraw")
+            assert e.value.message == "您无权对该诉求执行“撤回”"
+        hotline = submit(user=grid.community_worker, channel=Channel.HOTLINE, contact_name="来电人")
+        with pytest.raises(NotAllowed):  # entered for a caller: no reporter, so nobody withdraws it
+            act(grid.community_worker, hotline, "withdraw")
+        a.refresh_from_db()
+        hotline.refresh_from_db()
+        assert a.status == hotline.status == Status.SUBMITTED
+
+    def test_withdrawn_is_ended_for_everyone(self, grid, submit, act):
+        from gongzhi.appeals.services import appeal_me_too
+
+        a = act(grid.resident1, submit(is_public=True), "withdraw")
+        for user, action, kw in ((grid.community_worker, "accept", {}),
+                                 (grid.community_worker, "dispatch", {"handler": grid.property_co.pk}),
+                                 (grid.community_worker, "reject", {"note": "x"}),
+                                 (grid.resident1, "supplement", {"note": "补充"}),
+                                 (grid.resident1, "withdraw", {}),
+                                 (grid.street_admin, "whistle", {"departments": [grid.dept.pk]})):
+            with pytest.raises(Conflict):
+                act(user, a, action, **kw)
+        with pytest.raises(Conflict):
+            appeal_me_too(user=grid.resident2, appeal=a)
+        # The desk may still file a note on it, as on any ended appeal.
+        assert act(grid.community_worker, a, "note", note="居民来电确认已自行解决").status == Status.WITHDRAWN
+
+    def test_open_sets_agree(self):
+        from gongzhi.appeals.models import ENDED_STATUSES, OPEN_STATUSES
+
+        assert wf.OPEN == OPEN_STATUSES and Status.WITHDRAWN in ENDED_STATUSES
+        assert OPEN_STATUSES | ENDED_STATUSES == set(Status) and not OPEN_STATUSES & ENDED_STATUSES
+
+
 class TestWhistle:
     def test_sub_district_calls_departments_who_report_back(self, grid, submit, act):
         from gongzhi.accounts.models import Role, RoleAssignment, User
@@ -378,6 +461,68 @@ def test_two_threads_one_winner(grid, submit):
     assert sorted(results) == ["conflict", "ok"]
     a.refresh_from_db()
     assert a.version == 2 and a.events.filter(action="dispatch").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("desk_action", ["accept", "dispatch"])
+def test_withdraw_racing_the_desk_one_winner(grid, submit, desk_action):
+    """The reporter presses 撤回 as the desk presses 受理 (or 派单), both from the page they read: one of them
+    wins, the other is told it changed, and the appeal holds exactly the winner's step."""
+    import threading
+
+    from django.db import connection
+
+    from gongzhi.appeals.services import appeal_act
+
+    a = submit()
+    results = {}
+    barrier = threading.Barrier(2)
+
+    def worker(name, user, action, **kw):
+        try:
+            barrier.wait()
+            appeal_act(user=user, appeal=a.pk, action=action, version=a.version, **kw)
+            results[name] = "ok"
+        except Conflict as e:
+            results[name] = e.message
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=("reporter", grid.resident1, "withdraw")),
+               threading.Thread(target=worker, args=("desk", grid.community_worker, desk_action),
+                                kwargs={"handler": grid.property_co.pk} if desk_action == "dispatch" else {})]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results.values()).count("ok") == 1, results
+    a.refresh_from_db()
+    winner = next(name for name, r in results.items() if r == "ok")
+    loser_message = results["desk" if winner == "reporter" else "reporter"]
+    assert loser_message.startswith("该诉求已被他人处理") and "请刷新后重试" in loser_message
+    assert a.version == 2
+    assert list(a.events.exclude(action="submit").values_list("action", flat=True)) == \
+        (["withdraw"] if winner == "reporter" else [desk_action])
+    assert a.status == (Status.WITHDRAWN if winner == "reporter" else wf.TRANSITIONS[desk_action].target)
+
+
+def test_withdraw_after_the_desk_accepted_the_page_the_reporter_read(grid, submit, act):
+    """In turn rather than at once: the one who acts second on a stale page is told what it is now."""
+    a = submit()
+    seen = a.version
+    act(grid.community_worker, a, "accept", version=seen)
+    with pytest.raises(Conflict) as e:
+        act(grid.resident1, a, "withdraw", version=seen)
+    assert e.value.message == "该诉求已被他人处理（当前状态：已受理），请刷新后重试"
+    b = submit()
+    seen = b.version
+    act(grid.resident1, b, "withdraw", version=seen)
+    with pytest.raises(Conflict) as e:
+        act(grid.community_worker, b, "dispatch", handler=grid.property_co.pk, version=seen)
+    assert e.value.message == "该诉求已被他人处理（当前状态：已撤回），请刷新后重试"
+    with pytest.raises(Conflict) as e:  # without a version, the status says it
+        act(grid.community_worker, b, "accept")
+    assert e.value.message == "诉求当前状态为“已撤回”，不能受理"
 
 
 def test_nobody_anonymous_sees_a_hotline_appeal(grid, submit):

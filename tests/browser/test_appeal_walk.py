@@ -185,3 +185,41 @@ def test_staff_pages_fit_a_phone(live_server, appeal_cast, browser):
     b.refresh_from_db()
     assert b.me_too_count == 1
     ctx.close()
+
+
+def test_resident_withdraws_from_their_home(live_server, appeal_cast, browser):
+    """resident1 changes their mind about an appeal nobody has taken up: 撤回 on the home's row opens the
+    warning and an optional reason, 确认撤回 ends it; an appeal the desk accepted offers no 撤回."""
+    from gongzhi.appeals.services import appeal_act, appeal_submit
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    base, cast = live_server.url, appeal_cast
+    taken = appeal_submit(user=cast.resident1, category="lighting", description="2栋门口的路灯不亮", compound=cast.K1)
+    appeal_act(user=cast.community_worker, appeal=taken, action="accept")
+    mine = appeal_submit(user=cast.resident1, category="lift", description="1栋电梯停在8楼不动", compound=cast.K1)
+
+    ctx, page = phone(browser)
+    log_in(page, base, "resident1", cast.password, f"/appeals/{mine.pk}/")
+    page.locator("details[data-action=withdraw] > summary").click()  # on the appeal's page too, last of its actions
+    assert "撤回后社区不再受理此诉求" in page.locator("details[data-action=withdraw]").inner_text()
+    shot(page, "18-detail-withdraw")
+    page.goto(f"{base}/")
+    assert page.locator("details.row-withdraw").count() == 1  # the accepted one has none
+    row = page.locator(".home-rows li", has_text=mine.number)
+    row.locator("details.row-withdraw > summary").click()
+    assert "撤回后社区不再受理此诉求" in row.inner_text()
+    box = row.locator("details.row-withdraw > summary").bounding_box()
+    assert box["height"] >= 44 and row.locator("button", has_text="确认撤回").bounding_box()["height"] >= 44
+    row.locator("textarea[name=note]").fill("电梯已经恢复了")
+    shot(page, "19-home-withdraw")
+    row.locator("button", has_text="确认撤回").click()
+    page.wait_for_url(f"**/appeals/{mine.pk}/")
+    assert page.locator(".messages").inner_text() == "已完成：撤回"
+    assert page.locator(".appeal-head .badge").first.inner_text() == "已撤回"
+    assert page.locator("#actions").count() == 0  # nothing left to do on it
+    assert "电梯已经恢复了" in page.locator(".timeline").inner_text()
+    shot(page, "20-withdrawn")
+    mine.refresh_from_db()
+    taken.refresh_from_db()
+    assert (mine.status, taken.status) == (Status.WITHDRAWN, Status.ACCEPTED)
+    ctx.close()

@@ -156,6 +156,16 @@ class TestRequests:
         (item,) = as_json(o311.get(f"requests/{a.number}"))
         assert item["status"] == "closed" and item["status_notes"] == "不属于受理范围"
 
+    def test_withdrawn_is_closed_without_the_reporters_reason(self, world, o311, schema):
+        a = public(world)
+        kept = public(world, description="路灯不亮")
+        appeal_act(user=world.resident1, appeal=a, action="withdraw", note="我家里有事，不想处理了")
+        (item,) = schema("requests.json", as_json(o311.get(f"requests/{a.number}")))
+        assert item["status"] == "closed" and item["status_notes"] == "提交人已撤回该诉求"
+        assert "不想处理" not in o311.get(f"requests/{a.number}", "xml").content.decode()
+        assert ids(as_json(o311.get("requests", status="closed"))) == [a.number]
+        assert ids(as_json(o311.get("requests", status="open"))) == [kept.number]
+
     def test_filters(self, world, o311, schema):
         old = public(world, days_ago=120)
         lift = public(world, days_ago=10)
