@@ -29,6 +29,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -38,6 +39,7 @@ from gongzhi.accounts.models import User
 from gongzhi.core import timeline
 
 from .models import DIGEST_ACTION, DIGEST_SOURCE, DigestEntry, Notification
+from .preferences import catalogue
 
 # Items named in the inbox message itself; the digest's page and the e-mail list them all.
 INBOX_LINES = 5
@@ -100,7 +102,7 @@ def _phrases(entries):
     counts = {}
     for e in entries:
         counts[(e.source, e.action)] = counts.get((e.source, e.action), 0) + 1
-    order = {(label, action): i for i, (label, action, _k) in enumerate(_catalogue())}
+    order = {(label, action): i for i, (label, action, _k) in enumerate(catalogue())}
     out = []
     for (label, action), n in sorted(counts.items(), key=lambda kv: order.get(kv[0], len(order))):
         kind = _kind(label, action)
@@ -110,12 +112,6 @@ def _phrases(entries):
             out.append(ngettext("%(label)s %(count)d 条", "%(label)s %(count)d 条", n)
                        % {"label": kind.label, "count": n})
     return out
-
-
-def _catalogue():
-    from .preferences import catalogue
-
-    return catalogue()
 
 
 def _kind(label, action):
@@ -195,8 +191,6 @@ def build_digest(user_id, *, now=None, queue=None):
 
 def entries_of(user, notification_id):
     """The entries of one of the user's own digests (404 for anyone else's, or a message that is no digest)."""
-    from django.http import Http404
-
     digest = Notification.objects.filter(pk=notification_id, recipient_id=user.pk, source=DIGEST_SOURCE).first()
     if digest is None:
         raise Http404

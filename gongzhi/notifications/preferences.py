@@ -137,6 +137,7 @@ def preferences_set(*, user, items):
     changes = {}
     for source, action, kind, delivery in parsed:
         before = current.get((source, action), kind.default)
+        # Stored as wanted already: a row exactly when the choice differs from the default.
         if before == delivery and ((source, action) in current) == (delivery != kind.default):
             continue
         if delivery == kind.default:
