@@ -275,6 +275,10 @@ EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
 # Notifications: links in emails start with SITE_URL; webhooks may target loopback only in development and tests.
 SITE_URL = os.environ.get("SITE_URL", "")
 WEBHOOKS_ALLOW_LOOPBACK = envbool("WEBHOOKS_ALLOW_LOOPBACK", DEBUG)
+# The daily digest (notifications.digest) is built at this local time (TIME_ZONE, HH:MM) for the events each
+# person chose to hear of that way since the one before: the deadline watch's round (every five minutes under
+# bin/serve) asks for it, so it arrives within minutes of this time.
+NOTIFICATION_DIGEST_TIME = os.environ.get("NOTIFICATION_DIGEST_TIME", "08:00")
 
 # No personal identifier in any log (gongzhi/core/logs.py): every handler carries the masking filter. Django's
 # own loggers are given these handlers (its defaults would print the runserver log and errors unfiltered).

@@ -4,10 +4,28 @@ Who hears of each event is appeals.recipients (the table and its queries), what 
 what a webhook receiver is sent payload() below. The notifications app drains the outbox and delivers; it
 knows nothing of appeals.
 """
-from gongzhi.core.timeline import Audience, Source
+from django.utils.translation import ngettext_lazy
+
+from gongzhi.core.timeline import DIGEST, INSTANT, Audience, Kind, Source
 
 from . import recipients, texts
 from .models import AppealEvent, WhistleCall
+from .selectors import visible_appeals
+
+# How each kind of event reaches a person unless they choose otherwise. The deadline watch's reminders and
+# escalations come many at a time and ask for no act of their own (the queues show what is overdue): a daily
+# digest. Work addressed to someone with a clock running (a dispatch or a reassignment: the respond deadline;
+# a whistle: the department reports within the hour) is mandatory: at once, by e-mail or in the inbox only,
+# never switched off nor left for the next digest.
+_DIGESTED = {
+    "remind": ngettext_lazy("%(count)d 件诉求即将超期", "%(count)d 件诉求即将超期", "count"),
+    "escalate": ngettext_lazy("%(count)d 件诉求超期升级", "%(count)d 件诉求超期升级", "count"),
+}
+_MANDATORY = ("dispatch", "reassign", "whistle")
+KINDS = {action: Kind(label=texts.TITLES[action],
+                      default=DIGEST if action in _DIGESTED else INSTANT,
+                      mandatory=action in _MANDATORY, counted=_DIGESTED.get(action))
+         for action, parties in recipients.AUDIENCES.items() if parties}
 
 
 def payload(event):
@@ -33,6 +51,7 @@ class AppealTimeline(Source):
     label = "appeals"
     model = AppealEvent
     actions = recipients.ACTIONS
+    kinds = KINDS
 
     def load(self, ids):
         # Not the long texts nor the compound's polygon: nothing here reads them, and decoding them is most of a
@@ -75,3 +94,10 @@ class AppealTimeline(Source):
 
     def payload(self, event):
         return payload(event)
+
+    def visible_subjects(self, user, subject_ids):
+        # The appeals' own reading rule (the policy over the declaration, confidential categories included), asked
+        # now: an appeal reassigned away or recategorised as confidential since the event drops out of a digest.
+        if not subject_ids:
+            return set()
+        return set(visible_appeals(user).filter(pk__in=subject_ids).values_list("pk", flat=True))

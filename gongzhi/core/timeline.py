@@ -19,6 +19,13 @@ pending rows (through the partial index over them) whatever asked it to run.
 
 Deleting events sends `event_deleted` (source, event_id) for each, so a
 consumer can drop what it keeps about them, as a cascade would.
+
+Kinds of event. A source also declares, for each action, how a person hears
+of it unless they choose otherwise (Kind: a label for the settings page, the
+default way it arrives, whether it may be switched off or deferred, and how a
+daily digest counts a batch of them). The notifications app offers the
+choices and gathers digests from these declarations alone; it knows no
+capability's actions.
 """
 import logging
 import weakref
@@ -85,6 +92,33 @@ class Audience(NamedTuple):
 NOBODY = Audience({})
 
 
+# How an event reaches a person (a person's preference; the default is the source's Kind.default):
+INSTANT = "instant"   # in the inbox at once, and by e-mail at once where they have an address
+INBOX = "inbox"       # in the inbox at once, no e-mail
+DIGEST = "digest"     # gathered into one daily digest (one inbox message, one e-mail)
+OFF = "off"           # not at all
+DELIVERIES = (INSTANT, INBOX, DIGEST, OFF)
+# What a mandatory kind may be set to: it cannot be switched off nor wait for the next day's digest.
+IMMEDIATE = (INSTANT, INBOX)
+
+
+class Kind(NamedTuple):
+    """One kind of event as a person's settings show it.
+
+    label: what the settings page calls it. default: one of DELIVERIES. mandatory: the person must hear of it at
+    once (IMMEDIATE only): work addressed to them with a clock running, an urgent call. counted: how a digest
+    counts n of them, a ngettext_lazy(singular, plural, "count") over %(count)d; None reads "label: n".
+    """
+
+    label: str
+    default: str = INSTANT
+    mandatory: bool = False
+    counted: object = None
+
+    def allows(self, delivery):
+        return delivery in (IMMEDIATE if self.mandatory else DELIVERIES)
+
+
 class Source:
     """A capability's timeline as its consumers see it. Subclass, set the three attributes, implement the methods
     marked so, and register() one instance from the capability's AppConfig.ready().
@@ -95,6 +129,17 @@ class Source:
     label = ""     # stored with every message and delivery about its events: never change it once in use
     model = None   # the TimelineEvent subclass
     actions = ()   # every kind of its events someone may hear of (webhooks subscribe to them by name)
+    kinds = {}     # {action: Kind}; an action left out is labelled by its name and arrives at once (INSTANT)
+
+    def kind(self, action):
+        """The declared Kind of an action, or the plain default for one the source did not describe."""
+        return self.kinds.get(action) or Kind(label=action)
+
+    def visible_subjects(self, user, subject_ids):
+        """Of these subjects (subject_id()), the ones the user may still read now: a digest lists only those,
+        whatever the user could read when the event happened. To implement where a kind may be digested; by
+        default none (a digest lists nothing it cannot vouch for)."""
+        return set()
 
     def load(self, ids):
         """The events with these ids, in id order, with what the other methods read of them."""

@@ -5,12 +5,14 @@ A community-wide notice reaches thousands of residents: the readers of each even
 with the number of readers but with the size of the batch.
 """
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from gongzhi.accounts.policy import users_with
 from gongzhi.core import timeline
 
 from .capability import NOTICE_VIEW
-from .models import NoticeEvent
+from .models import NoticeEvent, Status
+from .selectors import readable
 
 LABEL = "community_notices"
 READER = "reader"
@@ -20,6 +22,14 @@ class NoticeTimeline(timeline.Source):
     label = LABEL
     model = NoticeEvent
     actions = ("notice_publish",)
+    # At once by default (a notice is news); a reader may take them in the daily digest or not at all.
+    kinds = {"notice_publish": timeline.Kind(label=gettext_lazy("新公告发布"),
+                                             counted=ngettext_lazy("%(count)d 条新公告", "%(count)d 条新公告",
+                                                                   "count"))}
+
+    def visible_subjects(self, user, subject_ids):
+        # Published and still readable by them now: a notice withdrawn since is left out of a digest.
+        return set(readable(user).filter(pk__in=subject_ids, status=Status.PUBLISHED).values_list("pk", flat=True))
 
     def load(self, ids):
         return list(NoticeEvent.objects.select_related("notice").filter(pk__in=ids).order_by("id"))

@@ -4,6 +4,15 @@ Inbox: GET /notifications (newest first, keyset-paged; ?unread=true for
 unread only), POST /notifications/{id}/read, POST /notifications/read-all.
 Another user's message is 404.
 
+Preferences: GET /me/notification-preferences lists every kind of event
+(declared by the timelines' sources) with its label, default, whether it is
+mandatory, the ways it may arrive and the user's choice; PUT the same path
+with {"preferences": [{"source", "action", "delivery"}]} sets those listed
+(all or none; 400 with a message per bad item). delivery is one of instant
+(inbox and e-mail at once), inbox (inbox only), digest (the daily digest),
+off. GET /notifications/{id}/digest lists the items of one of the user's
+daily digests.
+
 Webhooks, for users who may change the organisation (ORG_CHANGE) and
 superusers; everyone else gets 404: GET/POST /organisations/{id}/webhooks,
 DELETE /organisations/{id}/webhooks/{wid}, GET …/webhooks/{wid}/deliveries.
@@ -21,7 +30,7 @@ from gongzhi.api.base import ErrorOut, Id, Text
 from gongzhi.core.pagination import keyset_page
 from gongzhi.orgs.models import Organisation
 
-from . import selectors, services
+from . import digest, preferences, selectors, services
 from .models import ORIGINAL_SOURCE
 
 router = Router()
@@ -111,6 +120,72 @@ def read_all(request):
              summary="Mark one of my notifications read")
 def read_one(request, pk: Id):
     return services.notification_mark_read(user=request.user, notification_id=pk)
+
+
+class PreferenceOut(Schema):
+    source: str
+    action: str
+    label: str
+    delivery: str
+    default: str
+    mandatory: bool
+    allowed: list[str]
+
+
+class PreferencesOut(Schema):
+    digest_time: str
+    items: list[PreferenceOut]
+
+
+class PreferenceIn(Schema):
+    source: Text
+    action: Text
+    delivery: Text
+
+
+class PreferencesIn(Schema):
+    preferences: list[PreferenceIn]
+
+
+class DigestItemOut(Schema):
+    source: str
+    action: str
+    title: str
+    url: str
+    subject_id: int | None = None
+    created_at: datetime
+
+
+class DigestOut(Schema):
+    notification: NotificationOut
+    items: list[DigestItemOut]
+
+
+def _preferences(choices):
+    return {"digest_time": digest.digest_time().strftime("%H:%M"),
+            "items": [{"source": c.source, "action": c.action, "label": str(c.kind.label), "delivery": c.delivery,
+                       "default": c.kind.default, "mandatory": c.kind.mandatory, "allowed": c.allowed}
+                      for c in choices]}
+
+
+@router.get("/me/notification-preferences", response=PreferencesOut, tags=["accounts"],
+            summary="How each kind of event reaches me")
+def preferences_get(request):
+    return _preferences(preferences.choices_of(request.user))
+
+
+@router.put("/me/notification-preferences", response={200: PreferencesOut, 400: ErrorOut}, tags=["accounts"],
+            summary="Choose how the kinds listed reach me (instant, inbox, digest or off)")
+def preferences_put(request, payload: PreferencesIn):
+    return _preferences(preferences.preferences_set(user=request.user,
+                                                    items=[p.model_dump() for p in payload.preferences]))
+
+
+@router.get("/notifications/{pk}/digest", response={200: DigestOut, 404: ErrorOut},
+            summary="The items one of my daily digests gathered")
+def digest_items(request, pk: Id):
+    summary, entries = digest.entries_of(request.user, pk)
+    return {"notification": summary, "items": entries}
 
 
 def _webhook(e):

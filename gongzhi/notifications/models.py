@@ -10,6 +10,7 @@ import datetime
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.core import crypto
@@ -39,6 +40,8 @@ class Notification(models.Model):
     # Set (and committed) just before the e-mail is handed to the mail server, emailed_at just after: a run
     # killed in between leaves the claim, which lapses after TASK_RECLAIM_SECONDS (services.send_emails).
     email_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # False where its recipient asked for this kind in the inbox only: no e-mail is ever sent for it.
+    mail = models.BooleanField(_("发送邮件"), default=True, editable=False)
 
     class Meta:
         ordering = ["-id"]
@@ -154,3 +157,59 @@ class WebhookDelivery(models.Model):
 
     def __str__(self):
         return f"{self.endpoint_id} {self.action} {self.status}"
+
+
+# A daily digest is a Notification of this source, its event_id the period (the local date as YYYYMMDD): the
+# constraint above makes it one per recipient per day, however many workers build it.
+DIGEST_SOURCE = "digest"
+DIGEST_ACTION = "digest"
+
+
+class NotificationPreference(models.Model):
+    """How one user hears of one kind of event (a source's label and action), where they chose other than the
+    source's default: choosing the default again removes the row, so a default the source changes reaches
+    everyone who never chose."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("用户"), on_delete=models.CASCADE,
+                             related_name="notification_preferences")
+    source = models.CharField(_("来源"), max_length=40)
+    action = models.CharField(_("动作"), max_length=24)
+    delivery = models.CharField(_("接收方式"), max_length=10)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("通知偏好")
+        verbose_name_plural = _("通知偏好")
+        constraints = [models.UniqueConstraint(fields=["user", "source", "action"], name="notification_pref_once")]
+
+    def __str__(self):
+        return f"{self.user_id} {self.source}.{self.action}={self.delivery}"
+
+
+class DigestEntry(models.Model):
+    """An event one user hears of in their next daily digest rather than at once: what their message would have
+    said, kept until the digest gathers it (digested_at; digest is the Notification it went into, if any)."""
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    source = models.CharField(max_length=40)
+    event_id = models.BigIntegerField(null=True)
+    subject_id = models.BigIntegerField(null=True)
+    action = models.CharField(max_length=24)
+    title = models.CharField(max_length=200)
+    url = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    digested_at = models.DateTimeField(null=True)
+    digest = models.ForeignKey(Notification, null=True, on_delete=models.SET_NULL, related_name="entries")
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            # The few entries waiting among all those gathered already.
+            models.Index(fields=["recipient", "id"], condition=models.Q(digested_at__isnull=True),
+                         name="digest_entry_pending_idx"),
+            models.Index(fields=["source", "event_id"], name="digest_entry_event_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "source", "event_id"],
+                                    condition=models.Q(event_id__isnull=False), name="digest_entry_once_per_event"),
+        ]

@@ -29,9 +29,9 @@ from gongzhi.core import timeline
 from gongzhi.core.audit import audit
 from gongzhi.core.models import AuditAction
 
-from . import webhooks
-from .models import (MAX_ATTEMPTS, ORIGINAL_SOURCE, RETRY_DELAYS, UNDONE_DELIVERY, DeliveryStatus, Notification,
-                     WebhookDelivery, WebhookEndpoint)
+from . import preferences, webhooks
+from .models import (DIGEST_SOURCE, MAX_ATTEMPTS, ORIGINAL_SOURCE, RETRY_DELAYS, UNDONE_DELIVERY, DeliveryStatus, DigestEntry,
+                     Notification, WebhookDelivery, WebhookEndpoint)
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,7 @@ class _Plan:
         self.source = source
         self.events = events
         self.rows = []            # Notification, not saved yet
+        self.entries = []         # DigestEntry, not saved yet: for those who hear of the event in their digest
         self.deliveries = []      # WebhookDelivery, not saved yet
         self.mail_events = set()  # events with at least one recipient who has an address
         self.parties = {}         # event id: {user id: party}
@@ -75,6 +76,7 @@ class _Plan:
         people = User.objects.filter(pk__in=everyone, is_active=True).values_list("pk", "email", "language") \
             if everyone else []
         emails = {pk: email for pk, email, _lang in people}
+        chosen = preferences.deliveries(set(emails), source)
         languages = {pk: language_of(lang) for pk, _email, lang in people}
         endpoints = {}
         all_orgs = set().union(*orgs.values())
@@ -89,13 +91,22 @@ class _Plan:
             for uid, name in parties[e.pk].items():
                 if uid not in emails:
                     continue  # gone or inactive
+                delivery = preferences.delivery_for(chosen, source, uid, e.action)
+                if delivery == timeline.OFF:
+                    continue
                 key = (name, languages[uid])
                 if key not in said:
                     with override(key[1]):
                         said[key] = source.message(e, name)
+                if delivery == timeline.DIGEST:
+                    self.entries.append(DigestEntry(recipient_id=uid, source=label, event_id=e.pk, subject_id=subject,
+                                                    action=e.action, title=said[key]["title"], url=link,
+                                                    created_at=e.at))
+                    continue
+                mail = delivery == timeline.INSTANT
                 self.rows.append(Notification(recipient_id=uid, source=label, event_id=e.pk, subject_id=subject,
-                                              action=e.action, url=link, **said[key]))
-                if emails[uid]:
+                                              action=e.action, url=link, mail=mail, **said[key]))
+                if mail and emails[uid]:
                     self.mail_events.add(e.pk)
             # An endpoint hears of what happens after it was registered, not of the history before it.
             wanted = [ep for org in orgs[e.pk] for ep in endpoints.get(org, ())
@@ -108,6 +119,7 @@ class _Plan:
     def keep(self, event_ids):
         """Only what concerns these events (the ones still pending when the write began)."""
         self.rows = [n for n in self.rows if n.event_id in event_ids]
+        self.entries = [d for d in self.entries if d.event_id in event_ids]
         self.deliveries = [d for d in self.deliveries if d.event_id in event_ids]
         self.mail_events &= event_ids
 
@@ -116,6 +128,8 @@ class _Plan:
         returns the ids of the deliveries waiting for their first attempt."""
         if self.rows:
             Notification.objects.bulk_create(self.rows, ignore_conflicts=True)
+        if self.entries:
+            DigestEntry.objects.bulk_create(self.entries, ignore_conflicts=True)
         if not self.deliveries:
             return []
         WebhookDelivery.objects.bulk_create(self.deliveries, ignore_conflicts=True)
@@ -143,7 +157,8 @@ def fan_out(event_id, source=ORIGINAL_SOURCE):
     with transaction.atomic():
         to_send = plan.write()
         _pending(src).filter(pk=event_id).update(notify_pending=False)
-        to_mail = list(Notification.objects.filter(source=src.label, event_id=event_id, emailed_at__isnull=True)
+        to_mail = list(Notification.objects.filter(source=src.label, event_id=event_id, emailed_at__isnull=True,
+                                                   mail=True)
                        .exclude(recipient__email="").values_list("pk", flat=True)) if plan.rows else []
     return to_mail, to_send
 
@@ -230,7 +245,7 @@ def _write(plan, ids, queue, *, recheck):
 
 def unemailed(event_ids, source=ORIGINAL_SOURCE):
     """Messages about these events of a source (by label) not emailed yet, to recipients with an address."""
-    return list(Notification.objects.filter(source=source, event_id__in=event_ids, emailed_at__isnull=True)
+    return list(Notification.objects.filter(source=source, event_id__in=event_ids, emailed_at__isnull=True, mail=True)
                 .exclude(recipient__email="").order_by("id").values_list("pk", flat=True))
 
 
@@ -242,6 +257,7 @@ def forget_event(sender, event_id, **kwargs):
     """An event was deleted (core.timeline.event_deleted): its messages go with it, and its deliveries no longer
     name it, as the foreign keys to appeal events did (CASCADE, SET_NULL)."""
     Notification.objects.filter(source=sender.label, event_id=event_id).delete()
+    DigestEntry.objects.filter(source=sender.label, event_id=event_id).delete()
     WebhookDelivery.objects.filter(source=sender.label, event_id=event_id).update(event_id=None)
 
 
@@ -260,8 +276,13 @@ def email_subject(n):
 def email_body(n):
     site = getattr(settings, "SITE_URL", "").rstrip("/")
     with override(language_of(n.recipient.language)):
+        body = n.body
+        if n.source == DIGEST_SOURCE:
+            # A digest's e-mail lists every item it gathered, each with its link, not only the first few.
+            body = "\n".join(f"· {e.title}\n  {site}{e.url}" if e.url else f"· {e.title}"
+                             for e in n.entries.order_by("id"))
         link = _("查看详情：%s") % f"{site}{n.url}" if n.url else ""
-        return "\n\n".join(part for part in (n.title, n.body, link,
+        return "\n\n".join(part for part in (n.title, body, link,
                                              _("此邮件由系统自动发送，请勿直接回复。")) if part)
 
 
@@ -308,7 +329,7 @@ def send_emails(notification_ids):
     Message-ID. So every message is sent, and sent twice only when a run died in the moment between the mail
     server accepting it and the mark, both copies with one Message-ID. Returns an EmailRun.
     """
-    pending = list(Notification.objects.filter(pk__in=notification_ids, emailed_at__isnull=True,
+    pending = list(Notification.objects.filter(pk__in=notification_ids, emailed_at__isnull=True, mail=True,
                                                recipient__is_active=True)
                    .exclude(recipient__email="").select_related("recipient").order_by("id"))
     if not pending:

@@ -47,7 +47,7 @@ from django.db import connections, router, transaction
 from django.utils import timezone
 from django_tasks import task
 
-from . import services
+from . import digest, services
 from .models import ORIGINAL_SOURCE, DeliveryStatus
 
 log = logging.getLogger(__name__)
@@ -184,6 +184,36 @@ def drain_notifications():
     if services.pending_exist():
         request_drain(delay=None)  # a backlog: let the queue's other tasks run in between, then go on
     return {"events": events}
+
+
+def _queue_digest_email(notification_ids):
+    _enqueue_here(send_notification_emails, notification_ids)
+
+
+@task()
+def build_digests():
+    """Every daily digest due (notifications.digest): each built once, its e-mail queued with it."""
+    return {"built": digest.build_digests(queue=_queue_digest_email)}
+
+
+def _digest_build_waiting():
+    table = _task_table(build_digests)
+    if table is None:
+        return False
+    from django_tasks_db.compat import TaskResultStatus
+
+    return table.objects.filter(status=TaskResultStatus.READY, task_path=build_digests.module_path).exists()
+
+
+def sweep_digests():
+    """Asked by the deadline watch's round: "queued" when digests were due and no build was waiting, "waiting"
+    when one was, "idle" when none is due. Two builds at once are harmless (each digest is built once)."""
+    if not digest.due_recipients():
+        return "idle"
+    if _digest_build_waiting():
+        return "waiting"
+    build_digests.enqueue()
+    return "queued"
 
 
 @task()

@@ -58,3 +58,30 @@ def test_the_fan_out_costs_the_same_queries_for_ten_readers_or_sixty(grid, put_u
     assert Notification.objects.filter(source=LABEL, subject_id=many.pk).count() \
         == Notification.objects.filter(source=LABEL, subject_id=few.pk).count() + 50
     assert many_queries == few_queries, (few_queries, many_queries)
+
+
+def test_a_reader_may_take_notices_in_the_digest_and_a_withdrawn_one_drops_out(grid, put_up,
+                                                                              django_capture_on_commit_callbacks):
+    import datetime
+
+    from django.utils import timezone
+
+    from gongzhi.notices import services
+    from gongzhi.notifications import digest, preferences
+    from gongzhi.notifications.models import DIGEST_SOURCE, DigestEntry
+
+    g = grid
+    preferences.preferences_set(user=g.resident1, items=[{"source": LABEL, "action": "notice_publish",
+                                                          "delivery": "digest"}])
+    with django_capture_on_commit_callbacks(execute=True):
+        kept = put_up([g.K1], title="一期停水")
+        gone = put_up([g.K1], title="一期停电")
+    tasks.drain_notifications.call()
+    assert not Notification.objects.filter(source=LABEL, recipient=g.resident1).exists()
+    assert DigestEntry.objects.filter(source=LABEL, recipient=g.resident1).count() == 2
+    assert Notification.objects.filter(source=LABEL, recipient=g.resident2).count() == 0  # K2: not a reader
+    services.notice_withdraw(user=g.community_worker, notice_id=gone.pk, version=gone.version)
+    digest.build_digests(now=timezone.now() + datetime.timedelta(days=1))
+    [d] = Notification.objects.filter(recipient=g.resident1, source=DIGEST_SOURCE)
+    assert d.title == "每日汇总：1 条新公告"
+    assert list(d.entries.values_list("url", flat=True)) == [f"/notices/{kept.pk}/"]

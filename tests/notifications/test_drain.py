@@ -15,7 +15,7 @@ from gongzhi.appeals.models import Appeal, AppealEvent, HandlerLevel
 from gongzhi.appeals.services import _event
 from gongzhi.notifications import services, tasks
 from gongzhi.grid.models import Compound
-from gongzhi.notifications.models import Notification, WebhookDelivery
+from gongzhi.notifications.models import DigestEntry, Notification, WebhookDelivery
 from gongzhi.appeals.recipients import grid_users, organisations_for, recipients_for
 from gongzhi.core import timeline
 
@@ -33,7 +33,10 @@ def pending():
 
 
 def messages():
-    return sorted(Notification.objects.values_list("recipient_id", "event_id", "action", "title", "body"))
+    """Everything the fan-out wrote for people: inbox messages and the entries waiting for a daily digest."""
+    return sorted([*Notification.objects.values_list("recipient_id", "event_id", "action", "title", "body"),
+                   *((r, e, a, t, "") for r, e, a, t in
+                     DigestEntry.objects.values_list("recipient_id", "event_id", "action", "title"))])
 
 
 @pytest.fixture
@@ -281,7 +284,9 @@ class TestBatchMemo:
             services.fan_out(pk)
         one_by_one = messages()
         deliveries = sorted(WebhookDelivery.objects.values_list("endpoint_id", "event_id", "action"))
+        assert {a for _, _, a, _, b in one_by_one if not b} == {"remind", "escalate"}  # digested by default
         Notification.objects.all().delete()
+        DigestEntry.objects.all().delete()
         WebhookDelivery.objects.all().delete()
         AppealEvent.objects.filter(pk__in=ids).update(notify_pending=True)
         tasks.drain_notifications.call()

@@ -7,7 +7,7 @@ from gongzhi.appeals.models import AppealEvent, HandlerLevel
 from gongzhi.appeals.notify import on_event
 from gongzhi.notifications import services
 from gongzhi.notifications.context import unread_count
-from gongzhi.notifications.models import Notification, WebhookDelivery
+from gongzhi.notifications.models import Notification, NotificationPreference, WebhookDelivery
 
 pytestmark = pytest.mark.django_db
 
@@ -175,6 +175,10 @@ class TestWhoIsTold:
         assert "明天上午维修" in n.body
 
     def test_remind_and_escalate(self, grid, flow, django_capture_on_commit_callbacks):
+        # Heard at once here (their default is the daily digest: tests/notifications/test_digest.py).
+        for u in (grid.property1, grid.community_worker, grid.street_admin, grid.resident1):
+            for action in ("remind", "escalate"):
+                NotificationPreference.objects.create(user=u, source="appeals", action=action, delivery="instant")
         a = flow.dispatched()
         with django_capture_on_commit_callbacks(execute=True):
             from gongzhi.appeals.services import _event

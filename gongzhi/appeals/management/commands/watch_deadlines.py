@@ -6,7 +6,7 @@ from django.db import connections
 
 from gongzhi.appeals.deadlines import watch_deadlines
 from gongzhi.core.idempotency import purge_expired
-from gongzhi.notifications.tasks import sweep_outbox
+from gongzhi.notifications.tasks import sweep_digests, sweep_outbox
 
 log = logging.getLogger("gongzhi.deadlines")
 
@@ -25,9 +25,9 @@ class Command(BaseCommand):
             return
         while True:
             try:
-                reminded, escalated, drain = self.round()
-                if reminded or escalated or drain != "idle":  # quiet rounds say nothing
-                    self.report(reminded, escalated, drain)
+                reminded, escalated, drain, digests = self.round()
+                if reminded or escalated or drain != "idle" or digests != "idle":  # quiet rounds say nothing
+                    self.report(reminded, escalated, drain, digests)
             except Exception:  # noqa: BLE001 - the database may be away for a while: the next round tries again
                 log.exception("deadline watch round failed; next round in %s s", every)
             finally:
@@ -39,7 +39,8 @@ class Command(BaseCommand):
         purge_expired()  # idempotency keys past IDEMPOTENCY_KEY_HOURS
         # The notifications safety net rides on this five-minute watch: timeline rows still pending with no
         # drain waiting (its request died after commit, or the worker died mid-run) get a drain now.
-        return reminded, escalated, sweep_outbox()
+        # The daily digests too: the first round after NOTIFICATION_DIGEST_TIME asks for their build.
+        return reminded, escalated, sweep_outbox(), sweep_digests()
 
-    def report(self, reminded, escalated, drain):
-        self.stdout.write(f"reminded={reminded} escalated={escalated} drain={drain}")
+    def report(self, reminded, escalated, drain, digests):
+        self.stdout.write(f"reminded={reminded} escalated={escalated} drain={drain} digests={digests}")
