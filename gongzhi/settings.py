@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "gongzhi.orgs",
     "gongzhi.appeals",
     "gongzhi.signup",
+    "gongzhi.lists",
     "gongzhi.notifications",
     "gongzhi.open311",
     "gongzhi.dashboard",
