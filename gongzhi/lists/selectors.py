@@ -11,6 +11,8 @@ from .capability import (LEDGER_VIEW, NEED_REVIEW, NEED_VIEW, PROJECT_MANAGE, PR
 from .models import (LedgerEntry, Need, NeedStatus, Project, ProjectMode, ProjectStatus, Registration,
                      RegistrationKind, RegistrationStatus, Resource, ServiceRecord, ServiceStatus, Take)
 
+TENTH = Decimal("0.1")
+
 
 def needs(user, *, status=None):
     qs = scoped(user, NEED_VIEW, Need.objects.select_related("compound", "project")).order_by("-created_at", "-pk")
@@ -107,12 +109,16 @@ def hours_of(*, person=None, organisation=None, year=None):
     if year is not None:
         qs = qs.filter(year=year)
     rows = qs.values("year").annotate(hours=Sum("hours"), points=Sum("points")).order_by("-year")
-    return {r["year"]: (r["hours"] or Decimal("0"), r["points"] or 0) for r in rows}
+    return {r["year"]: (_tenths(r["hours"]), r["points"] or 0) for r in rows}
+
+
+def _tenths(value):
+    return Decimal(value or 0).quantize(TENTH)
 
 
 def my_hours(user, year):
     """The user's own hours and points this year, their commitment, and their units' hours."""
-    mine = hours_of(person=user, year=year).get(year, (Decimal("0"), 0))
+    mine = hours_of(person=user, year=year).get(year, (_tenths(0), 0))
     reg = Registration.objects.filter(user=user, kind=RegistrationKind.MEMBER,
                                       status=RegistrationStatus.CONFIRMED).first()
     units = []
@@ -122,7 +128,7 @@ def my_hours(user, year):
                                            organisation_id__in=org_ids).select_related("organisation")
         for r in regs:
             units.append({"organisation": r.organisation,
-                          "hours": hours_of(organisation=r.organisation_id, year=year).get(year, (Decimal("0"), 0))[0]})
+                          "hours": hours_of(organisation=r.organisation_id, year=year).get(year, (_tenths(0), 0))[0]})
     return {"year": year, "hours": mine[0], "points": mine[1],
             "commitment": reg.commitment_hours if reg else None, "units": units}
 

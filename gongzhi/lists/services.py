@@ -76,8 +76,11 @@ def _date(errors, field, value, label):
 
 def _whole(errors, field, value, lo, hi, label):
     try:
-        n = int(str(value).strip())
-    except (TypeError, ValueError):
+        d = Decimal(str(value).strip())
+        n = int(d) if d.is_finite() and d == d.to_integral_value() else None
+    except (InvalidOperation, TypeError, ValueError):
+        n = None
+    if n is None:
         errors[field] = [_("%(label)s应为整数") % {"label": label}]
         return None
     if not lo <= n <= hi:
