@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "gongzhi.appeals",
     "gongzhi.signup",
     "gongzhi.notices",
+    "gongzhi.lists",
     "gongzhi.notifications",
     "gongzhi.open311",
     "gongzhi.dashboard",

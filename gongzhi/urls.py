@@ -14,6 +14,7 @@ urlpatterns = [
     path("open311/", include("gongzhi.open311.urls")),
     path("accounts/", include("gongzhi.accounts.urls")),
     path("signup/", include("gongzhi.signup.urls")),
+    path("lists/", include("gongzhi.lists.urls")),
     path("", include("gongzhi.dashboard.urls")),
     path("grid/", include("gongzhi.grid.urls")),
     path("people/", include("gongzhi.people.urls")),

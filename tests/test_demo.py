@@ -30,7 +30,7 @@ SMALL = 0.02
 DEMO_DIGEST = "f78c94da98419a0203f1a9a092c3a893bec95fdf60ec5af9e8a3904bc78a2c2d"
 FROZEN_AT = datetime.datetime(2026, 3, 10, 2, 0, tzinfo=datetime.timezone.utc)  # a Tuesday, 10:00 in Xingning
 DEMO_USERS = ["admin", "street_admin", "community_worker", "grid_worker1", "grid_worker2", "property1", "property2",
-              "property3", "owners1", "member1", "resident1", "resident2", "rider1"]
+              "property3", "owners1", "member1", "resident1", "resident2", "rider1", "unit1"]
 
 
 @pytest.fixture(scope="module")
@@ -174,7 +174,7 @@ def test_compound_geometry(full_plan):
 
 def test_each_app_adds_its_step_in_one_declared_order():
     assert [s.name for s in demo.steps()] == ["grid", "people", "accounts.homes", "orgs", "accounts", "notices",
-                                              "open311", "appeals"]
+                                              "open311", "appeals", "lists"]
     assert demo.provided("occupants") is not None  # people fill the grid's flats while the grid is planned
 
 
@@ -184,7 +184,7 @@ def test_an_order_the_steps_leave_open_is_refused(monkeypatch):
     with pytest.raises(ValueError, match="no order"):
         demo.steps()
     demo._steps.pop("extra")
-    demo.register_demo("extra", plan=lambda plan: None, after="appeals", before="grid")
+    demo.register_demo("extra", plan=lambda plan: None, after="lists", before="grid")
     with pytest.raises(ValueError, match="cycle"):
         demo.steps()
     demo._steps.pop("extra")
@@ -192,10 +192,10 @@ def test_an_order_the_steps_leave_open_is_refused(monkeypatch):
     with pytest.raises(ValueError, match="not registered"):
         demo.steps()
     demo._steps.pop("extra")
-    demo.register_demo("extra", plan=lambda plan: None, after="appeals")
+    demo.register_demo("extra", plan=lambda plan: None, after="lists")
     assert demo.steps()[-1].name == "extra"
     with pytest.raises(ValueError, match="twice"):
-        demo.register_demo("extra", plan=lambda plan: None, after="appeals")
+        demo.register_demo("extra", plan=lambda plan: None, after="lists")
 
 
 # --- loading --------------------------------------------------------------------------------

@@ -1,0 +1,268 @@
+"""The three lists' pages: parse, call the services and selectors, render. Permissions come from the policy."""
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from gongzhi.accounts.policy import acting_org_ids, can, get_or_404, scoped
+from gongzhi.grid.models import Compound
+
+from . import matching, selectors, services
+from .capability import (NEED_POST, NEED_REVIEW, NEED_VIEW, PROJECT_MANAGE, PROJECT_SERVE, PROJECT_TAKE,
+                         PROJECT_VIEW, REGISTRATION_REVIEW, REGISTRATION_SUBMIT, SERVICE_CONFIRM, SERVICE_RATE,
+                         SERVICE_VIEW)
+from .models import Category, Need, Project, Rating, Registration, ServiceRecord
+
+
+def _errors(exc):
+    return exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+
+
+def _compounds_for(user, action, model):
+    """The compounds where the user may file a record of `model` under `action` (their own home first)."""
+    out = []
+    for k in Compound.objects.order_by("community_id", "code"):
+        probe = model(compound=k)
+        services._place_for(user, probe, k)
+        if can(user, action, probe):
+            out.append(k)
+    return out
+
+
+@login_required
+def index(request):
+    u = request.user
+    return render(request, "lists/index.html", {
+        "may_post": can(u, NEED_POST), "may_review": can(u, NEED_REVIEW), "may_take": can(u, PROJECT_TAKE),
+        "may_register": can(u, REGISTRATION_SUBMIT), "may_review_registrations": can(u, REGISTRATION_REVIEW),
+        "my_needs": selectors.my_needs(u)[:20], "to_rate": selectors.services_to_rate(u)[:20],
+    })
+
+
+@login_required
+def need_new(request):
+    if not can(request.user, NEED_POST):
+        raise Http404
+    errors, data = {}, {}
+    if request.method == "POST":
+        data = request.POST
+        try:
+            need = services.need_post(user=request.user, request=request, title=data.get("title"),
+                                      category=data.get("category"), compound=data.get("compound"),
+                                      wanted_from=data.get("wanted_from"), wanted_to=data.get("wanted_to"),
+                                      people=data.get("people") or 1, description=data.get("description", ""))
+            messages.success(request, _("需求已提交，社区将尽快受理。"))
+            return redirect("lists:need", pk=need.pk)
+        except ValidationError as exc:
+            errors = _errors(exc)
+    today = timezone.localdate()
+    return render(request, "lists/need_new.html", {
+        "errors": errors, "data": data, "categories": Category.choices,
+        "compounds": _compounds_for(request.user, NEED_POST, Need), "today": today.isoformat(),
+        "later": (today + timezone.timedelta(days=14)).isoformat()}, status=400 if errors else 200)
+
+
+@login_required
+def needs_board(request):
+    if not can(request.user, NEED_VIEW):
+        raise Http404
+    return render(request, "lists/needs.html", {
+        "needs": selectors.needs_to_review(request.user)[:100], "may_review": can(request.user, NEED_REVIEW),
+        "short": selectors.short_of_takers(request.user)[:50],
+        "totals": selectors.totals_by_compound(request.user, timezone.localdate().year)})
+
+
+@login_required
+def need_detail(request, pk):
+    need = get_or_404(request.user, NEED_VIEW, Need.objects.select_related("compound", "project"), pk=pk)
+    review = can(request.user, NEED_REVIEW, need)
+    return render(request, "lists/need.html", {
+        "need": need, "may_review": review and need.status == "open",
+        "suggestions": matching.suggest(request.user, need) if review else [],
+        "members": selectors.confirmed_members(request.user).select_related("user") if review else [],
+        "units": selectors.confirmed_units(request.user).select_related("organisation") if review else []})
+
+
+@login_required
+@require_POST
+def need_decline(request, pk):
+    try:
+        services.need_decline(user=request.user, need=pk, reason=request.POST.get("reason"),
+                              version=request.POST.get("version"), request=request)
+        messages.success(request, _("已标记为不予采纳。"))
+    except ValidationError as exc:
+        messages.error(request, " ".join(m for ms in _errors(exc).values() for m in ms))
+    except services.Conflict as exc:
+        messages.error(request, exc.message)
+    return redirect("lists:need", pk=pk)
+
+
+@login_required
+@require_POST
+def project_new(request):
+    p = request.POST
+    try:
+        project = services.project_create(
+            user=request.user, request=request, needs=p.getlist("needs"), title=p.get("title"), mode=p.get("mode"),
+            places=p.get("places") or 1, kind=p.get("kind") or "one_off", description=p.get("description", ""),
+            providers=p.getlist("providers"), units=p.getlist("units"))
+    except ValidationError as exc:
+        messages.error(request, " ".join(m for ms in _errors(exc).values() for m in ms))
+        first = (p.getlist("needs") or [""])[0]
+        return redirect("lists:need", pk=first) if str(first).isdigit() else redirect("lists:needs")
+    messages.success(request, _("项目已创建。"))
+    return redirect("lists:project", pk=project.pk)
+
+
+@login_required
+def take_board(request):
+    if not (can(request.user, PROJECT_TAKE) or can(request.user, PROJECT_SERVE)):
+        raise Http404
+    return render(request, "lists/board.html", {"board": selectors.take_board(request.user)[:100],
+                                                "mine": selectors.my_projects(request.user)[:50]})
+
+
+@login_required
+def project_detail(request, pk):
+    project = get_or_404(request.user, PROJECT_VIEW, Project.objects.select_related("compound"), pk=pk)
+    u = request.user
+    serve = can(u, PROJECT_SERVE, project)
+    takes = list(project.takes.all())
+    units = [t.organisation for t in project.takes.select_related("organisation")
+             if t.organisation_id and t.organisation_id in acting_org_ids(u)] if serve else []
+    return render(request, "lists/project.html", {
+        "project": project, "may_take": can(u, PROJECT_TAKE, project) and project.status == "open"
+        and project.taken < project.places and not any(t.user_id == u.pk for t in takes),
+        "may_serve": serve, "units": units, "today": timezone.localdate().isoformat(),
+        "services": scoped(u, SERVICE_VIEW, project.services.all()).order_by("-served_on", "-pk"),
+        "may_manage": can(u, PROJECT_MANAGE, project)})
+
+
+@login_required
+@require_POST
+def project_take(request, pk):
+    try:
+        services.project_take(user=request.user, project=pk, request=request)
+        messages.success(request, _("接单成功。"))
+    except services.Conflict as exc:
+        messages.error(request, exc.message)
+    return redirect("lists:project", pk=pk)
+
+
+@login_required
+@require_POST
+def service_new(request, pk):
+    p = request.POST
+    try:
+        service = services.service_record(user=request.user, project=pk, request=request,
+                                          served_on=p.get("served_on"), hours=p.get("hours"),
+                                          people_served=p.get("people_served") or 1, note=p.get("note", ""),
+                                          organisation=p.get("organisation") or None)
+    except ValidationError as exc:
+        messages.error(request, " ".join(m for ms in _errors(exc).values() for m in ms))
+        return redirect("lists:project", pk=pk)
+    except services.Conflict as exc:
+        messages.error(request, exc.message)
+        return redirect("lists:project", pk=pk)
+    messages.success(request, _("服务已记录，等待居民评价和社区确认。"))
+    return redirect("lists:service", pk=service.pk)
+
+
+@login_required
+def service_detail(request, pk):
+    service = get_or_404(request.user, SERVICE_VIEW, ServiceRecord.objects.select_related("project", "compound"),
+                         pk=pk)
+    row = selectors.served_row(service, request.user) if can(request.user, SERVICE_RATE, service) else None
+    return render(request, "lists/service.html", {
+        "service": service, "mine": row, "ratings": Rating.choices,
+        "may_confirm": can(request.user, SERVICE_CONFIRM, service) and service.status == "recorded",
+        "served": service.served.all() if can(request.user, SERVICE_CONFIRM, service) else []})
+
+
+@login_required
+@require_POST
+def service_rate(request, pk):
+    try:
+        services.service_rate(user=request.user, service=pk, rating=request.POST.get("rating"),
+                              comment=request.POST.get("comment", ""), request=request)
+        messages.success(request, _("感谢您的评价。"))
+    except ValidationError as exc:
+        messages.error(request, " ".join(m for ms in _errors(exc).values() for m in ms))
+    except services.Conflict as exc:
+        messages.error(request, exc.message)
+    return redirect("lists:service", pk=pk)
+
+
+@login_required
+@require_POST
+def service_confirm(request, pk):
+    try:
+        services.service_confirm(user=request.user, service=pk, version=request.POST.get("version"),
+                                 request=request)
+        messages.success(request, _("服务已确认，并计入服务台账。"))
+    except services.Conflict as exc:
+        messages.error(request, exc.message)
+    return redirect("lists:service", pk=pk)
+
+
+@login_required
+def my_hours(request):
+    year = timezone.localdate().year
+    return render(request, "lists/hours.html", {"hours": selectors.my_hours(request.user, year),
+                                                "lines": selectors.ledger(request.user).filter(person=request.user)[:100]})
+
+
+@login_required
+def registrations(request):
+    u = request.user
+    if not (can(u, REGISTRATION_SUBMIT) or can(u, REGISTRATION_REVIEW)):
+        raise Http404
+    errors, data = {}, {}
+    if request.method == "POST":
+        data = request.POST
+        try:
+            services.registration_submit(user=u, request=request, kind=data.get("kind"), compound=data.get("compound"),
+                                         organisation=data.get("organisation") or None,
+                                         work_unit=data.get("work_unit", ""), party_branch=data.get("party_branch", ""),
+                                         skills=data.getlist("skills"), weekly_hours=data.get("weekly_hours") or 0,
+                                         resources_note=data.get("resources_note", ""))
+            messages.success(request, _("报到登记已提交，等待社区确认。"))
+            return redirect("lists:registrations")
+        except ValidationError as exc:
+            errors = _errors(exc)
+    year = timezone.localdate().year
+    review = can(u, REGISTRATION_REVIEW)
+    return render(request, "lists/registrations.html", {
+        "errors": errors, "data": data, "categories": Category.choices,
+        "may_register": can(u, REGISTRATION_SUBMIT),
+        "compounds": _compounds_for(u, REGISTRATION_SUBMIT, Registration) if can(u, REGISTRATION_SUBMIT) else [],
+        "orgs": _acting_units(u), "mine": selectors.registrations(u).filter(user=u),
+        "pending": selectors.registrations_to_review(u) if review else [],
+        "commitments": selectors.commitments(u, year) if review else [], "year": year},
+        status=400 if errors else 200)
+
+
+def _acting_units(user):
+    from gongzhi.orgs.models import Organisation, OrgKind
+
+    return Organisation.objects.filter(pk__in=acting_org_ids(user), kind__in=[OrgKind.RESIDENT_UNIT,
+                                                                              OrgKind.SOCIAL_ORG, OrgKind.UNIT_BRANCH])
+
+
+@login_required
+@require_POST
+def registration_decide(request, pk):
+    try:
+        services.registration_decide(user=request.user, registration=pk, confirm=request.POST.get("confirm") == "1",
+                                     reason=request.POST.get("reason", ""),
+                                     commitment_hours=request.POST.get("commitment_hours") or None, request=request)
+        messages.success(request, _("已处理报到登记。"))
+    except ValidationError as exc:
+        messages.error(request, " ".join(m for ms in _errors(exc).values() for m in ms))
+    except services.Conflict as exc:
+        messages.error(request, exc.message)
+    return redirect("lists:registrations")

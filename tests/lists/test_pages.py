@@ -1,0 +1,49 @@
+import datetime
+
+from gongzhi.lists.models import LedgerEntry, Need, Project
+
+from .conftest import TODAY
+
+
+def test_the_loop_through_the_pages(lists, client):
+    c = lists
+    client.force_login(c.resident1)
+    assert client.get("/lists/needs/new/").status_code == 200
+    r = client.post("/lists/needs/new/", {"title": "上门理发", "category": "elderly", "compound": c.K2.pk,
+                                          "wanted_from": TODAY.isoformat(), "wanted_to": TODAY.isoformat()})
+    assert r.status_code == 400 and "该小区不在您可以点单的范围内" in r.content.decode()
+    r = client.post("/lists/needs/new/", {"title": "上门理发", "category": "elderly", "compound": c.K1.pk,
+                                          "wanted_from": TODAY.isoformat(),
+                                          "wanted_to": (TODAY + datetime.timedelta(days=3)).isoformat(), "people": 2})
+    need = Need.objects.get()
+    assert r.status_code == 302
+    assert "上门理发" in client.get("/").content.decode()
+    client.force_login(c.community_worker)
+    page = client.get(f"/lists/needs/{need.pk}/").content.decode()
+    assert "特长相符" in page  # member1 registered with the elderly-care skill
+    client.post("/lists/projects/new/", {"needs": need.pk, "title": "上门理发", "mode": "publish", "places": 1})
+    project = Project.objects.get()
+    client.force_login(c.member1)
+    assert "上门理发" in client.get("/lists/board/").content.decode()
+    client.post(f"/lists/projects/{project.pk}/take/")
+    r = client.post(f"/lists/projects/{project.pk}/services/", {"served_on": TODAY.isoformat(), "hours": "1.5",
+                                                                "people_served": 2})
+    service = project.services.get()
+    client.force_login(c.resident1)
+    client.post(f"/lists/services/{service.pk}/rate/", {"rating": 3})
+    assert service.served.get().rating == 3
+    client.force_login(c.community_worker)
+    client.post(f"/lists/services/{service.pk}/confirm/", {"version": service.version})
+    assert LedgerEntry.objects.get().hours == 1.5
+    client.force_login(c.member1)
+    assert 'data-hours="1.5"' in client.get("/lists/hours/").content.decode()
+
+
+def test_pages_out_of_reach_are_404(lists, client):
+    c = lists
+    client.force_login(c.resident2)
+    need = Need.objects.create(poster=c.resident1, title="x", topic="repair", compound=c.K1, wanted_from=TODAY,
+                               wanted_to=TODAY)
+    assert client.get(f"/lists/needs/{need.pk}/").status_code == 404
+    assert client.get("/lists/needs/").status_code == 404
+    assert client.get("/lists/registrations/").status_code == 200  # a resident may register as a member
