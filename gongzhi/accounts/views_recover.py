@@ -24,25 +24,33 @@ def neutral_sent():
     return _("如果该手机号已注册，验证码已发送，10分钟内有效。")
 
 
-@never_cache
-def recover_start(request):
-    form = MobileForm(request.POST or None)
+def code_step(request, form, send, *, session_key, sent, then):
+    """The first step of a flow by texted code (recovery here, sign-up in gongzhi.signup): `send(mobile)` texts
+    it, the number is kept in the session under `session_key` (never in a URL), the `sent` message shown, and
+    on to `then`. (response, None) once sent; else (None, status): the form's errors, 429 when asked too often."""
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            code_request(purpose=CodePurpose.RECOVERY, mobile=form.cleaned_data["mobile"], request=request)
+            send(form.cleaned_data["mobile"])
         except ValidationError as e:
             form.add_error("mobile", e)
         except TooMany as e:
             form.add_error(None, e.message)
             status = 429
         else:
-            request.session[SESSION_KEY] = normalise_mobile(form.cleaned_data["mobile"])
-            messages.info(request, neutral_sent())
-            return redirect("password_recover_code")
-    if form.errors and status == 200:
-        status = 400
-    return render(request, "accounts/recover.html", {"form": form, "step": 1}, status=status)
+            request.session[session_key] = normalise_mobile(form.cleaned_data["mobile"])
+            messages.info(request, sent)
+            return redirect(then), None
+    return None, 400 if form.errors and status == 200 else status
+
+
+@never_cache
+def recover_start(request):
+    form = MobileForm(request.POST or None)
+    done, status = code_step(
+        request, form, lambda mobile: code_request(purpose=CodePurpose.RECOVERY, mobile=mobile, request=request),
+        session_key=SESSION_KEY, sent=neutral_sent(), then="password_recover_code")
+    return done or render(request, "accounts/recover.html", {"form": form, "step": 1}, status=status)
 
 
 @sensitive_post_parameters()

@@ -10,11 +10,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from gongzhi.accounts.codes import TooMany
 from gongzhi.accounts.forms import MobileForm
 from gongzhi.accounts.policy import can, get_or_404
+from gongzhi.accounts.views_recover import code_step
 from gongzhi.core.forms import add_service_errors
-from gongzhi.core.identity import mask_mobile, normalise_mobile
+from gongzhi.core.identity import mask_mobile
 
 from . import selectors, services
 from .capability import SIGNUP_REVIEW
@@ -34,22 +34,9 @@ def start(request):
     if request.user.is_authenticated:
         return redirect("home")
     form = MobileForm(request.POST or None)
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.signup_code(mobile=form.cleaned_data["mobile"], request=request)
-        except ValidationError as e:
-            form.add_error("mobile", e)
-        except TooMany as e:
-            form.add_error(None, e.message)
-            status = 429
-        else:
-            request.session[SESSION_KEY] = normalise_mobile(form.cleaned_data["mobile"])
-            messages.info(request, neutral_sent())
-            return redirect("signup:details")
-    if form.errors and status == 200:
-        status = 400
-    return render(request, "signup/start.html", {"form": form}, status=status)
+    done, status = code_step(request, form, lambda mobile: services.signup_code(mobile=mobile, request=request),
+                             session_key=SESSION_KEY, sent=neutral_sent(), then="signup:details")
+    return done or render(request, "signup/start.html", {"form": form}, status=status)
 
 
 @sensitive_post_parameters()
