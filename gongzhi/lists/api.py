@@ -210,7 +210,7 @@ class RateIn(Schema):
     comment: Text = ""
 
 
-class VersionIn(Schema):
+class RecordVersionIn(Schema):
     version: int | None = None
 
 
@@ -373,7 +373,7 @@ def rate_service(request, pk: int, payload: RateIn):
 
 @router.post("/services/{pk}/confirm", response={200: ServiceOut, 404: ErrorOut, 409: ErrorOut},
              summary="Confirm a service: it enters the ledger")
-def confirm_service(request, pk: int, payload: VersionIn):
+def confirm_service(request, pk: int, payload: RecordVersionIn):
     try:
         services.service_confirm(user=request.user, service=pk, version=payload.version, request=request)
     except services.Conflict as exc:
