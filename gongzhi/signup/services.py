@@ -101,7 +101,7 @@ def signup_submit(*, mobile, code, name, password, household, request=None):
 
 
 def _locked_pending(user, signup):
-    locked = SignupRequest.objects.select_for_update().select_related("user", "household__building__compound") \
+    locked = SignupRequest.objects.select_for_update(of=("self",)).select_related("user", "household__building__compound") \
         .get(pk=signup.pk)
     require(user, SIGNUP_REVIEW, locked)
     if locked.status != SignupStatus.PENDING:
