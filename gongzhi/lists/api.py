@@ -11,7 +11,7 @@ from ninja.responses import Status
 from gongzhi.accounts.policy import get_or_404
 from gongzhi.api.base import ErrorOut, Id, Page, Text, paginate
 
-from . import matching, selectors, services
+from . import documents, matching, selectors, services
 from .capability import NEED_VIEW, PROJECT_VIEW, REGISTRATION_REVIEW, SERVICE_VIEW
 from .models import Need, Project, Registration, ServiceRecord
 
@@ -443,3 +443,11 @@ def my_hours(request, year: int = 0):
     h = selectors.my_hours(request.user, year or timezone.localdate().year)
     return {**h, "units": [{"organisation": u["organisation"].pk, "name": u["organisation"].name,
                             "hours": u["hours"]} for u in h["units"]]}
+
+
+@router.get("/ledger/mine/certificate.pdf",
+            openapi_extra={"responses": {200: {"description": "PDF", "content": {"application/pdf": {}}}}},
+            summary="Your certificate of volunteer service (PDF): every ledger line of yours, totals per year")
+def my_certificate(request):
+    return documents.pdf_response(documents.certificate_pdf(user=request.user, request=request),
+                                  "gongzhi-certificate.pdf")

@@ -25,5 +25,5 @@ class ListsConfig(AppConfig):
         register_verbs("lists.resource", {"offer": _("登记资源")})
         register_verbs("lists.project", {"create": _("立项"), "take": _("接单"), "dispatch": _("派单")})
         register_verbs("lists.servicerecord", {"record": _("记录服务"), "rate": _("评单"), "confirm": _("确认服务")})
-        register_verbs("lists.ledgerentry", {"credit": _("计入台账"), "correct": _("冲正")})
+        register_verbs("lists.ledgerentry", {"credit": _("计入台账"), "correct": _("冲正"), "certificate": _("下载服务证明")})
         register_demo("lists", load=demo.load_lists, after="appeals")

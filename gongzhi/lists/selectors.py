@@ -2,6 +2,7 @@
 from decimal import Decimal
 
 from django.db.models import Count, F, Sum
+from django.utils import timezone
 
 from gongzhi.accounts.policy import acting_org_ids, scoped
 
@@ -154,3 +155,19 @@ def counts_for_desk(user):
     return {"needs": needs_to_review(user).count(), "registrations": registrations_to_review(user).count(),
             "services": services_to_confirm(user).count()}
 
+
+
+def certificate_lines(user):
+    """The user's own ledger lines, oldest first, as the certificate lists them: a credit on the day of its
+    service, a correction on the day it was made."""
+    entries = scoped(user, LEDGER_VIEW, LedgerEntry.objects.filter(person=user)) \
+        .select_related("service__project", "compound").order_by("pk")
+    out = []
+    for e in entries:
+        correction = e.reverses_id is not None
+        day = timezone.localtime(e.at).date() if correction or e.service is None else e.service.served_on
+        out.append({"id": e.pk, "year": e.year, "day": day, "hours": e.hours, "correction": correction,
+                    "reason": e.reason, "project": e.service.project.title if e.service else "",
+                    "place": e.compound.name})
+    out.sort(key=lambda line: (line["year"], line["day"], line["id"]))
+    return out

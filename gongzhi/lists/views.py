@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from gongzhi.accounts.policy import acting_org_ids, can, get_or_404, scoped
 from gongzhi.grid.models import Compound
 
-from . import matching, selectors, services
+from . import documents, matching, selectors, services
 from .capability import (NEED_POST, NEED_REVIEW, NEED_VIEW, PROJECT_MANAGE, PROJECT_SERVE, PROJECT_TAKE,
                          PROJECT_VIEW, REGISTRATION_REVIEW, REGISTRATION_SUBMIT, SERVICE_CONFIRM, SERVICE_RATE,
                          SERVICE_VIEW)
@@ -212,8 +212,15 @@ def service_confirm(request, pk):
 @login_required
 def my_hours(request):
     year = timezone.localdate().year
-    return render(request, "lists/hours.html", {"hours": selectors.my_hours(request.user, year),
-                                                "lines": selectors.ledger(request.user).filter(person=request.user)[:100]})
+    return render(request, "lists/hours.html", {
+        "hours": selectors.my_hours(request.user, year),
+        "lines": selectors.ledger(request.user).filter(person=request.user)[:100]})
+
+
+@login_required
+def certificate(request):
+    return documents.pdf_response(documents.certificate_pdf(user=request.user, request=request),
+                                  "gongzhi-certificate.pdf")
 
 
 @login_required
