@@ -171,3 +171,25 @@ def certificate_lines(user):
                     "place": e.compound.name})
     out.sort(key=lambda line: (line["year"], line["day"], line["id"]))
     return out
+
+
+def rating_summary(rating):
+    """What a yearly rating's sheet states besides the grade: the year's hours of the unit (or member) and the
+    services counted for it, from the ledger (a reversed credit counts for none)."""
+    reg = rating.registration
+    who = {"organisation_id": reg.organisation_id} if reg.kind == RegistrationKind.UNIT else {"person_id": reg.user_id}
+    lines = LedgerEntry.objects.filter(year=rating.year, **who)
+    hours = _tenths(lines.aggregate(h=Sum("hours"))["h"])
+    services = lines.filter(reverses__isnull=True, reversed_by__isnull=True).count()
+    return {"hours": hours, "services": services}
+
+
+def ratings_of(user, year):
+    """The confirmed registrations the user may rate, with their rating for the year (or None)."""
+    from .capability import REGISTRATION_RATE
+    from .models import YearlyRating
+
+    regs = list(scoped(user, REGISTRATION_RATE, Registration.objects.filter(status=RegistrationStatus.CONFIRMED))
+                .select_related("organisation", "user", "compound").order_by("kind", "compound_id", "pk"))
+    given = {r.registration_id: r for r in YearlyRating.objects.filter(registration__in=regs, year=year)}
+    return [{"registration": r, "rating": given.get(r.pk)} for r in regs]

@@ -21,4 +21,6 @@ urlpatterns = [
     path("hours/certificate.pdf", views.certificate, name="certificate"),
     path("registrations/", views.registrations, name="registrations"),
     path("registrations/<int:pk>/decide/", views.registration_decide, name="registration_decide"),
+    path("registrations/<int:pk>/rate/", views.registration_rate, name="registration_rate"),
+    path("registrations/<int:pk>/ratings/<int:year>.pdf", views.rating_sheet, name="rating_sheet"),
 ]

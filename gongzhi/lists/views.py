@@ -13,9 +13,10 @@ from gongzhi.grid.models import Compound
 
 from . import documents, matching, selectors, services
 from .capability import (NEED_POST, NEED_REVIEW, NEED_VIEW, PROJECT_MANAGE, PROJECT_SERVE, PROJECT_TAKE,
-                         PROJECT_VIEW, REGISTRATION_REVIEW, REGISTRATION_SUBMIT, SERVICE_CONFIRM, SERVICE_RATE,
+                         PROJECT_VIEW, REGISTRATION_RATE, REGISTRATION_REVIEW, REGISTRATION_SUBMIT,
+                         REGISTRATION_VIEW, SERVICE_CONFIRM, SERVICE_RATE,
                          SERVICE_VIEW)
-from .models import Category, Need, Project, Rating, Registration, ServiceRecord
+from .models import Category, Grade, Need, Project, Rating, Registration, ServiceRecord, YearlyRating
 
 
 def _errors(exc):
@@ -247,9 +248,10 @@ def registrations(request):
         "errors": errors, "data": data, "categories": Category.choices,
         "may_register": can(u, REGISTRATION_SUBMIT),
         "compounds": _compounds_for(u, REGISTRATION_SUBMIT, Registration) if can(u, REGISTRATION_SUBMIT) else [],
-        "orgs": _acting_units(u), "mine": selectors.registrations(u).filter(user=u),
+        "orgs": _acting_units(u), "mine": selectors.registrations(u).filter(user=u).prefetch_related("ratings"),
         "pending": selectors.registrations_to_review(u) if review else [],
-        "commitments": selectors.commitments(u, year) if review else [], "year": year},
+        "commitments": selectors.commitments(u, year) if review else [], "year": year,
+        "ratings": selectors.ratings_of(u, year) if can(u, REGISTRATION_RATE) else [], "grades": Grade.choices},
         status=400 if errors else 200)
 
 
@@ -273,3 +275,30 @@ def registration_decide(request, pk):
     except services.Conflict as exc:
         messages.error(request, exc.message)
     return redirect("lists:registrations")
+
+
+@login_required
+@require_POST
+def registration_rate(request, pk):
+    try:
+        services.registration_rate(user=request.user, registration=pk, year=request.POST.get("year"),
+                                   grade=request.POST.get("grade"), comment=request.POST.get("comment", ""),
+                                   request=request)
+        messages.success(request, _("年度评价已保存。"))
+    except ValidationError as exc:
+        messages.error(request, " ".join(m for ms in _errors(exc).values() for m in ms))
+    except services.Conflict as exc:
+        messages.error(request, exc.message)
+    return redirect("lists:registrations")
+
+
+@login_required
+def rating_sheet(request, pk, year):
+    reg = get_or_404(request.user, REGISTRATION_VIEW, Registration.objects.all(), pk=pk)
+    rating = YearlyRating.objects.select_related("registration__organisation", "registration__user",
+                                                 "registration__compound__community", "rated_by") \
+        .filter(registration=reg, year=year).first()
+    if rating is None:
+        raise Http404
+    return documents.pdf_response(documents.rating_pdf(user=request.user, rating=rating, request=request),
+                                  f"gongzhi-rating-{year}.pdf")
