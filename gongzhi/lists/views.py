@@ -12,11 +12,12 @@ from gongzhi.accounts.policy import acting_org_ids, can, get_or_404, scoped
 from gongzhi.grid.models import Compound
 
 from . import documents, matching, selectors, services
-from .capability import (NEED_POST, NEED_REVIEW, NEED_VIEW, PROJECT_MANAGE, PROJECT_SERVE, PROJECT_TAKE,
+from .capability import (LEDGER_CORRECT, NEED_POST, NEED_REVIEW, NEED_VIEW, PROJECT_MANAGE, PROJECT_SERVE, PROJECT_TAKE,
                          PROJECT_VIEW, REGISTRATION_RATE, REGISTRATION_REVIEW, REGISTRATION_SUBMIT,
-                         REGISTRATION_VIEW, SERVICE_CONFIRM, SERVICE_RATE,
+                         REGISTRATION_VIEW, RESOURCE_OFFER, RESOURCE_VIEW, SERVICE_CONFIRM, SERVICE_RATE,
                          SERVICE_VIEW)
-from .models import Category, Grade, Need, Project, Rating, Registration, ServiceRecord, YearlyRating
+from .models import (Category, Grade, Need, ProviderKind, Project, Rating, Registration, Resource, ResourceKind,
+                     ServiceRecord, YearlyRating)
 
 
 def _errors(exc):
@@ -40,6 +41,7 @@ def index(request):
     return render(request, "lists/index.html", {
         "may_post": can(u, NEED_POST), "may_review": can(u, NEED_REVIEW), "may_take": can(u, PROJECT_TAKE),
         "may_register": can(u, REGISTRATION_SUBMIT), "may_review_registrations": can(u, REGISTRATION_REVIEW),
+        "may_offer": can(u, RESOURCE_OFFER) or can(u, RESOURCE_VIEW), "may_correct": can(u, LEDGER_CORRECT),
         "my_needs": selectors.my_needs(u)[:20], "to_rate": selectors.services_to_rate(u)[:20],
     })
 
@@ -302,3 +304,51 @@ def rating_sheet(request, pk, year):
         raise Http404
     return documents.pdf_response(documents.rating_pdf(user=request.user, rating=rating, request=request),
                                   f"gongzhi-rating-{year}.pdf")
+
+
+@login_required
+def resources(request):
+    """The resources list: what the user offered or may read, and the form to offer one more."""
+    u = request.user
+    may_offer = can(u, RESOURCE_OFFER)
+    if not (may_offer or can(u, RESOURCE_VIEW)):
+        raise Http404
+    errors, data = {}, {}
+    if request.method == "POST":
+        data = request.POST
+        try:
+            services.resource_offer(user=u, request=request, title=data.get("title"), kind=data.get("kind"),
+                                    category=data.get("category"), provider_kind=data.get("provider_kind"),
+                                    compound=data.get("compound"), capacity=data.get("capacity") or 1,
+                                    organisation=data.get("organisation") or None,
+                                    available_from=data.get("available_from") or None,
+                                    available_to=data.get("available_to") or None)
+            messages.success(request, _("资源已登记。"))
+            return redirect("lists:resources")
+        except ValidationError as exc:
+            errors = _errors(exc)
+    return render(request, "lists/resources.html", {
+        "errors": errors, "data": data, "may_offer": may_offer, "resources": selectors.resources(u)[:100],
+        "categories": Category.choices, "kinds": ResourceKind.choices, "provider_kinds": ProviderKind.choices,
+        "compounds": _compounds_for(u, RESOURCE_OFFER, Resource) if may_offer else [],
+        "orgs": _acting_units(u)}, status=400 if errors else 200)
+
+
+@login_required
+def ledger(request):
+    """The ledger lines of the user's area, each with its correction (a reversing line) for the community."""
+    u = request.user
+    if not can(u, LEDGER_CORRECT):
+        raise Http404
+    if request.method == "POST":
+        try:
+            services.ledger_correct(user=u, entry=request.POST.get("entry"), reason=request.POST.get("reason"),
+                                    request=request)
+            messages.success(request, _("已冲正该台账记录。"))
+        except ValidationError as exc:
+            messages.error(request, " ".join(m for ms in _errors(exc).values() for m in ms))
+        return redirect("lists:ledger")
+    lines = list(selectors.ledger(u).select_related("compound")[:100])
+    reversed_ids = set(selectors.ledger(u).filter(reverses__in=[e.pk for e in lines])
+                       .values_list("reverses_id", flat=True))
+    return render(request, "lists/ledger.html", {"lines": lines, "reversed": reversed_ids})

@@ -228,15 +228,15 @@ def lists_world(cast_tx):
 
 @pytest.mark.parametrize("elder,english", [(False, False), (True, False), (False, True)])
 def test_three_lists_pages(live_server, lists_world, browser, elder, english):
-    """The post-a-need form (and its errors), a need as its poster and as the desk sees it, the take board and
-    my hours."""
+    """The post-a-need form (and its errors), a need as its poster and as the desk sees it, the take board, my
+    hours, the resources list with its offer form, the ledger with its corrections and the 双报到 page."""
     base, c = live_server.url, lists_world
     User.objects.filter(username__in=["resident1", "community_worker", "member1"]).update(elder_mode=elder)
     tag = f"{'elder' if elder else 'std'}-{'en' if english else 'zh'}"
     need = f"/lists/needs/{c.open_need.pk}/"
     for username, paths in (("resident1", ("/lists/", "/lists/needs/new/", need)),
-                            ("community_worker", ("/lists/needs/", need)),
-                            ("member1", ("/lists/board/", "/lists/hours/"))):
+                            ("community_worker", ("/lists/needs/", need, "/lists/ledger/", "/lists/registrations/")),
+                            ("member1", ("/lists/board/", "/lists/hours/", "/lists/resources/"))):
         ctx, page = device(browser, base, english=english)
         log_in(page, base, username, c.password, "/")
         for path in paths:
