@@ -4,6 +4,7 @@ record out of reach 404."""
 import datetime
 from decimal import Decimal
 
+from django.http import Http404
 from django.utils import timezone
 from ninja import Router, Schema
 from ninja.responses import Status
@@ -11,8 +12,8 @@ from ninja.responses import Status
 from gongzhi.accounts.policy import get_or_404
 from gongzhi.api.base import ErrorOut, Id, Page, Text, paginate
 
-from . import matching, selectors, services
-from .capability import NEED_VIEW, PROJECT_VIEW, REGISTRATION_REVIEW, SERVICE_VIEW
+from . import documents, matching, selectors, services
+from .capability import NEED_VIEW, PROJECT_VIEW, REGISTRATION_REVIEW, REGISTRATION_VIEW, SERVICE_VIEW
 from .models import Need, Project, Registration, ServiceRecord
 
 router = Router(tags=["three lists"])
@@ -408,6 +409,56 @@ def decide_registration(request, pk: int, payload: DecideIn):
     return registration_out(Registration.objects.select_related("compound", "organisation").get(pk=reg.pk))
 
 
+class RatingIn(Schema):
+    year: Number
+    grade: Text
+    comment: Text = ""
+
+
+class RatingOut(Schema):
+    registration: int
+    year: int
+    grade: str
+    grade_label: str
+    comment: str
+    rated_at: datetime.datetime
+
+
+def rating_out(r):
+    return {"registration": r.registration_id, "year": r.year, "grade": r.grade, "grade_label": r.get_grade_display(),
+            "comment": r.comment, "rated_at": r.rated_at}
+
+
+@router.get("/registrations/{pk}/ratings", response={200: list[RatingOut], 404: ErrorOut},
+            summary="A registration's yearly ratings")
+def list_ratings(request, pk: int):
+    reg = get_or_404(request.user, REGISTRATION_VIEW, Registration.objects.all(), pk=pk)
+    return [rating_out(r) for r in reg.ratings.order_by("-year")]
+
+
+@router.post("/registrations/{pk}/ratings", response={201: RatingOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+             summary="Rate a confirmed registration for a year, once (the community)")
+def rate_registration(request, pk: int, payload: RatingIn):
+    try:
+        rating = services.registration_rate(user=request.user, registration=pk, request=request, **payload.dict())
+    except services.Conflict as exc:
+        return _conflict(exc)
+    return Status(201, rating_out(rating))
+
+
+@router.get("/registrations/{pk}/ratings/{year}.pdf", response={404: ErrorOut},
+            openapi_extra={"responses": {200: {"description": "PDF", "content": {"application/pdf": {}}}}},
+            summary="The one-page PDF of a yearly rating, to send to the party organisation")
+def rating_sheet(request, pk: int, year: int):
+    reg = get_or_404(request.user, REGISTRATION_VIEW, Registration.objects.all(), pk=pk)
+    rating = reg.ratings.select_related("registration__organisation", "registration__user",
+                                        "registration__compound__community", "rated_by").filter(year=year).first()
+    if rating is None:
+        raise Http404
+    return documents.pdf_response(documents.rating_pdf(user=request.user, rating=rating, request=request),
+                                  f"gongzhi-rating-{year}.pdf")
+
+
 @router.get("/resources", response=Page[ResourceOut], summary="The resources list")
 def list_resources(request, limit: int = 50, offset: int = 0):
     page = paginate(selectors.resources(request.user), limit, offset)
@@ -443,3 +494,11 @@ def my_hours(request, year: int = 0):
     h = selectors.my_hours(request.user, year or timezone.localdate().year)
     return {**h, "units": [{"organisation": u["organisation"].pk, "name": u["organisation"].name,
                             "hours": u["hours"]} for u in h["units"]]}
+
+
+@router.get("/ledger/mine/certificate.pdf",
+            openapi_extra={"responses": {200: {"description": "PDF", "content": {"application/pdf": {}}}}},
+            summary="Your certificate of volunteer service (PDF): every ledger line of yours, totals per year")
+def my_certificate(request):
+    return documents.pdf_response(documents.certificate_pdf(user=request.user, request=request),
+                                  "gongzhi-certificate.pdf")

@@ -111,6 +111,32 @@ class Registration(Placed):
         return str(self.organisation or self.user or self.pk)
 
 
+class Grade(models.TextChoices):
+    EXCELLENT = "excellent", _("优秀")
+    GOOD = "good", _("良好")
+    PASS = "pass", _("合格")
+    FAIL = "fail", _("不合格")
+
+
+class YearlyRating(models.Model):
+    """The community's rating of a confirmed registration (a unit or a member) for one year, given once; a
+    unit's is sent back to its party organisation as a one-page PDF. Read and written through its
+    registration's place and relationships."""
+
+    registration = models.ForeignKey(Registration, on_delete=models.PROTECT, related_name="ratings")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    grade = models.CharField(_("评价等次"), max_length=10, choices=Grade.choices)
+    comment = models.CharField(_("社区评语"), max_length=500, blank=True)
+    rated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")
+    rated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("年度评价")
+        verbose_name_plural = _("年度评价")
+        constraints = [models.UniqueConstraint(fields=["registration", "year"], name="lists_rating_once_a_year")]
+
+
 class ProviderKind(models.TextChoices):
     UNIT = "unit", _("驻区单位")
     MEMBER = "member", _("党员")

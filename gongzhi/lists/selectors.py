@@ -2,6 +2,7 @@
 from decimal import Decimal
 
 from django.db.models import Count, F, Sum
+from django.utils import timezone
 
 from gongzhi.accounts.policy import acting_org_ids, scoped
 
@@ -154,3 +155,41 @@ def counts_for_desk(user):
     return {"needs": needs_to_review(user).count(), "registrations": registrations_to_review(user).count(),
             "services": services_to_confirm(user).count()}
 
+
+
+def certificate_lines(user):
+    """The user's own ledger lines, oldest first, as the certificate lists them: a credit on the day of its
+    service, a correction on the day it was made."""
+    entries = scoped(user, LEDGER_VIEW, LedgerEntry.objects.filter(person=user)) \
+        .select_related("service__project", "compound").order_by("pk")
+    out = []
+    for e in entries:
+        correction = e.reverses_id is not None
+        day = timezone.localtime(e.at).date() if correction or e.service is None else e.service.served_on
+        out.append({"id": e.pk, "year": e.year, "day": day, "hours": e.hours, "correction": correction,
+                    "reason": e.reason, "project": e.service.project.title if e.service else "",
+                    "place": e.compound.name})
+    out.sort(key=lambda line: (line["year"], line["day"], line["id"]))
+    return out
+
+
+def rating_summary(rating):
+    """What a yearly rating's sheet states besides the grade: the year's hours of the unit (or member) and the
+    services counted for it, from the ledger (a reversed credit counts for none)."""
+    reg = rating.registration
+    who = {"organisation_id": reg.organisation_id} if reg.kind == RegistrationKind.UNIT else {"person_id": reg.user_id}
+    lines = LedgerEntry.objects.filter(year=rating.year, **who)
+    hours = _tenths(lines.aggregate(h=Sum("hours"))["h"])
+    services = lines.filter(reverses__isnull=True, reversed_by__isnull=True).count()
+    return {"hours": hours, "services": services}
+
+
+def ratings_of(user, year):
+    """The confirmed registrations the user may rate, with their rating for the year (or None)."""
+    from .capability import REGISTRATION_RATE
+    from .models import YearlyRating
+
+    regs = list(scoped(user, REGISTRATION_RATE, Registration.objects.filter(status=RegistrationStatus.CONFIRMED))
+                .select_related("organisation", "user", "compound").order_by("kind", "compound_id", "pk"))
+    given = {r.registration_id: r for r in YearlyRating.objects.filter(registration__in=regs, year=year)}
+    return [{"registration": r, "rating": given.get(r.pk)} for r in regs]

@@ -20,10 +20,10 @@ from gongzhi.grid.models import Compound
 from gongzhi.orgs.models import Organisation
 
 from .capability import (LEDGER_CORRECT, NEED_POST, NEED_REVIEW, PROJECT_MANAGE, PROJECT_SERVE, PROJECT_TAKE,
-                         REGISTRATION_REVIEW, REGISTRATION_SUBMIT, RESOURCE_OFFER, SERVICE_CONFIRM, SERVICE_RATE)
-from .models import (Category, LedgerEntry, ListsEvent, Need, NeedStatus, Project, ProjectKind, ProjectMode,
+                         REGISTRATION_RATE, REGISTRATION_REVIEW, REGISTRATION_SUBMIT, RESOURCE_OFFER, SERVICE_CONFIRM, SERVICE_RATE)
+from .models import (Category, Grade, LedgerEntry, ListsEvent, Need, NeedStatus, Project, ProjectKind, ProjectMode,
                      ProjectStatus, ProviderKind, Rating, Registration, RegistrationKind, RegistrationStatus,
-                     Resource, ResourceKind, Served, ServiceRecord, ServiceStatus, Take)
+                     Resource, ResourceKind, Served, ServiceRecord, ServiceStatus, Take, YearlyRating)
 
 TITLE_MAX = 60
 TEXT_MAX = 1000
@@ -276,6 +276,36 @@ def registration_decide(*, user, registration, confirm, reason="", commitment_ho
     audit(AuditAction.UPDATE, user=user, obj=reg, detail="confirm" if confirm else "refuse", request=request,
           changes={"status": [before, reg.status]})
     return reg
+
+
+COMMENT_MAX = 500
+
+
+@transaction.atomic
+def registration_rate(*, user, registration, year, grade, comment="", request=None):
+    """The community's rating of a confirmed registration for a year that has begun, once: the registration row
+    is locked, and the database holds one rating per registration and year, so a second rating is refused."""
+    errors = {}
+    reg = _locked(Registration, registration)
+    require(user, REGISTRATION_RATE, reg)
+    year = _whole(errors, "year", year, 2000, timezone.localdate().year, _("年度"))
+    _choice(errors, "grade", grade, Grade, _("请选择优秀、良好、合格或不合格"))
+    comment = _text(errors, "comment", comment, required=False, limit=COMMENT_MAX, label=_("社区评语"))
+    if reg.status != RegistrationStatus.CONFIRMED:
+        errors["registration"] = [_("只能评价已确认的报到")]
+    if errors:
+        raise ValidationError(errors)
+    if YearlyRating.objects.filter(registration=reg, year=year).exists():
+        raise Conflict(_("该报到本年度已评价过。"))
+    try:
+        with transaction.atomic():
+            rating = YearlyRating.objects.create(registration=reg, year=year, grade=grade, comment=comment,
+                                                 rated_by=user)
+    except IntegrityError as e:
+        raise Conflict(_("该报到本年度已评价过。")) from e
+    audit(AuditAction.CREATE, user=user, obj=reg, detail="rate", request=request,
+          changes={"year": year, "grade": grade})
+    return rating
 
 
 # ---- resources ---------------------------------------------------------------------------------------------

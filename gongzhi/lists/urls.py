@@ -18,6 +18,11 @@ urlpatterns = [
     path("services/<int:pk>/rate/", views.service_rate, name="service_rate"),
     path("services/<int:pk>/confirm/", views.service_confirm, name="service_confirm"),
     path("hours/", views.my_hours, name="hours"),
+    path("hours/certificate.pdf", views.certificate, name="certificate"),
+    path("resources/", views.resources, name="resources"),
+    path("ledger/", views.ledger, name="ledger"),
     path("registrations/", views.registrations, name="registrations"),
     path("registrations/<int:pk>/decide/", views.registration_decide, name="registration_decide"),
+    path("registrations/<int:pk>/rate/", views.registration_rate, name="registration_rate"),
+    path("registrations/<int:pk>/ratings/<int:year>.pdf", views.rating_sheet, name="rating_sheet"),
 ]

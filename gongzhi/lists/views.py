@@ -11,11 +11,13 @@ from django.views.decorators.http import require_POST
 from gongzhi.accounts.policy import acting_org_ids, can, get_or_404, scoped
 from gongzhi.grid.models import Compound
 
-from . import matching, selectors, services
-from .capability import (NEED_POST, NEED_REVIEW, NEED_VIEW, PROJECT_MANAGE, PROJECT_SERVE, PROJECT_TAKE,
-                         PROJECT_VIEW, REGISTRATION_REVIEW, REGISTRATION_SUBMIT, SERVICE_CONFIRM, SERVICE_RATE,
+from . import documents, matching, selectors, services
+from .capability import (LEDGER_CORRECT, NEED_POST, NEED_REVIEW, NEED_VIEW, PROJECT_MANAGE, PROJECT_SERVE, PROJECT_TAKE,
+                         PROJECT_VIEW, REGISTRATION_RATE, REGISTRATION_REVIEW, REGISTRATION_SUBMIT,
+                         REGISTRATION_VIEW, RESOURCE_OFFER, RESOURCE_VIEW, SERVICE_CONFIRM, SERVICE_RATE,
                          SERVICE_VIEW)
-from .models import Category, Need, Project, Rating, Registration, ServiceRecord
+from .models import (Category, Grade, Need, ProviderKind, Project, Rating, Registration, Resource, ResourceKind,
+                     ServiceRecord, YearlyRating)
 
 
 def _errors(exc):
@@ -39,6 +41,7 @@ def index(request):
     return render(request, "lists/index.html", {
         "may_post": can(u, NEED_POST), "may_review": can(u, NEED_REVIEW), "may_take": can(u, PROJECT_TAKE),
         "may_register": can(u, REGISTRATION_SUBMIT), "may_review_registrations": can(u, REGISTRATION_REVIEW),
+        "may_offer": can(u, RESOURCE_OFFER) or can(u, RESOURCE_VIEW), "may_correct": can(u, LEDGER_CORRECT),
         "my_needs": selectors.my_needs(u)[:20], "to_rate": selectors.services_to_rate(u)[:20],
     })
 
@@ -212,8 +215,15 @@ def service_confirm(request, pk):
 @login_required
 def my_hours(request):
     year = timezone.localdate().year
-    return render(request, "lists/hours.html", {"hours": selectors.my_hours(request.user, year),
-                                                "lines": selectors.ledger(request.user).filter(person=request.user)[:100]})
+    return render(request, "lists/hours.html", {
+        "hours": selectors.my_hours(request.user, year),
+        "lines": selectors.ledger(request.user).filter(person=request.user)[:100]})
+
+
+@login_required
+def certificate(request):
+    return documents.pdf_response(documents.certificate_pdf(user=request.user, request=request),
+                                  "gongzhi-certificate.pdf")
 
 
 @login_required
@@ -240,9 +250,10 @@ def registrations(request):
         "errors": errors, "data": data, "categories": Category.choices,
         "may_register": can(u, REGISTRATION_SUBMIT),
         "compounds": _compounds_for(u, REGISTRATION_SUBMIT, Registration) if can(u, REGISTRATION_SUBMIT) else [],
-        "orgs": _acting_units(u), "mine": selectors.registrations(u).filter(user=u),
+        "orgs": _acting_units(u), "mine": selectors.registrations(u).filter(user=u).prefetch_related("ratings"),
         "pending": selectors.registrations_to_review(u) if review else [],
-        "commitments": selectors.commitments(u, year) if review else [], "year": year},
+        "commitments": selectors.commitments(u, year) if review else [], "year": year,
+        "ratings": selectors.ratings_of(u, year) if can(u, REGISTRATION_RATE) else [], "grades": Grade.choices},
         status=400 if errors else 200)
 
 
@@ -266,3 +277,78 @@ def registration_decide(request, pk):
     except services.Conflict as exc:
         messages.error(request, exc.message)
     return redirect("lists:registrations")
+
+
+@login_required
+@require_POST
+def registration_rate(request, pk):
+    try:
+        services.registration_rate(user=request.user, registration=pk, year=request.POST.get("year"),
+                                   grade=request.POST.get("grade"), comment=request.POST.get("comment", ""),
+                                   request=request)
+        messages.success(request, _("年度评价已保存。"))
+    except ValidationError as exc:
+        messages.error(request, " ".join(m for ms in _errors(exc).values() for m in ms))
+    except services.Conflict as exc:
+        messages.error(request, exc.message)
+    return redirect("lists:registrations")
+
+
+@login_required
+def rating_sheet(request, pk, year):
+    reg = get_or_404(request.user, REGISTRATION_VIEW, Registration.objects.all(), pk=pk)
+    rating = YearlyRating.objects.select_related("registration__organisation", "registration__user",
+                                                 "registration__compound__community", "rated_by") \
+        .filter(registration=reg, year=year).first()
+    if rating is None:
+        raise Http404
+    return documents.pdf_response(documents.rating_pdf(user=request.user, rating=rating, request=request),
+                                  f"gongzhi-rating-{year}.pdf")
+
+
+@login_required
+def resources(request):
+    """The resources list: what the user offered or may read, and the form to offer one more."""
+    u = request.user
+    may_offer = can(u, RESOURCE_OFFER)
+    if not (may_offer or can(u, RESOURCE_VIEW)):
+        raise Http404
+    errors, data = {}, {}
+    if request.method == "POST":
+        data = request.POST
+        try:
+            services.resource_offer(user=u, request=request, title=data.get("title"), kind=data.get("kind"),
+                                    category=data.get("category"), provider_kind=data.get("provider_kind"),
+                                    compound=data.get("compound"), capacity=data.get("capacity") or 1,
+                                    organisation=data.get("organisation") or None,
+                                    available_from=data.get("available_from") or None,
+                                    available_to=data.get("available_to") or None)
+            messages.success(request, _("资源已登记。"))
+            return redirect("lists:resources")
+        except ValidationError as exc:
+            errors = _errors(exc)
+    return render(request, "lists/resources.html", {
+        "errors": errors, "data": data, "may_offer": may_offer, "resources": selectors.resources(u)[:100],
+        "categories": Category.choices, "kinds": ResourceKind.choices, "provider_kinds": ProviderKind.choices,
+        "compounds": _compounds_for(u, RESOURCE_OFFER, Resource) if may_offer else [],
+        "orgs": _acting_units(u)}, status=400 if errors else 200)
+
+
+@login_required
+def ledger(request):
+    """The ledger lines of the user's area, each with its correction (a reversing line) for the community."""
+    u = request.user
+    if not can(u, LEDGER_CORRECT):
+        raise Http404
+    if request.method == "POST":
+        try:
+            services.ledger_correct(user=u, entry=request.POST.get("entry"), reason=request.POST.get("reason"),
+                                    request=request)
+            messages.success(request, _("已冲正该台账记录。"))
+        except ValidationError as exc:
+            messages.error(request, " ".join(m for ms in _errors(exc).values() for m in ms))
+        return redirect("lists:ledger")
+    lines = list(selectors.ledger(u).select_related("compound")[:100])
+    reversed_ids = set(selectors.ledger(u).filter(reverses__in=[e.pk for e in lines])
+                       .values_list("reverses_id", flat=True))
+    return render(request, "lists/ledger.html", {"lines": lines, "reversed": reversed_ids})

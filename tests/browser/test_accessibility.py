@@ -198,3 +198,55 @@ def test_every_page_a_resident_reaches_from_the_header(live_server, appeal_cast,
         page.goto(base + path)
         check(page, f"resident1{path.replace('/', '-').rstrip('-')}-{'elder' if elder else 'std'}", elder=elder)
     ctx.close()
+
+
+@pytest.fixture
+def lists_world(cast_tx):
+    """resident1's need, made a published project with a free place for member1's board, and a second one
+    member1 served and the community confirmed, so that the hours page has a ledger line."""
+    import datetime
+
+    from gongzhi.lists import services as lists
+
+    c, today = cast_tx, datetime.date.today()
+
+    def need(title):
+        return lists.need_post(user=c.resident1, title=title, category="elderly", compound=c.K1.pk,
+                               wanted_from=today, wanted_to=today + datetime.timedelta(days=14), people=3,
+                               description="三位老人行动不便，希望有人上门理发。")
+
+    c.open_need = need("三栋卧床老人上门理发")
+    lists.project_create(user=c.community_worker, needs=[need("儿童阅读角图书整理").pk], title="儿童阅读角图书整理",
+                         mode="publish", places=2)
+    done = lists.project_create(user=c.community_worker, needs=[need("楼道灯维修").pk], title="楼道灯维修",
+                                mode="publish", places=1)
+    lists.project_take(user=c.member1, project=done)
+    service = lists.service_record(user=c.member1, project=done, served_on=today, hours="1.5")
+    lists.service_confirm(user=c.community_worker, service=service)
+    return c
+
+
+@pytest.mark.parametrize("elder,english", [(False, False), (True, False), (False, True)])
+def test_three_lists_pages(live_server, lists_world, browser, elder, english):
+    """The post-a-need form (and its errors), a need as its poster and as the desk sees it, the take board, my
+    hours, the resources list with its offer form, the ledger with its corrections and the 双报到 page."""
+    base, c = live_server.url, lists_world
+    User.objects.filter(username__in=["resident1", "community_worker", "member1"]).update(elder_mode=elder)
+    tag = f"{'elder' if elder else 'std'}-{'en' if english else 'zh'}"
+    need = f"/lists/needs/{c.open_need.pk}/"
+    for username, paths in (("resident1", ("/lists/", "/lists/needs/new/", need)),
+                            ("community_worker", ("/lists/needs/", need, "/lists/ledger/", "/lists/registrations/")),
+                            ("member1", ("/lists/board/", "/lists/hours/", "/lists/resources/"))):
+        ctx, page = device(browser, base, english=english)
+        log_in(page, base, username, c.password, "/")
+        for path in paths:
+            page.goto(base + path)
+            check(page, f"{username}{path.replace('/', '-').rstrip('-')}-{tag}", elder=elder, english=english)
+            no_sideways_scroll(page, f"{username}{path}-{tag}")
+        if username == "resident1":
+            page.goto(base + "/lists/needs/new/")
+            page.fill("#id_title", "")
+            page.locator("form.form button[type=submit]").click()
+            page.wait_for_selector("[role=alert]")
+            check(page, f"resident1-need-errors-{tag}", elder=elder, english=english)
+        ctx.close()
