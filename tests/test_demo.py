@@ -192,10 +192,10 @@ def test_an_order_the_steps_leave_open_is_refused(monkeypatch):
     with pytest.raises(ValueError, match="not registered"):
         demo.steps()
     demo._steps.pop("extra")
-    demo.register_demo("extra", plan=lambda plan: None, after="lists")
+    demo.register_demo("extra", plan=lambda plan: None, after="stations")  # after the last step
     assert demo.steps()[-1].name == "extra"
     with pytest.raises(ValueError, match="twice"):
-        demo.register_demo("extra", plan=lambda plan: None, after="lists")
+        demo.register_demo("extra", plan=lambda plan: None, after="stations")
 
 
 # --- loading --------------------------------------------------------------------------------
