@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "gongzhi.signup",
     "gongzhi.notices",
     "gongzhi.lists",
+    "gongzhi.stations",
     "gongzhi.notifications",
     "gongzhi.open311",
     "gongzhi.dashboard",
@@ -184,6 +185,7 @@ def envrate(name, default):
 # keeps its own counts). Token requests per client address; writes (POST, PUT, PATCH, DELETE) per user.
 API_THROTTLE_LOGIN = envrate("API_THROTTLE_LOGIN", "60/min")
 API_THROTTLE_WRITE = envrate("API_THROTTLE_WRITE", "3000/min")
+API_THROTTLE_PUBLIC = envrate("API_THROTTLE_PUBLIC", "120/min")
 # Reverse proxies in front of the app server that add X-Forwarded-For: with 0 the limits key on the connecting
 # address (behind a proxy, the proxy's: one count for everyone), with n on the address the n-th proxy saw.
 NINJA_NUM_PROXIES = int(os.environ.get("API_NUM_PROXIES", "0"))

@@ -24,6 +24,7 @@ urlpatterns = [
     path("appeals/photos/<int:pk>/<str:size>/", views_photos.photo, name="appeal_photo"),
     path("appeals/", include("gongzhi.appeals.urls")),
     path("notices/", include("gongzhi.notices.urls")),
+    path("stations/", include("gongzhi.stations.urls")),
 ]
 
 handler400 = "gongzhi.api.base.api_aware_400"  # JSON under /api/, the page elsewhere

@@ -174,7 +174,7 @@ def test_compound_geometry(full_plan):
 
 def test_each_app_adds_its_step_in_one_declared_order():
     assert [s.name for s in demo.steps()] == ["grid", "people", "accounts.homes", "orgs", "accounts", "notices",
-                                              "open311", "appeals", "lists"]
+                                              "open311", "appeals", "lists", "stations"]
     assert demo.provided("occupants") is not None  # people fill the grid's flats while the grid is planned
 
 
@@ -192,10 +192,10 @@ def test_an_order_the_steps_leave_open_is_refused(monkeypatch):
     with pytest.raises(ValueError, match="not registered"):
         demo.steps()
     demo._steps.pop("extra")
-    demo.register_demo("extra", plan=lambda plan: None, after="lists")
+    demo.register_demo("extra", plan=lambda plan: None, after="stations")  # after the last step
     assert demo.steps()[-1].name == "extra"
     with pytest.raises(ValueError, match="twice"):
-        demo.register_demo("extra", plan=lambda plan: None, after="lists")
+        demo.register_demo("extra", plan=lambda plan: None, after="stations")
 
 
 # --- loading --------------------------------------------------------------------------------

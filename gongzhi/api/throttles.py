@@ -62,3 +62,18 @@ class LoginThrottle(_FromSetting):
 class WriteThrottle(_FromSetting):
     kind = _Writes
     setting = "API_THROTTLE_WRITE"
+
+
+class _PublicReads(AnonRateThrottle):
+    scope = "public"
+
+    def get_cache_key(self, request):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class PublicThrottle(_FromSetting):
+    """The few reads open without a token (finding a rest station): API_THROTTLE_PUBLIC per client address,
+    signed in or not, so that nobody scrapes or floods them."""
+
+    kind = _PublicReads
+    setting = "API_THROTTLE_PUBLIC"

@@ -1,0 +1,218 @@
+"""Stations over JSON.
+
+Open without a token and throttled per client address (gongzhi.api.throttles.PublicThrottle): the nearest
+rest stations to a point and one rest station. With a token: a room's free time on a day, booking it, one's
+bookings, cancelling, and the keepers' approval.
+Errors: 422 for a missing or malformed parameter, 400 naming the field for a value out of range or a booking
+the rules refuse, 404 for what is not the caller's to see, 409 when the time is taken.
+"""
+import datetime
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Schema
+from ninja.responses import Status as HttpStatus
+
+from gongzhi.api.base import ErrorOut, Text
+from gongzhi.api.throttles import PublicThrottle
+from gongzhi.core.workdays import LOCAL
+
+from . import selectors, services
+from .present import public
+
+router = Router()
+ERRORS = {400: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+
+
+class HoursOut(Schema):
+    days: str
+    times: str
+
+
+class StationOut(Schema):
+    id: int
+    name: str
+    kind: str
+    status: str
+    status_display: str
+    address: str
+    lat: float | None
+    lng: float | None
+    distance_m: int | None
+    open_now: bool
+    amenities: list[str]
+    amenity_labels: list[str]
+    hours: list[HoursOut]
+    keeper: str | None
+
+
+class NearestOut(Schema):
+    count: int
+    items: list[StationOut]
+
+
+class NearestIn(Schema):
+    lat: float
+    lng: float
+    amenity: list[str] = []
+    open_only: bool = False
+    limit: int = 10
+
+
+def _bad(field, message):
+    return HttpStatus(400, {"detail": message, "field": field})
+
+
+@router.get("/stations/nearest", auth=None, throttle=PublicThrottle(), response={200: NearestOut, 400: ErrorOut},
+            summary="The nearest rest stations to a point, nearest first (no token needed)")
+def stations_nearest(request, q: Query[NearestIn]):
+    if not -90 <= q.lat <= 90:
+        return _bad("lat", _("纬度应在 -90 到 90 之间"))
+    if not -180 <= q.lng <= 180:
+        return _bad("lng", _("经度应在 -180 到 180 之间"))
+    if not 1 <= q.limit <= selectors.NEAREST_MAX:
+        return _bad("limit", _("数量应在 1 到 %(n)d 之间") % {"n": selectors.NEAREST_MAX})
+    keys = selectors.amenity_keys(q.amenity)
+    if keys is None:
+        return _bad("amenity", _("设施无效"))
+    qs = selectors.public_stations().filter(status="open") if q.open_only else None
+    ranked = selectors.nearest(q.lat, q.lng, amenities=keys, limit=q.limit, queryset=qs)
+    opened = selectors.open_now([s for _d, s in ranked])
+    items = [public(s, distance_m=d, open_now=opened[s.pk]) for d, s in ranked]
+    if q.open_only:
+        items = [i for i in items if i["open_now"]]
+    return {"count": len(items), "items": items}
+
+
+@router.get("/stations/{int:station_id}", auth=None, throttle=PublicThrottle(),
+            response={200: StationOut, 404: ErrorOut}, summary="One rest station's public facts (no token needed)")
+def station_detail(request, station_id: int):
+    s = selectors.public_station(station_id)
+    if s is None:
+        raise Http404
+    return public(s, open_now=selectors.open_now([s])[s.pk])
+
+
+class SpanOut(Schema):
+    starts_at: datetime.datetime
+    ends_at: datetime.datetime
+
+
+class RoomOut(Schema):
+    id: int
+    station: str
+    name: str
+    capacity: int
+    max_minutes: int
+    horizon_days: int
+    needs_approval: bool
+    is_open: bool
+
+
+class DayOut(Schema):
+    room: RoomOut
+    date: datetime.date
+    free: list[SpanOut]
+
+
+def _room_out(r):
+    return {"id": r.pk, "station": r.station.name, "name": r.name, "capacity": r.capacity,
+            "max_minutes": r.max_minutes, "horizon_days": r.horizon_days, "needs_approval": r.needs_approval,
+            "is_open": r.is_open}
+
+
+@router.get("/stations/rooms", response=list[RoomOut], summary="The rooms the caller may see")
+def room_list(request):
+    return [_room_out(r) for r in selectors.rooms_for(request.auth).order_by("station__name", "id")]
+
+
+@router.get("/stations/rooms/{int:room_id}/free", response={200: DayOut, 404: ErrorOut},
+            summary="A room's free time on a day (local date, default today)")
+def room_free(request, room_id: int, date: datetime.date | None = None):
+    room = selectors.room(request.auth, room_id)
+    if room is None:
+        raise Http404
+    day = date or datetime.datetime.now(LOCAL).date()
+    return {"room": _room_out(room), "date": day,
+            "free": [{"starts_at": a, "ends_at": b} for a, b in selectors.free_spans(room, day)]}
+
+
+class BookingIn(Schema):
+    starts_at: datetime.datetime
+    ends_at: datetime.datetime
+    attendees: int
+    purpose: Text
+
+
+class BookingOut(Schema):
+    id: int
+    room: int
+    room_name: str
+    station: str
+    starts_at: datetime.datetime
+    ends_at: datetime.datetime
+    attendees: int
+    purpose: str
+    status: str
+    status_display: str
+
+
+def _booking_out(b):
+    return {"id": b.pk, "room": b.room_id, "room_name": b.room.name, "station": b.room.station.name,
+            "starts_at": b.starts_at, "ends_at": b.ends_at, "attendees": b.attendees, "purpose": b.purpose,
+            "status": b.status, "status_display": str(b.get_status_display())}
+
+
+@router.post("/stations/rooms/{int:room_id}/bookings", response={201: BookingOut, **ERRORS},
+             summary="Book a room (confirmed at once, or waiting for approval where the room needs it)")
+def booking_create(request, room_id: int, payload: BookingIn):
+    user = request.auth
+    if selectors.room(user, room_id) is None:
+        raise Http404
+    try:
+        b = services.booking_create(user=user, room_id=room_id, starts_at=payload.starts_at,
+                                    ends_at=payload.ends_at, attendees=payload.attendees, purpose=payload.purpose)
+    except services.Conflict as e:
+        return HttpStatus(409, {"detail": e.message, "field": "starts_at"})
+    return HttpStatus(201, _booking_out(b))
+
+
+@router.get("/stations/bookings", response=list[BookingOut], summary="The caller's upcoming bookings")
+def my_bookings(request):
+    return [_booking_out(b) for b in selectors.my_bookings(request.auth)]
+
+
+@router.get("/stations/bookings/{int:booking_id}", response={200: BookingOut, 404: ErrorOut}, summary="One booking")
+def booking_detail(request, booking_id: int):
+    b = selectors.booking(request.auth, booking_id)
+    if b is None:
+        raise Http404
+    return _booking_out(b)
+
+
+def _act(request, booking_id, act, **kw):
+    if selectors.booking(request.auth, booking_id) is None:
+        raise Http404
+    try:
+        b = act(user=request.auth, booking_id=booking_id, **kw)
+    except services.Conflict as e:
+        return HttpStatus(409, {"detail": e.message, "field": "status"})
+    return _booking_out(b)
+
+
+@router.post("/stations/bookings/{int:booking_id}/cancel", response={200: BookingOut, **ERRORS},
+             summary="Cancel a booking (its booker, or the station's keepers)")
+def booking_cancel(request, booking_id: int):
+    return _act(request, booking_id, services.booking_cancel)
+
+
+@router.post("/stations/bookings/{int:booking_id}/approve", response={200: BookingOut, **ERRORS},
+             summary="Approve a booking waiting for it (keepers)")
+def booking_approve(request, booking_id: int):
+    return _act(request, booking_id, services.booking_approve)
+
+
+@router.post("/stations/bookings/{int:booking_id}/refuse", response={200: BookingOut, **ERRORS},
+             summary="Refuse a booking waiting for approval (keepers)")
+def booking_refuse(request, booking_id: int):
+    return _act(request, booking_id, services.booking_refuse)

@@ -1,0 +1,26 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class StationsConfig(AppConfig):
+    name = "gongzhi.stations"
+    label = "stations"
+    verbose_name = _("驿站")
+
+    def ready(self):
+        from gongzhi.core import timeline
+        from gongzhi.core.audit import register_verbs
+        from gongzhi.core.demo import register_demo
+        from gongzhi.dashboard.homes import register_panel
+
+        from . import demo
+        from .home import PANELS
+        from .timeline import StationTimeline
+
+        timeline.register(StationTimeline())
+        for panel in PANELS:
+            register_panel(panel)
+        register_verbs("stations.station", {"hours": _("设置开放时间"), "close": _("临时闭站")})
+        register_verbs("stations.booking", {"book": _("预约活动室"), "approve": _("通过预约"), "refuse": _("不予通过"),
+                                            "cancel": _("取消预约")})
+        register_demo("stations", load=demo.load_stations, after="lists")

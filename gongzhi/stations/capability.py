@@ -1,0 +1,59 @@
+"""Stations' declaration (gongzhi.accounts.capabilities).
+
+A station is built and kept by the co-builders of its place: the community office (and the sub-district above
+it), the property company serving the compound and the owners' committee; they, the grid worker and the
+station's own keeping organisation read its stations, rooms and bookings. Rooms hang on the places they serve:
+residents and party members living there read them and book them ("room.book" changes no room, so it is no
+write and holds for whoever sees the room from below). A booking is its booker's to read and cancel.
+Outdoor workers use stations along their beat ("station.use": their home lists the nearest open ones).
+
+Nobody needs a declaration to find a rest station: the public page and /api/v1/stations/nearest show anyone
+the public facts of rest stations (name, place, hours, amenities), never the keepers' records.
+"""
+from gongzhi.accounts.capabilities import PLACED, Capability, Record, by, relation
+from gongzhi.accounts.models import Role as R
+
+STATION_VIEW = "station.view"
+STATION_MANAGE = "station.manage"
+STATION_USE = "station.use"
+ROOM_VIEW = "room.view"
+ROOM_BOOK = "room.book"
+ROOM_MANAGE = "room.manage"
+BOOKING_VIEW = "booking.view"
+BOOKING_CANCEL = "booking.cancel"
+BOOKING_MANAGE = "booking.manage"
+
+STATION = "stations.Station"
+ROOM = "stations.Room"
+BOOKING = "stations.Booking"
+
+KEEPERS = (R.SUBDISTRICT_ADMIN, R.COMMUNITY_WORKER, R.PROPERTY_STAFF, R.OWNERS_COMMITTEE)
+_BOOKERS = (R.RESIDENT, R.PARTY_MEMBER)
+
+CAPABILITY = Capability(
+    name="stations",
+    actions=(STATION_VIEW, STATION_MANAGE, STATION_USE, ROOM_VIEW, ROOM_BOOK, ROOM_MANAGE, BOOKING_VIEW,
+             BOOKING_CANCEL, BOOKING_MANAGE),
+    grants={
+        STATION_VIEW: by(*KEEPERS, R.GRID_WORKER),
+        STATION_MANAGE: by(*KEEPERS),
+        STATION_USE: by(R.OUTDOOR_WORKER),
+        ROOM_VIEW: by(*KEEPERS, R.GRID_WORKER, *_BOOKERS),
+        ROOM_BOOK: by(*_BOOKERS, *KEEPERS, where={"is_open": True}),
+        ROOM_MANAGE: by(*KEEPERS),
+        BOOKING_VIEW: by(*KEEPERS, R.GRID_WORKER),
+        BOOKING_MANAGE: by(*KEEPERS),
+    },
+    records=(Record(STATION, PLACED), Record(ROOM, "reach", many=True, context=True), Record(BOOKING, PLACED)),
+    relations=(
+        relation("keeper", STATION, {STATION_MANAGE}, org="keeper"),
+        relation("booker", BOOKING, {BOOKING_VIEW, BOOKING_CANCEL}, user="booked_by"),
+    ),
+    implied_by={
+        STATION_VIEW: (STATION_MANAGE,),
+        ROOM_VIEW: (ROOM_MANAGE, ROOM_BOOK),
+        BOOKING_VIEW: (BOOKING_MANAGE, BOOKING_CANCEL),
+        BOOKING_CANCEL: (BOOKING_MANAGE,),
+    },
+    writes=frozenset({STATION_MANAGE, ROOM_MANAGE, BOOKING_CANCEL, BOOKING_MANAGE}),
+)

@@ -1,0 +1,188 @@
+"""Stations (驿站): party-and-masses stations with rooms residents book, and rest stations for outdoor workers.
+
+A station stands at a compound (the placed base) with a point on the map; its opening hours are weekly
+patterns (a row may run past midnight), it may close on public holidays (the working-day calendar) and for a
+while (a closure). Rooms belong to a party-and-masses station and are open to the places they serve (a room
+of the 一期二期 station serves both phases): residents there book them.
+"""
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from gongzhi.core.timeline import TimelineEvent, outbox_index
+from gongzhi.grid.models import GridRef
+from gongzhi.grid.places import Placed
+
+NAME_MAX = 80
+
+
+class Kind(models.TextChoices):
+    PARTY = "party", _("党群驿站")
+    REST = "rest", _("暖锋驿站")
+
+
+class Status(models.TextChoices):
+    OPEN = "open", _("开放中")
+    SOON = "soon", _("即将开放")
+    PLANNED = "planned", _("规划中")
+    CLOSED = "closed", _("已关闭")
+
+
+# (field suffix, label): one boolean column each, so "I need a charger" is an indexed equality, not a JSON search.
+AMENITIES = (
+    ("seats", _("座椅")),
+    ("water", _("饮用水")),
+    ("charging", _("充电")),
+    ("microwave", _("微波炉")),
+    ("toilet", _("卫生间")),
+    ("first_aid", _("急救箱")),
+    ("climate", _("冷暖空调")),
+    ("wifi", _("无线网络")),
+)
+AMENITY_KEYS = tuple(k for k, _label in AMENITIES)
+
+
+class Station(Placed):
+    name = models.CharField(_("名称"), max_length=NAME_MAX)
+    kind = models.CharField(_("类型"), max_length=8, choices=Kind.choices)
+    status = models.CharField(_("状态"), max_length=8, choices=Status.choices)
+    address = models.CharField(_("地址"), max_length=200, blank=True)
+    keeper = models.ForeignKey("orgs.Organisation", verbose_name=_("运营单位"), null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="+")
+    closed_on_holidays = models.BooleanField(_("法定节假日闭站"), default=False)
+    has_seats = models.BooleanField(_("座椅"), default=False)
+    has_water = models.BooleanField(_("饮用水"), default=False)
+    has_charging = models.BooleanField(_("充电"), default=False)
+    has_microwave = models.BooleanField(_("微波炉"), default=False)
+    has_toilet = models.BooleanField(_("卫生间"), default=False)
+    has_first_aid = models.BooleanField(_("急救箱"), default=False)
+    has_climate = models.BooleanField(_("冷暖空调"), default=False)
+    has_wifi = models.BooleanField(_("无线网络"), default=False)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("驿站")
+        verbose_name_plural = _("驿站")
+        # The nearest search narrows to a box around the caller on these before measuring exact distances.
+        indexes = [models.Index(fields=["kind", "lat", "lng"], name="station_kind_box_idx")]
+
+    def __str__(self):
+        return self.name
+
+    def amenities(self):
+        return [k for k in AMENITY_KEYS if getattr(self, f"has_{k}")]
+
+
+class Weekday(models.IntegerChoices):
+    MON = 0, _("周一")
+    TUE = 1, _("周二")
+    WED = 2, _("周三")
+    THU = 3, _("周四")
+    FRI = 4, _("周五")
+    SAT = 5, _("周六")
+    SUN = 6, _("周日")
+
+
+class OpeningHours(models.Model):
+    """Open from `opens` on `weekday`; a `closes` at or before `opens` is on the next day (22:00–06:00), and
+    00:00–00:00 is the whole day."""
+
+    station = models.ForeignKey(Station, on_delete=models.CASCADE, related_name="hours", verbose_name=_("驿站"))
+    weekday = models.PositiveSmallIntegerField(_("星期"), choices=Weekday.choices)
+    opens = models.TimeField(_("开门"))
+    closes = models.TimeField(_("关门"))
+
+    class Meta:
+        ordering = ["weekday", "opens"]
+        verbose_name = _("开放时间")
+        verbose_name_plural = _("开放时间")
+
+
+class Closure(models.Model):
+    """A temporary closure: repairs, an epidemic, a typhoon."""
+
+    station = models.ForeignKey(Station, on_delete=models.CASCADE, related_name="closures", verbose_name=_("驿站"))
+    starts_at = models.DateTimeField(_("开始"))
+    ends_at = models.DateTimeField(_("结束"))
+    reason = models.CharField(_("原因"), max_length=100)
+
+    class Meta:
+        ordering = ["starts_at"]
+        verbose_name = _("临时闭站")
+        verbose_name_plural = _("临时闭站")
+        constraints = [models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")),
+                                              name="closure_ends_after_start")]
+
+
+class Room(models.Model):
+    station = models.ForeignKey(Station, on_delete=models.CASCADE, related_name="rooms", verbose_name=_("驿站"))
+    name = models.CharField(_("名称"), max_length=NAME_MAX)
+    capacity = models.PositiveSmallIntegerField(_("容纳人数"))
+    max_minutes = models.PositiveSmallIntegerField(_("单次最长（分钟）"), default=120)
+    horizon_days = models.PositiveSmallIntegerField(_("最多提前（天）"), default=14)
+    needs_approval = models.BooleanField(_("需审核"), default=False)
+    is_open = models.BooleanField(_("可预约"), default=True)
+
+    class Meta:
+        ordering = ["station", "id"]
+        verbose_name = _("活动室")
+        verbose_name_plural = _("活动室")
+
+    def __str__(self):
+        return f"{self.station.name} · {self.name}"
+
+
+class RoomReach(GridRef):
+    """A place whose residents may book the room: a compound, or a whole community."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="reach", verbose_name=_("活动室"))
+
+    class Meta:
+        verbose_name = _("预约范围")
+        verbose_name_plural = _("预约范围")
+        constraints = [GridRef.one_node_constraint("room_reach_one_node")]
+
+
+class BookingStatus(models.TextChoices):
+    PENDING = "pending", _("待审核")
+    CONFIRMED = "confirmed", _("已确认")
+    REFUSED = "refused", _("未通过")
+    CANCELLED = "cancelled", _("已取消")
+
+
+# A booking in one of these holds its time: no other may overlap it (services, and on PostgreSQL a constraint).
+HOLDING = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
+
+
+class Booking(Placed):
+    room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="bookings", verbose_name=_("活动室"))
+    booked_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("预约人"), on_delete=models.PROTECT,
+                                  related_name="+")
+    starts_at = models.DateTimeField(_("开始"))
+    ends_at = models.DateTimeField(_("结束"))
+    purpose = models.CharField(_("用途"), max_length=100)
+    attendees = models.PositiveSmallIntegerField(_("人数"))
+    status = models.CharField(_("状态"), max_length=10, choices=BookingStatus.choices)
+    created_at = models.DateTimeField(_("预约时间"), default=timezone.now)
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        verbose_name = _("预约")
+        verbose_name_plural = _("预约")
+        indexes = [models.Index(fields=["room", "starts_at"], name="booking_room_time_idx"),
+                   models.Index(fields=["booked_by", "-starts_at"], name="booking_mine_idx")]
+        constraints = [models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")),
+                                              name="booking_ends_after_start")]
+
+    def __str__(self):
+        return f"{self.room.name} {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}"
+
+
+class BookingEvent(TimelineEvent):
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="events")
+
+    class Meta(TimelineEvent.Meta):
+        indexes = [outbox_index("station_booking_pending_idx")]

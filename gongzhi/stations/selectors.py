@@ -1,0 +1,169 @@
+"""Every read of stations: the public facts of rest stations for anyone, the rest scoped by the user."""
+import datetime
+import math
+
+from django.utils import timezone
+
+from gongzhi.accounts.policy import scoped
+from gongzhi.core.geometry import EARTH_RADIUS_M, by_distance
+from gongzhi.core.workdays import LOCAL
+
+from .capability import BOOKING_MANAGE, BOOKING_VIEW, ROOM_VIEW, STATION_VIEW
+from .hours import Pattern, holidays_between, is_open_at, open_spans
+from .models import AMENITY_KEYS, HOLDING, Booking, BookingStatus, Closure, Kind, Room, Station, Status
+
+# What the public sees: rest stations that exist or will. A closed one is gone from the map.
+PUBLIC_STATUSES = (Status.OPEN, Status.SOON, Status.PLANNED)
+NEAREST_MAX = 50
+_FIRST_RADIUS_M = 3000
+_METRES_PER_DEGREE = math.pi * EARTH_RADIUS_M / 180
+
+
+def public_stations():
+    return Station.objects.filter(kind=Kind.REST, status__in=PUBLIC_STATUSES)
+
+
+def public_station(pk):
+    return public_stations().select_related("keeper").prefetch_related("hours").filter(pk=pk).first()
+
+
+def _box(lat, lng, radius_m):
+    """A lat/lng box holding every point within radius_m (a little wider: the box is cheap, misses are not)."""
+    dlat = radius_m * 1.01 / _METRES_PER_DEGREE
+    widest = min(89.0, abs(lat) + dlat)  # the box's edge nearer the pole is where a degree of longitude is shortest
+    dlng = min(180.0, radius_m * 1.01 / (_METRES_PER_DEGREE * math.cos(math.radians(widest))))
+    return {"lat__gte": lat - dlat, "lat__lte": lat + dlat, "lng__gte": lng - dlng, "lng__lte": lng + dlng}
+
+
+def nearest(lat, lng, *, amenities=(), limit=10, queryset=None):
+    """[(metres, station)] nearest first (ties by id), at most `limit`.
+
+    A box around the point on the indexed lat/lng narrows the candidates; it grows until `limit` of them lie
+    within its radius (only those are sure to be the nearest) or it covers the earth.
+    """
+    qs = (queryset if queryset is not None else public_stations()).filter(lat__isnull=False, lng__isnull=False)
+    for key in amenities:
+        qs = qs.filter(**{f"has_{key}": True})
+    radius = _FIRST_RADIUS_M
+    while True:
+        whole_earth = radius > math.pi * EARTH_RADIUS_M
+        candidates = qs if whole_earth else qs.filter(**_box(lat, lng, radius))
+        rows = list(candidates.order_by("id").values_list("id", "lat", "lng"))
+        ranked = by_distance(lat, lng, rows)
+        sure = ranked if whole_earth else [r for r in ranked if r[0] <= radius]
+        if len(sure) >= limit or whole_earth:
+            top = sure[:limit]
+            break
+        radius *= 4
+    stations = Station.objects.select_related("keeper").prefetch_related("hours").in_bulk([pk for _d, pk in top])
+    return [(d, stations[pk]) for d, pk in top]
+
+
+def patterns_of(station):
+    return [Pattern(h.weekday, h.opens, h.closes) for h in station.hours.all()]
+
+
+def _closures_by_station(ids, start, end):
+    out = {}
+    for c in Closure.objects.filter(station_id__in=ids, starts_at__lt=end, ends_at__gt=start):
+        out.setdefault(c.station_id, []).append((c.starts_at, c.ends_at))
+    return out
+
+
+def open_now(stations, now=None):
+    """{station id: open right now} for stations with their hours prefetched: one query for the closures."""
+    now = now or timezone.now()
+    day = now.astimezone(LOCAL).date()
+    holidays = holidays_between(day - datetime.timedelta(days=1), day)
+    closures = _closures_by_station([s.pk for s in stations], now - datetime.timedelta(days=1),
+                                    now + datetime.timedelta(days=1))
+    return {s.pk: s.status == Status.OPEN and is_open_at(
+        now, patterns_of(s), holidays=holidays if s.closed_on_holidays else frozenset(),
+        closures=closures.get(s.pk, ())) for s in stations}
+
+
+def open_spans_of(station, first, last):
+    holidays = holidays_between(first, last) if station.closed_on_holidays else frozenset()
+    start = datetime.datetime.combine(first, datetime.time(), tzinfo=LOCAL)
+    end = datetime.datetime.combine(last + datetime.timedelta(days=1), datetime.time(), tzinfo=LOCAL)
+    closures = _closures_by_station([station.pk], start - datetime.timedelta(days=1), end).get(station.pk, ())
+    return open_spans(patterns_of(station), first, last, holidays=holidays, closures=closures)
+
+
+def amenity_keys(raw):
+    """The amenities asked for, or None naming one that is not known."""
+    keys = [k for k in (raw or []) if k]
+    return None if any(k not in AMENITY_KEYS for k in keys) else keys
+
+
+# ---- the keepers' and residents' side, scoped --------------------------------------------------------------
+
+def stations_for(user):
+    return scoped(user, STATION_VIEW, Station.objects.all()).select_related("keeper", "compound")
+
+
+def rooms_for(user):
+    return scoped(user, ROOM_VIEW, Room.objects.all()).select_related("station")
+
+
+def room(user, pk):
+    return rooms_for(user).prefetch_related("station__hours").filter(pk=pk).first()
+
+
+def free_spans(room, day, now=None):
+    """[(start, end)] of the day when the room is open and not held by a booking, from now on."""
+    now = now or timezone.now()
+    spans = open_spans_of(room.station, day, day)
+    start = datetime.datetime.combine(day, datetime.time(), tzinfo=LOCAL)
+    taken = Booking.objects.filter(room=room, status__in=HOLDING, starts_at__lt=start + datetime.timedelta(days=1),
+                                   ends_at__gt=start).values_list("starts_at", "ends_at")
+    out = []
+    for a, b in spans:
+        a = max(a, now)
+        for ta, tb in sorted(taken):
+            if tb <= a or ta >= b:
+                continue
+            if ta > a:
+                out.append((a, ta))
+            a = max(a, tb)
+        if a < b:
+            out.append((a, b))
+    return [(a, b) for a, b in out if b > a]
+
+
+def bookings_of_day(room, day):
+    start = datetime.datetime.combine(day, datetime.time(), tzinfo=LOCAL)
+    return list(Booking.objects.filter(room=room, status__in=HOLDING, starts_at__lt=start + datetime.timedelta(days=1),
+                                       ends_at__gt=start).order_by("starts_at"))
+
+
+def my_bookings(user, *, upcoming=True, now=None):
+    now = now or timezone.now()
+    qs = Booking.objects.filter(booked_by=user).select_related("room__station")
+    if upcoming:
+        return qs.filter(ends_at__gt=now, status__in=HOLDING).order_by("starts_at")
+    return qs.order_by("-starts_at")
+
+
+def visible_bookings(user):
+    return scoped(user, BOOKING_VIEW, Booking.objects.all()).select_related("room__station")
+
+
+def booking(user, pk):
+    return visible_bookings(user).filter(pk=pk).first()
+
+
+def todays_bookings(user, now=None):
+    """The bookings of today at the stations the user keeps, pending ones first."""
+    now = now or timezone.now()
+    day = now.astimezone(LOCAL).date()
+    start = datetime.datetime.combine(day, datetime.time(), tzinfo=LOCAL)
+    return (scoped(user, BOOKING_MANAGE, Booking.objects.all()).select_related("room__station")
+            .filter(starts_at__gte=start, starts_at__lt=start + datetime.timedelta(days=1), status__in=HOLDING)
+            .order_by("starts_at", "id"))
+
+
+def pending(user):
+    return (scoped(user, BOOKING_MANAGE, Booking.objects.all()).select_related("room__station")
+            .filter(status=BookingStatus.PENDING).order_by("starts_at"))
+

@@ -1,0 +1,215 @@
+"""Every write of stations: atomic, audited, checked with the policy.
+
+No two holding bookings of a room overlap, ever: a booking locks its room's row (select_for_update) before it
+reads the bookings it might collide with, so two people booking the same hour queue up and the second is
+told the time is taken; on PostgreSQL an exclusion constraint (migration 0002) refuses an overlap whatever
+wrote it. A booking may start when another ends: the times are half-open, [start, end).
+"""
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from gongzhi.accounts.policy import require
+from gongzhi.core import timeline
+from gongzhi.core.audit import audit
+from gongzhi.core.models import AuditAction
+from gongzhi.core.workdays import LOCAL
+
+from . import selectors
+from .capability import BOOKING_CANCEL, BOOKING_MANAGE, ROOM_BOOK, STATION_MANAGE
+from .hours import covers
+from .models import HOLDING, Booking, BookingEvent, BookingStatus, Closure, OpeningHours, Room, Station
+
+PURPOSE_MAX = 100
+
+
+class Conflict(Exception):
+    """The booking lost to another one, or changed since it was read."""
+
+    status = 409
+
+    def __init__(self, message=None):
+        self.message = str(message or gettext_lazy("该时段已被预约，请换一个时段"))
+        super().__init__(self.message)
+
+
+def _aware(value):
+    if isinstance(value, datetime.datetime) and timezone.is_naive(value):
+        return value.replace(tzinfo=LOCAL)  # as the booker's clock reads it: China's
+    return value
+
+
+def _event(booking, action, user, note=""):
+    timeline.written(BookingEvent.objects.create(booking=booking, action=action, actor=user, note=note))
+
+
+def _check_booking(room, *, starts_at, ends_at, attendees, purpose, now):
+    errors = {}
+    if not purpose:
+        errors["purpose"] = _("请填写用途")
+    elif len(purpose) > PURPOSE_MAX:
+        errors["purpose"] = _("用途不能超过 %(n)d 个字") % {"n": PURPOSE_MAX}
+    if not isinstance(attendees, int) or attendees < 1:
+        errors["attendees"] = _("人数至少为 1")
+    elif attendees > room.capacity:
+        errors["attendees"] = _("人数超过该活动室的容量（%(n)d 人）") % {"n": room.capacity}
+    if errors:
+        raise ValidationError(errors)
+    if ends_at <= starts_at:
+        raise ValidationError({"ends_at": _("结束时间应晚于开始时间")})
+    if starts_at < now:
+        raise ValidationError({"starts_at": _("不能预约已经过去的时间")})
+    if starts_at.astimezone(LOCAL).date() > now.astimezone(LOCAL).date() + datetime.timedelta(days=room.horizon_days):
+        raise ValidationError({"starts_at": _("最多只能提前 %(n)d 天预约") % {"n": room.horizon_days}})
+    if ends_at - starts_at > datetime.timedelta(minutes=room.max_minutes):
+        raise ValidationError({"ends_at": _("单次预约最长 %(n)d 分钟") % {"n": room.max_minutes}})
+    if not room.is_open or room.station.status != "open":
+        raise ValidationError({"room": _("该活动室暂停预约")})
+    spans = selectors.open_spans_of(room.station, starts_at.astimezone(LOCAL).date(),
+                                    ends_at.astimezone(LOCAL).date())
+    if not covers(spans, starts_at, ends_at):
+        raise ValidationError({"starts_at": _("所选时段不在驿站开放时间内")})
+
+
+def booking_create(*, user, room_id, starts_at, ends_at, attendees, purpose, now=None):
+    now = now or timezone.now()
+    starts_at, ends_at = _aware(starts_at), _aware(ends_at)
+    purpose = (purpose or "").strip()
+    try:
+        with transaction.atomic():
+            room = Room.objects.select_for_update().select_related("station").filter(pk=room_id).first()
+            if room is None:
+                raise Http404
+            require(user, ROOM_BOOK, room)
+            _check_booking(room, starts_at=starts_at, ends_at=ends_at, attendees=attendees, purpose=purpose, now=now)
+            if Booking.objects.filter(room=room, status__in=HOLDING, starts_at__lt=ends_at,
+                                      ends_at__gt=starts_at).exists():
+                raise Conflict()
+            station = room.station
+            booking = Booking.objects.create(
+                room=room, booked_by=user, starts_at=starts_at, ends_at=ends_at, purpose=purpose,
+                attendees=attendees, compound_id=station.compound_id, building_id=station.building_id,
+                lat=station.lat, lng=station.lng, created_at=now,
+                status=BookingStatus.PENDING if room.needs_approval else BookingStatus.CONFIRMED)
+            _event(booking, "booking_request" if room.needs_approval else "booking_confirmed", user)
+            audit(AuditAction.CREATE, user=user, obj=booking, detail="book")
+    except IntegrityError as exc:  # the PostgreSQL constraint, should anything have slipped past the lock
+        if "booking_no_overlap" in str(exc):
+            raise Conflict() from None
+        raise
+    return booking
+
+
+def _decide(*, user, booking_id, action, to, allowed_from, verb, note=""):
+    with transaction.atomic():
+        booking = Booking.objects.select_for_update().select_related("room__station").filter(pk=booking_id).first()
+        if booking is None:
+            raise Http404
+        require(user, action, booking)
+        if booking.status not in allowed_from:
+            raise Conflict(_("该预约已是“%(s)s”，无法再操作") % {"s": booking.get_status_display()})
+        before = booking.status
+        booking.status = to
+        booking.save(update_fields=["status"])
+        _event(booking, f"booking_{verb}", user, note)
+        audit(AuditAction.UPDATE, user=user, obj=booking, detail=verb, changes={"status": [before, to]})
+    return booking
+
+
+def booking_cancel(*, user, booking_id, now=None):
+    now = now or timezone.now()
+    booking = Booking.objects.filter(pk=booking_id).only("ends_at").first()
+    if booking is not None and booking.ends_at <= now:
+        raise ValidationError({"booking": _("已结束的预约不能取消")})
+    return _decide(user=user, booking_id=booking_id, action=BOOKING_CANCEL, to=BookingStatus.CANCELLED,
+                   allowed_from=HOLDING, verb="cancel")
+
+
+def booking_approve(*, user, booking_id):
+    return _decide(user=user, booking_id=booking_id, action=BOOKING_MANAGE, to=BookingStatus.CONFIRMED,
+                   allowed_from=(BookingStatus.PENDING,), verb="approve")
+
+
+def booking_refuse(*, user, booking_id, note=""):
+    return _decide(user=user, booking_id=booking_id, action=BOOKING_MANAGE, to=BookingStatus.REFUSED,
+                   allowed_from=(BookingStatus.PENDING,), verb="refuse", note=note)
+
+
+def hours_set(*, user, station_id, patterns):
+    """Replace a station's weekly hours: [(weekday, opens, closes)]."""
+    errors = []
+    for weekday, opens, closes in patterns:
+        if weekday not in range(7):
+            errors.append(_("星期无效"))
+        if not isinstance(opens, datetime.time) or not isinstance(closes, datetime.time):
+            errors.append(_("时间格式无效"))
+    if errors:
+        raise ValidationError({"hours": errors[0]})
+    with transaction.atomic():
+        station = Station.objects.select_for_update().filter(pk=station_id).first()
+        if station is None:
+            raise Http404
+        require(user, STATION_MANAGE, station)
+        OpeningHours.objects.filter(station=station).delete()
+        OpeningHours.objects.bulk_create(OpeningHours(station=station, weekday=w, opens=o, closes=c)
+                                         for w, o, c in patterns)
+        station.version += 1
+        station.save(update_fields=["version"])
+        audit(AuditAction.UPDATE, user=user, obj=station, detail="hours",
+              changes={"hours": [None, [f"{w} {o:%H:%M}-{c:%H:%M}" for w, o, c in patterns]]})
+    return station
+
+
+def closure_add(*, user, station_id, starts_at, ends_at, reason):
+    starts_at, ends_at = _aware(starts_at), _aware(ends_at)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("请填写闭站原因")})
+    if not (isinstance(starts_at, datetime.datetime) and isinstance(ends_at, datetime.datetime)) \
+            or ends_at <= starts_at:
+        raise ValidationError({"ends_at": _("结束时间应晚于开始时间")})
+    with transaction.atomic():
+        station = Station.objects.select_for_update().filter(pk=station_id).first()
+        if station is None:
+            raise Http404
+        require(user, STATION_MANAGE, station)
+        closure = Closure.objects.create(station=station, starts_at=starts_at, ends_at=ends_at, reason=reason[:100])
+        audit(AuditAction.UPDATE, user=user, obj=station, detail="close",
+              changes={"closure": [None, f"{starts_at.isoformat()} – {ends_at.isoformat()}"]})
+    return closure
+
+
+def station_create(*, user, compound_id, name, kind, status, lat, lng, address="", keeper_id=None,
+                   amenities=(), closed_on_holidays=False, hours=()):
+    """A new station with its weekly hours: [(weekday, opens, closes)]."""
+    from .models import AMENITY_KEYS, Kind, Status
+
+    errors = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = _("请填写名称")
+    if kind not in Kind.values:
+        errors["kind"] = _("类型无效")
+    if status not in Status.values:
+        errors["status"] = _("状态无效")
+    if lat is None or lng is None or not (-90 <= float(lat) <= 90 and -180 <= float(lng) <= 180):
+        errors["lat"] = _("请在地图上选定位置（纬度 -90 到 90，经度 -180 到 180）")
+    if any(a not in AMENITY_KEYS for a in amenities):
+        errors["amenities"] = _("设施无效")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        station = Station(compound_id=compound_id, name=name, kind=kind, status=status, lat=lat, lng=lng,
+                          address=address, keeper_id=keeper_id, closed_on_holidays=closed_on_holidays,
+                          **{f"has_{a}": True for a in amenities})
+        require(user, STATION_MANAGE, station)
+        station.save()
+        OpeningHours.objects.bulk_create(OpeningHours(station=station, weekday=w, opens=o, closes=c)
+                                         for w, o, c in hours)
+        audit(AuditAction.CREATE, user=user, obj=station)
+    return station

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "stations"
+urlpatterns = [
+    path("find/", views.find, name="find"),
+    path("s/<int:pk>/", views.station, name="station"),
+    path("rooms/", views.rooms, name="rooms"),
+    path("rooms/<int:pk>/", views.room, name="room"),
+    path("bookings/", views.bookings, name="bookings"),
+    path("bookings/<int:pk>/", views.booking, name="booking"),
+    path("bookings/<int:pk>/act/", views.booking_act, name="booking_act"),
+]
