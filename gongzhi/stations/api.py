@@ -24,7 +24,7 @@ router = Router()
 ERRORS = {400: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 
 
-class HoursOut(Schema):
+class OpeningHoursOut(Schema):
     days: str
     times: str
 
@@ -42,7 +42,7 @@ class StationOut(Schema):
     open_now: bool
     amenities: list[str]
     amenity_labels: list[str]
-    hours: list[HoursOut]
+    hours: list[OpeningHoursOut]
     keeper: str | None
 
 
