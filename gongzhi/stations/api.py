@@ -109,7 +109,7 @@ class RoomOut(Schema):
     is_open: bool
 
 
-class DayOut(Schema):
+class RoomDayOut(Schema):
     room: RoomOut
     date: datetime.date
     free: list[SpanOut]
@@ -126,7 +126,7 @@ def room_list(request):
     return [_room_out(r) for r in selectors.rooms_for(request.auth).order_by("station__name", "id")]
 
 
-@router.get("/stations/rooms/{int:room_id}/free", response={200: DayOut, 404: ErrorOut},
+@router.get("/stations/rooms/{int:room_id}/free", response={200: RoomDayOut, 404: ErrorOut},
             summary="A room's free time on a day (local date, default today)")
 def room_free(request, room_id: int, date: datetime.date | None = None):
     room = selectors.room(request.auth, room_id)
