@@ -2,18 +2,22 @@
 the reasons it ranks where it does (same category or skill, same compound, available in the need's window,
 room for the people served, current load).
 
-Candidates are read by the need's category among the compounds of its community (an index range on
-resources; registrations by compound), then scored in Python: the candidates of one community are few."""
+Candidates form a bounded pool, so the time does not grow with the lists: of each kind, the POOL newest
+resources of the need's category in its compound and POOL more elsewhere in its community, and the POOL
+members good at it with the most weekly hours in its compound and POOL more around — each an index range read
+in order and stopped (models: lists_resource_here/around, lists_skill_here/around). The pool is then scored in
+Python, where the window, the capacity and the current load decide the order."""
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from gongzhi.grid.places import compounds_within
 
-from .models import (ProjectStatus, Registration, RegistrationKind, RegistrationStatus, Resource, Take)
+from .models import MemberSkill, ProjectStatus, Resource, Take
 
 LIMIT = 10
+POOL = 50
 
 
 @dataclass
@@ -50,12 +54,15 @@ def _load(s, open_takes):
 
 def suggest(user, need, limit=LIMIT):
     """The best `limit` suggestions for the need (the caller has checked the user may review it)."""
-    area = sorted(compounds_within("community", need.compound.community_id))
+    here = need.compound_id
+    around = sorted(compounds_within("community", need.compound.community_id) - {here})
     out = []
-    resources = Resource.objects.filter(topic=need.topic, active=True, compound_id__in=area) \
-        .select_related("compound", "organisation")[:200]
-    org_load = dict(Take.objects.filter(project__status=ProjectStatus.OPEN, organisation__isnull=False)
-                    .values("organisation_id").annotate(n=Count("pk")).values_list("organisation_id", "n"))
+    offers = Resource.objects.filter(topic=need.topic, active=True).select_related("compound").order_by("-pk")
+    resources = list(offers.filter(compound_id=here)[:POOL]) + list(offers.filter(compound_id__in=around)[:POOL])
+    org_ids = {r.organisation_id for r in resources if r.organisation_id}
+    org_load = dict(Take.objects.filter(project__status=ProjectStatus.OPEN, organisation_id__in=org_ids)
+                    .values("organisation_id").annotate(n=Count("pk")).values_list("organisation_id", "n")) \
+        if org_ids else {}
     for r in resources:
         s = Suggestion("resource", r.pk, r.title, r.compound.name, 20, [_("类别相符：%(c)s") % {"c": r.get_topic_display()}])
         _place(s, need, r.compound_id)
@@ -71,13 +78,12 @@ def suggest(user, need, limit=LIMIT):
         if r.organisation_id:
             _load(s, org_load.get(r.organisation_id, 0))
         out.append(s)
-    members = Registration.objects.filter(kind=RegistrationKind.MEMBER, status=RegistrationStatus.CONFIRMED,
-                                          compound_id__in=area, user__isnull=False) \
-        .filter(Q(skills=need.topic) | Q(skills__startswith=f"{need.topic},") | Q(skills__endswith=f",{need.topic}")
-                | Q(skills__contains=f",{need.topic},")).select_related("compound", "user")[:200]
+    skilled = MemberSkill.objects.filter(topic=need.topic).select_related("compound", "user") \
+        .order_by("-weekly_hours", "-pk")
+    members = list(skilled.filter(compound_id=here)[:POOL]) + list(skilled.filter(compound_id__in=around)[:POOL])
     user_load = dict(Take.objects.filter(project__status=ProjectStatus.OPEN,
                                          user_id__in=[m.user_id for m in members])
-                     .values("user_id").annotate(n=Count("pk")).values_list("user_id", "n"))
+                     .values("user_id").annotate(n=Count("pk")).values_list("user_id", "n")) if members else {}
     for m in members:
         s = Suggestion("member", m.user_id, str(m.user), m.compound.name, 20, [_("特长相符")])
         _place(s, need, m.compound_id)

@@ -111,6 +111,24 @@ class Registration(Placed):
         return str(self.organisation or self.user or self.pk)
 
 
+class MemberSkill(models.Model):
+    """One skill of a confirmed member, written when the community confirms the registration: what matching
+    reads instead of the comma-separated `Registration.skills` (which no index can serve). The member's
+    compound and weekly hours are copied here (a registration is never edited after review) so that "the
+    members good at X in this compound, most hours first" is one index range, however many members there are."""
+
+    registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="skill_rows")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    compound = models.ForeignKey("grid.Compound", on_delete=models.CASCADE, related_name="+")
+    topic = models.CharField(max_length=16, choices=Category.choices)
+    weekly_hours = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["topic", "compound", "weekly_hours", "id"], name="lists_skill_here"),
+                   models.Index(fields=["topic", "weekly_hours", "id"], name="lists_skill_around")]
+        constraints = [models.UniqueConstraint(fields=["registration", "topic"], name="lists_skill_once")]
+
+
 class Grade(models.TextChoices):
     EXCELLENT = "excellent", _("优秀")
     GOOD = "good", _("良好")
@@ -173,8 +191,10 @@ class Resource(Placed):
     class Meta:
         verbose_name = _("资源")
         verbose_name_plural = _("资源清单")
-        # Matching reads the active resources of a category, nearest compound first.
-        indexes = [models.Index(fields=["topic", "active", "compound"], name="lists_resource_match")]
+        # Matching reads the newest active resources of a category in the need's compound, then around it: each
+        # an index range read backwards, stopped at the pool's size.
+        indexes = [models.Index(fields=["topic", "active", "compound", "id"], name="lists_resource_here"),
+                   models.Index(fields=["topic", "active", "id"], name="lists_resource_around")]
 
     def __str__(self):
         return self.title

@@ -22,7 +22,7 @@ from gongzhi.orgs.models import Organisation
 from .capability import (LEDGER_CORRECT, NEED_POST, NEED_REVIEW, PROJECT_MANAGE, PROJECT_SERVE, PROJECT_TAKE,
                          REGISTRATION_RATE, REGISTRATION_REVIEW, REGISTRATION_SUBMIT, RESOURCE_OFFER, SERVICE_CONFIRM, SERVICE_RATE)
 from .models import (Category, Grade, LedgerEntry, ListsEvent, Need, NeedStatus, Project, ProjectKind, ProjectMode,
-                     ProjectStatus, ProviderKind, Rating, Registration, RegistrationKind, RegistrationStatus,
+                     MemberSkill, ProjectStatus, ProviderKind, Rating, Registration, RegistrationKind, RegistrationStatus,
                      Resource, ResourceKind, Served, ServiceRecord, ServiceStatus, Take, YearlyRating)
 
 TITLE_MAX = 60
@@ -273,6 +273,10 @@ def registration_decide(*, user, registration, confirm, reason="", commitment_ho
         reg.commitment_hours = hours
     reg.decided_by, reg.decided_at = user, timezone.now()
     reg.save(update_fields=["status", "reason", "commitment_hours", "decided_by", "decided_at"])
+    if confirm and reg.kind == RegistrationKind.MEMBER and reg.user_id:
+        MemberSkill.objects.bulk_create([
+            MemberSkill(registration=reg, user_id=reg.user_id, compound_id=reg.compound_id, topic=topic,
+                        weekly_hours=reg.weekly_hours) for topic in reg.skill_list()])
     audit(AuditAction.UPDATE, user=user, obj=reg, detail="confirm" if confirm else "refuse", request=request,
           changes={"status": [before, reg.status]})
     return reg

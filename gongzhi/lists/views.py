@@ -142,6 +142,8 @@ def project_detail(request, pk):
         and project.taken < project.places and not any(t.user_id == u.pk for t in takes),
         "may_serve": serve, "units": units, "today": timezone.localdate().isoformat(),
         "services": scoped(u, SERVICE_VIEW, project.services.all()).order_by("-served_on", "-pk"),
+        # Only the needs the user may read: a taker sees the project, not every resident's request behind it.
+        "needs": scoped(u, NEED_VIEW, project.needs.all()).order_by("created_at", "pk"),
         "may_manage": can(u, PROJECT_MANAGE, project)})
 
 
@@ -182,6 +184,8 @@ def service_detail(request, pk):
     row = selectors.served_row(service, request.user) if can(request.user, SERVICE_RATE, service) else None
     return render(request, "lists/service.html", {
         "service": service, "mine": row, "ratings": Rating.choices,
+        # A resident who rates a service is not necessarily one who may open its project.
+        "may_view_project": can(request.user, PROJECT_VIEW, service.project),
         "may_confirm": can(request.user, SERVICE_CONFIRM, service) and service.status == "recorded",
         "served": service.served.all() if can(request.user, SERVICE_CONFIRM, service) else []})
 

@@ -1,5 +1,6 @@
 import datetime
 
+from gongzhi.lists import services
 from gongzhi.lists.models import LedgerEntry, Need, Project
 
 from .conftest import TODAY
@@ -47,3 +48,40 @@ def test_pages_out_of_reach_are_404(lists, client):
     assert client.get(f"/lists/needs/{need.pk}/").status_code == 404
     assert client.get("/lists/needs/").status_code == 404
     assert client.get("/lists/registrations/").status_code == 200  # a resident may register as a member
+
+
+def test_a_project_shows_its_needs_and_a_service_links_back(lists, client, published):
+    c = lists
+    project = published()
+    need = project.needs.get()
+    services.project_take(user=c.member1, project=project)
+    service = services.service_record(user=c.member1, project=project, served_on=TODAY, hours="2")
+    client.force_login(c.community_worker)
+    page = client.get(f"/lists/projects/{project.pk}/").content.decode()
+    assert "回应的需求" in page and f'href="/lists/needs/{need.pk}/"' in page
+    assert f'href="/lists/projects/{project.pk}/"' in client.get(f"/lists/services/{service.pk}/").content.decode()
+    # The taker sees the project but not the resident's need behind it; the resident who rates the service may
+    # not open the project, so the page offers no link there.
+    client.force_login(c.member1)
+    page = client.get(f"/lists/projects/{project.pk}/").content.decode()
+    assert "回应的需求" not in page and f"/lists/needs/{need.pk}/" not in page and need.title not in page
+    client.force_login(c.resident1)
+    page = client.get(f"/lists/services/{service.pk}/").content.decode()
+    assert "评价这次服务" in page and f"/lists/projects/{project.pk}/" not in page
+
+
+def test_the_needs_board_counts_services_in_english_singular_and_plural(lists, client, published):
+    from django.conf import settings
+
+    c = lists
+    project = published(places=2)
+    services.project_take(user=c.member1, project=project)
+    one = services.service_record(user=c.member1, project=project, served_on=TODAY, hours="2")
+    services.service_confirm(user=c.community_worker, service=one)
+    client.force_login(c.community_worker)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = client.get("/lists/needs/").content.decode()
+    assert "1 service · " in page and "1 services" not in page
+    two = services.service_record(user=c.member1, project=project, served_on=TODAY, hours="1")
+    services.service_confirm(user=c.community_worker, service=two)
+    assert "2 services · " in client.get("/lists/needs/").content.decode()
