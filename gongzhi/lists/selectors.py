@@ -127,9 +127,10 @@ def my_hours(user, year):
     if org_ids:
         regs = Registration.objects.filter(kind=RegistrationKind.UNIT, status=RegistrationStatus.CONFIRMED,
                                            organisation_id__in=org_ids).select_related("organisation")
-        for r in regs:
-            units.append({"organisation": r.organisation,
-                          "hours": hours_of(organisation=r.organisation_id, year=year).get(year, (_tenths(0), 0))[0]})
+        regs = list(regs)
+        totals = dict(LedgerEntry.objects.filter(organisation_id__in=[r.organisation_id for r in regs], year=year)
+                      .values("organisation_id").annotate(h=Sum("hours")).values_list("organisation_id", "h"))
+        units = [{"organisation": r.organisation, "hours": _tenths(totals.get(r.organisation_id))} for r in regs]
     return {"year": year, "hours": mine[0], "points": mine[1],
             "commitment": reg.commitment_hours if reg else None, "units": units}
 

@@ -8,7 +8,7 @@ from django.http import Http404
 from gongzhi.core.models import AuditEntry
 from gongzhi.lists import selectors, services
 from gongzhi.lists.models import (LedgerEntry, ListsEvent, Need, NeedStatus, Project, ProjectStatus, Registration,
-                                  Take)
+                                  RegistrationKind, RegistrationStatus, Take)
 from gongzhi.lists.services import Conflict
 
 from .conftest import TODAY
@@ -174,3 +174,30 @@ def test_service_date_in_the_future_refused(lists, published):
         services.service_record(user=c.member1, project=project, hours="1",
                                 served_on=(TODAY + datetime.timedelta(days=3)).isoformat())
     assert not project.services.exists()
+
+
+def test_a_contact_of_several_units_reads_their_hours_in_fixed_queries(lists):
+    """my_hours (the member's home panel and page) reads every unit's hours at once, not a query per unit."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from gongzhi.accounts.models import Role, RoleAssignment, User
+    from gongzhi.orgs.models import Coverage, Organisation, OrgKind
+
+    c = lists
+
+    def cost():
+        user = User.objects.get(pk=c.unit1.pk)  # fresh: its roles read inside, as in a request
+        with CaptureQueriesContext(connection) as q:
+            units = selectors.my_hours(user, TODAY.year)["units"]
+        return len(q.captured_queries), len(units)
+
+    one, n = cost()
+    assert n == 1
+    for i in range(2, 5):
+        unit = Organisation.objects.create(kind=OrgKind.RESIDENT_UNIT, code=f"U{i}", name=f"驻区单位{i}")
+        Coverage.objects.create(organisation=unit, community=c.C)
+        RoleAssignment.objects.create(user=c.unit1, role=Role.PARTY_MEMBER, organisation=unit)
+        Registration.objects.create(user=c.unit1, kind=RegistrationKind.UNIT, compound=c.K1, organisation=unit,
+                                    status=RegistrationStatus.CONFIRMED)
+    assert cost() == (one, 4)
