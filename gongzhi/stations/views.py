@@ -44,11 +44,13 @@ def find(request):
            "open_only": request.GET.get("open_only") == "1"}
     lat, lng = _float(request.GET.get("lat")), _float(request.GET.get("lng"))
     place = request.GET.get("place")
-    if (lat is None or lng is None) and place:
+    if place:  # a place chosen on the page wins over a position carried from an earlier search
         found = next((p for p in places if str(p[0]) == place), None)
         if found is not None:
             lat, lng = float(found[2]), float(found[3])
             ctx["place"] = found[0]
+        else:
+            lat = lng = None
     if request.GET.get("lat") or request.GET.get("lng") or place:
         keys = selectors.amenity_keys(chosen_amenities)
         if lat is None or lng is None or not (-90 <= lat <= 90 and -180 <= lng <= 180):
