@@ -216,3 +216,116 @@ def booking_approve(request, booking_id: int):
              summary="Refuse a booking waiting for approval (keepers)")
 def booking_refuse(request, booking_id: int):
     return _act(request, booking_id, services.booking_refuse)
+
+
+# ---- keepers ------------------------------------------------------------------------------------------------
+
+class HoursRow(Schema):
+    weekday: int
+    opens: datetime.time
+    closes: datetime.time
+
+
+class ClosureOut(Schema):
+    id: int
+    starts_at: datetime.datetime
+    ends_at: datetime.datetime
+    reason: str
+
+
+class KeptOut(Schema):
+    id: int
+    name: str
+    kind: str
+    status: str
+    version: int
+    closed_on_holidays: bool
+    amenities: list[str]
+    hours: list[HoursRow]
+    closures: list[ClosureOut]
+
+
+class SettingsIn(Schema):
+    version: int
+    status: str
+    amenities: list[str] = []
+    closed_on_holidays: bool = False
+
+
+class HoursIn(Schema):
+    version: int
+    hours: list[HoursRow]
+
+
+class ClosureIn(Schema):
+    starts_at: datetime.datetime
+    ends_at: datetime.datetime
+    reason: Text
+
+
+def _kept_out(user, pk):
+    station, closures = selectors.kept_station(user, pk)
+    if station is None:
+        raise Http404
+    return {"id": station.pk, "name": station.name, "kind": station.kind, "status": station.status,
+            "version": station.version, "closed_on_holidays": station.closed_on_holidays,
+            "amenities": station.amenities(),
+            "hours": [{"weekday": h.weekday, "opens": h.opens, "closes": h.closes} for h in station.hours.all()],
+            "closures": [{"id": c.pk, "starts_at": c.starts_at, "ends_at": c.ends_at, "reason": c.reason}
+                         for c in closures]}
+
+
+def _kept_or_404(user, pk):
+    if not selectors.kept_stations(user).filter(pk=pk).exists():
+        raise Http404
+
+
+@router.get("/stations/kept", response=list[KeptOut], summary="The stations the caller keeps")
+def kept_list(request):
+    return [_kept_out(request.auth, pk) for pk in selectors.kept_stations(request.auth).values_list("pk", flat=True)]
+
+
+@router.get("/stations/kept/{int:station_id}", response={200: KeptOut, 404: ErrorOut},
+            summary="A kept station: status, amenities, weekly hours and closures not yet over")
+def kept_detail(request, station_id: int):
+    return _kept_out(request.auth, station_id)
+
+
+def _keep(request, station_id, write, field):
+    _kept_or_404(request.auth, station_id)
+    try:
+        write()
+    except services.Conflict as e:
+        return HttpStatus(409, {"detail": e.message, "field": field})
+    return _kept_out(request.auth, station_id)
+
+
+@router.put("/stations/kept/{int:station_id}/settings", response={200: KeptOut, **ERRORS},
+            summary="Change a kept station's status, amenities and holiday rule (409 if changed since read)")
+def kept_settings(request, station_id: int, payload: SettingsIn):
+    return _keep(request, station_id, lambda: services.station_update(
+        user=request.auth, station_id=station_id, version=payload.version, status=payload.status,
+        amenities=payload.amenities, closed_on_holidays=payload.closed_on_holidays), "version")
+
+
+@router.put("/stations/kept/{int:station_id}/hours", response={200: KeptOut, **ERRORS},
+            summary="Replace a kept station's weekly hours (409 if changed since read)")
+def kept_hours(request, station_id: int, payload: HoursIn):
+    patterns = [(h.weekday, h.opens, h.closes) for h in payload.hours]
+    return _keep(request, station_id, lambda: services.hours_set(
+        user=request.auth, station_id=station_id, patterns=patterns, version=payload.version), "version")
+
+
+@router.post("/stations/kept/{int:station_id}/closures", response={200: KeptOut, **ERRORS},
+             summary="Close a kept station for a while")
+def kept_close(request, station_id: int, payload: ClosureIn):
+    return _keep(request, station_id, lambda: services.closure_add(
+        user=request.auth, station_id=station_id, starts_at=payload.starts_at, ends_at=payload.ends_at,
+        reason=payload.reason), "closure")
+
+
+@router.delete("/stations/kept/{int:station_id}/closures/{int:closure_id}", response={200: KeptOut, **ERRORS},
+               summary="Remove a temporary closure")
+def kept_reopen(request, station_id: int, closure_id: int):
+    return _keep(request, station_id, lambda: services.closure_remove(
+        user=request.auth, station_id=station_id, closure_id=closure_id), "closure")

@@ -1,4 +1,6 @@
 """What the public sees of a station (the page and the open API say the same), and the hours in words."""
+import datetime
+
 from django.utils.translation import gettext as _
 
 from .models import AMENITIES, Weekday
@@ -6,15 +8,36 @@ from .models import AMENITIES, Weekday
 _LABELS = dict(AMENITIES)
 
 
+def _span(h):
+    if h.opens == h.closes == datetime.time(0):
+        return _("全天")
+    end = h.closes.strftime("%H:%M")
+    if h.closes <= h.opens:
+        end = _("次日%(t)s") % {"t": end}
+    return f"{h.opens:%H:%M}–{end}"
+
+
+def _days(first, last):
+    if first == last:
+        return str(Weekday(first).label)
+    if (first, last) == (0, 6):
+        return _("每天")
+    return _("%(a)s至%(b)s") % {"a": Weekday(first).label, "b": Weekday(last).label}
+
+
 def hours_text(station):
-    """One line per weekday group with the same hours: "周一至周五 08:00–次日02:00"."""
+    """One line per run of weekdays with the same hours: "周一至周五 08:00–次日02:00", "每天 全天"."""
     by_day = {}
     for h in station.hours.all():
-        end = h.closes.strftime("%H:%M")
-        if h.closes <= h.opens:
-            end = _("次日%(t)s") % {"t": end}
-        by_day.setdefault(h.weekday, []).append(f"{h.opens:%H:%M}–{end}")
-    return [(Weekday(d).label, "、".join(v)) for d, v in sorted(by_day.items())]
+        by_day.setdefault(h.weekday, []).append(_span(h))
+    runs = []  # [first, last, text]
+    for day in sorted(by_day):
+        text = "、".join(by_day[day])
+        if runs and runs[-1][1] == day - 1 and runs[-1][2] == text:
+            runs[-1][1] = day
+        else:
+            runs.append([day, day, text])
+    return [(_days(a, b), text) for a, b, text in runs]
 
 
 def public(station, *, distance_m=None, open_now=False):

@@ -8,7 +8,7 @@ from gongzhi.accounts.policy import scoped
 from gongzhi.core.geometry import EARTH_RADIUS_M, by_distance
 from gongzhi.core.workdays import LOCAL
 
-from .capability import BOOKING_MANAGE, BOOKING_VIEW, ROOM_VIEW, STATION_VIEW
+from .capability import BOOKING_MANAGE, BOOKING_VIEW, ROOM_VIEW, STATION_MANAGE, STATION_VIEW
 from .hours import Pattern, holidays_between, is_open_at, open_spans
 from .models import AMENITY_KEYS, HOLDING, Booking, BookingStatus, Closure, Kind, Room, Station, Status
 
@@ -167,3 +167,17 @@ def pending(user):
     return (scoped(user, BOOKING_MANAGE, Booking.objects.all()).select_related("room__station")
             .filter(status=BookingStatus.PENDING).order_by("starts_at"))
 
+
+
+def kept_stations(user):
+    """The stations the user keeps: may change their status, amenities, hours and closures."""
+    return scoped(user, STATION_MANAGE, Station.objects.all()).select_related("compound").order_by("name", "id")
+
+
+def kept_station(user, pk, now=None):
+    """(station, its closures not yet over) if the user keeps it, else None."""
+    now = now or timezone.now()
+    station = kept_stations(user).prefetch_related("hours").filter(pk=pk).first()
+    if station is None:
+        return None, []
+    return station, list(Closure.objects.filter(station=station, ends_at__gt=now).order_by("starts_at"))

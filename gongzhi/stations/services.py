@@ -140,21 +140,61 @@ def booking_refuse(*, user, booking_id, note=""):
                    allowed_from=(BookingStatus.PENDING,), verb="refuse", note=note)
 
 
-def hours_set(*, user, station_id, patterns):
-    """Replace a station's weekly hours: [(weekday, opens, closes)]."""
+STALE = gettext_lazy("驿站信息已被他人修改，请刷新后重试")
+
+
+def _locked_station(user, station_id, version=None):
+    station = Station.objects.select_for_update().filter(pk=station_id).first()
+    if station is None:
+        raise Http404
+    require(user, STATION_MANAGE, station)
+    if version is not None and station.version != version:
+        raise Conflict(STALE)
+    return station
+
+
+def station_update(*, user, station_id, version, status, amenities, closed_on_holidays):
+    """A station's status, amenities and holiday rule, if nobody changed it since `version` was read."""
+    from .models import AMENITY_KEYS, Status
+
+    errors = {}
+    if status not in Status.values:
+        errors["status"] = _("状态无效")
+    if any(a not in AMENITY_KEYS for a in amenities):
+        errors["amenities"] = _("设施无效")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        station = _locked_station(user, station_id, version)
+        before = {"status": station.status, "amenities": station.amenities(),
+                  "closed_on_holidays": station.closed_on_holidays}
+        station.status = status
+        station.closed_on_holidays = bool(closed_on_holidays)
+        for key in AMENITY_KEYS:
+            setattr(station, f"has_{key}", key in amenities)
+        after = {"status": station.status, "amenities": station.amenities(),
+                 "closed_on_holidays": station.closed_on_holidays}
+        station.version += 1
+        station.save()
+        audit(AuditAction.UPDATE, user=user, obj=station, detail="settings",
+              changes={k: [before[k], after[k]] for k in after if before[k] != after[k]})
+    return station
+
+
+def hours_set(*, user, station_id, patterns, version=None):
+    """Replace a station's weekly hours: [(weekday, opens, closes)]; 00:00–00:00 is the whole day."""
     errors = []
     for weekday, opens, closes in patterns:
         if weekday not in range(7):
             errors.append(_("星期无效"))
-        if not isinstance(opens, datetime.time) or not isinstance(closes, datetime.time):
+        elif not isinstance(opens, datetime.time) or not isinstance(closes, datetime.time):
             errors.append(_("时间格式无效"))
+        elif opens == closes and opens != datetime.time(0):
+            errors.append(_("开门和关门时间相同；全天开放请填 00:00 至 00:00"))
     if errors:
         raise ValidationError({"hours": errors[0]})
     with transaction.atomic():
-        station = Station.objects.select_for_update().filter(pk=station_id).first()
-        if station is None:
-            raise Http404
-        require(user, STATION_MANAGE, station)
+        station = _locked_station(user, station_id, version)
         OpeningHours.objects.filter(station=station).delete()
         OpeningHours.objects.bulk_create(OpeningHours(station=station, weekday=w, opens=o, closes=c)
                                          for w, o, c in patterns)
@@ -165,23 +205,37 @@ def hours_set(*, user, station_id, patterns):
     return station
 
 
-def closure_add(*, user, station_id, starts_at, ends_at, reason):
+def closure_add(*, user, station_id, starts_at, ends_at, reason, now=None):
+    now = now or timezone.now()
     starts_at, ends_at = _aware(starts_at), _aware(ends_at)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("请填写闭站原因")})
+    if len(reason) > 100:
+        raise ValidationError({"reason": _("原因不能超过 %(n)d 个字") % {"n": 100}})
     if not (isinstance(starts_at, datetime.datetime) and isinstance(ends_at, datetime.datetime)) \
             or ends_at <= starts_at:
         raise ValidationError({"ends_at": _("结束时间应晚于开始时间")})
+    if ends_at <= now:
+        raise ValidationError({"ends_at": _("闭站的结束时间已经过去")})
     with transaction.atomic():
-        station = Station.objects.select_for_update().filter(pk=station_id).first()
-        if station is None:
-            raise Http404
-        require(user, STATION_MANAGE, station)
-        closure = Closure.objects.create(station=station, starts_at=starts_at, ends_at=ends_at, reason=reason[:100])
+        station = _locked_station(user, station_id)
+        closure = Closure.objects.create(station=station, starts_at=starts_at, ends_at=ends_at, reason=reason)
         audit(AuditAction.UPDATE, user=user, obj=station, detail="close",
               changes={"closure": [None, f"{starts_at.isoformat()} – {ends_at.isoformat()}"]})
     return closure
+
+
+def closure_remove(*, user, station_id, closure_id):
+    with transaction.atomic():
+        station = _locked_station(user, station_id)
+        closure = Closure.objects.filter(pk=closure_id, station=station).first()
+        if closure is None:
+            raise Conflict(_("该临时闭站已被删除"))
+        was = f"{closure.starts_at.isoformat()} – {closure.ends_at.isoformat()}"
+        closure.delete()
+        audit(AuditAction.UPDATE, user=user, obj=station, detail="reopen", changes={"closure": [was, None]})
+    return station
 
 
 def station_create(*, user, compound_id, name, kind, status, lat, lng, address="", keeper_id=None,

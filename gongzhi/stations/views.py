@@ -17,7 +17,7 @@ from gongzhi.grid.models import Compound
 
 from . import selectors, services
 from .capability import BOOKING_CANCEL, BOOKING_MANAGE, ROOM_BOOK
-from .models import AMENITIES, BookingStatus
+from .models import AMENITIES, BookingStatus, Status, Weekday
 from .present import public
 
 SHOWN = 10
@@ -44,11 +44,13 @@ def find(request):
            "open_only": request.GET.get("open_only") == "1"}
     lat, lng = _float(request.GET.get("lat")), _float(request.GET.get("lng"))
     place = request.GET.get("place")
-    if (lat is None or lng is None) and place:
+    if place:  # a place chosen on the page wins over a position carried from an earlier search
         found = next((p for p in places if str(p[0]) == place), None)
         if found is not None:
             lat, lng = float(found[2]), float(found[3])
             ctx["place"] = found[0]
+        else:
+            lat = lng = None
     if request.GET.get("lat") or request.GET.get("lng") or place:
         keys = selectors.amenity_keys(chosen_amenities)
         if lat is None or lng is None or not (-90 <= lat <= 90 and -180 <= lng <= 180):
@@ -169,3 +171,98 @@ def booking_act(request, pk):
     else:
         messages.success(request, _("已处理"))
     return redirect("stations:booking", pk)
+
+
+# ---- keepers: a station's status, amenities, weekly hours and closures ------------------------------------
+
+def _time(raw):
+    try:
+        return datetime.time.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def _moment(raw):
+    try:
+        value = datetime.datetime.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+    return value.replace(tzinfo=LOCAL) if value is not None and value.tzinfo is None else value
+
+
+def hours_from_form(data):
+    """[(weekday, opens, closes)] from the form's rows, or a message naming the first bad day."""
+    patterns = []
+    for day, label in Weekday.choices:
+        if data.get(f"open_{day}") != "1":
+            continue
+        opens, closes = _time(data.get(f"opens_{day}")), _time(data.get(f"closes_{day}"))
+        if opens is None or closes is None:
+            return None, _("%(day)s的开门或关门时间无效") % {"day": label}
+        patterns.append((day, opens, closes))
+    return patterns, ""
+
+
+@login_required
+def kept(request):
+    found = list(selectors.kept_stations(request.user))
+    if not found:
+        raise Http404
+    return render(request, "stations/kept.html", {"stations": found})
+
+
+def _version(raw):
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        return -1  # a form without its version is stale by definition
+
+
+@login_required
+def keep(request, pk):
+    user = request.user
+    station, closures = selectors.kept_station(user, pk)
+    if station is None:
+        raise Http404
+    errors, act = {}, request.POST.get("act")
+    if request.method == "POST":
+        data = request.POST
+        try:
+            if act == "settings":
+                services.station_update(user=user, station_id=pk, version=_version(data.get("version")),
+                                        status=data.get("status", ""), amenities=data.getlist("amenity"),
+                                        closed_on_holidays=data.get("closed_on_holidays") == "1")
+                done = _("驿站信息已保存")
+            elif act == "hours":
+                patterns, problem = hours_from_form(data)
+                if problem:
+                    raise ValidationError({"hours": problem})
+                services.hours_set(user=user, station_id=pk, patterns=patterns,
+                                   version=_version(data.get("version")))
+                done = _("开放时间已保存")
+            elif act == "close":
+                starts_at, ends_at = _moment(data.get("starts_at")), _moment(data.get("ends_at"))
+                if starts_at is None or ends_at is None:
+                    raise ValidationError({"starts_at": _("请填写闭站的开始和结束时间")})
+                services.closure_add(user=user, station_id=pk, starts_at=starts_at, ends_at=ends_at,
+                                     reason=data.get("reason", ""))
+                done = _("已添加临时闭站")
+            elif act == "reopen":
+                services.closure_remove(user=user, station_id=pk, closure_id=_version(data.get("closure")))
+                done = _("已取消临时闭站")
+            else:
+                raise Http404
+        except ValidationError as e:
+            errors = e.message_dict
+        except services.Conflict as e:
+            errors = {"form": [e.message]}
+        else:
+            messages.success(request, done)
+            return redirect("stations:keep", pk)
+        station, closures = selectors.kept_station(user, pk)
+    rows = {h.weekday: h for h in station.hours.all()}
+    week = [(day, label, rows.get(day)) for day, label in Weekday.choices]
+    return render(request, "stations/keep.html", {
+        "station": station, "closures": closures, "week": week, "errors": errors, "act": act,
+        "data": request.POST if errors else {}, "statuses": Status.choices, "amenities": AMENITIES,
+        "has": set(station.amenities())}, status=400 if errors else 200)

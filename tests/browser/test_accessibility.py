@@ -12,6 +12,7 @@ from gongzhi.appeals.services import appeal_act, appeal_submit
 
 from .axe import assert_accessible, assert_targets_at_least
 from .test_appeal_walk import PHONE, SHOTS, log_in
+from .test_stations_walk import stations  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -250,3 +251,40 @@ def test_three_lists_pages(live_server, lists_world, browser, elder, english):
             page.wait_for_selector("[role=alert]")
             check(page, f"resident1-need-errors-{tag}", elder=elder, english=english)
         ctx.close()
+
+
+@pytest.mark.parametrize("elder", [False, True])
+def test_station_pages(live_server, stations, appeal_cast, browser, elder):
+    """Finding a rest station (with its results), a station, a room's day with its form, and one's bookings."""
+    import datetime
+
+    from django.utils import timezone
+
+    from gongzhi.core.workdays import LOCAL
+    from gongzhi.stations.services import booking_create
+
+    base, c = live_server.url, appeal_cast
+    tag = "elder" if elder else "std"
+    tomorrow = timezone.now().astimezone(LOCAL).date() + datetime.timedelta(days=1)
+    start = datetime.datetime.combine(tomorrow, datetime.time(10), tzinfo=LOCAL)
+    booking_create(user=c.resident1, room_id=stations["chess"].pk, starts_at=start,
+                   ends_at=start + datetime.timedelta(hours=1), attendees=4, purpose="象棋练习")
+    User.objects.filter(username="resident1").update(elder_mode=elder)
+    ctx, page = device(browser, base, elder=elder)
+    for path, name in ((f"/stations/find/?place={c.K1.pk}&amenity=charging", "find"),
+                       (f"/stations/s/{stations['charger'].pk}/", "station"),
+                       (f"/stations/s/{stations['soon'].pk}/", "station-soon")):
+        page.goto(base + path)
+        check(page, f"stations-{name}-{tag}", elder=elder)
+        no_english(page, name)
+    log_in(page, base, "resident1", c.password, "/")
+    for path, name in ((f"/stations/rooms/{stations['chess'].pk}/?date={tomorrow:%Y-%m-%d}", "room"),
+                       ("/stations/bookings/", "bookings"), ("/stations/rooms/", "rooms")):
+        page.goto(base + path)
+        check(page, f"stations-{name}-{tag}", elder=elder)
+    # The room's form with its errors: each message on the page, read out.
+    page.goto(f"{base}/stations/rooms/{stations['chess'].pk}/?date={tomorrow:%Y-%m-%d}")
+    page.locator("form.form button[type=submit]").click()
+    page.wait_for_selector("[role=alert], .errorlist")
+    check(page, f"stations-room-errors-{tag}", elder=elder)
+    ctx.close()

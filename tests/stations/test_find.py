@@ -1,5 +1,6 @@
 """Finding a rest station: nearest first exactly as a brute-force distance over all of them; the public API and
 page without login; bad coordinates refused; planned and opening-soon stations never shown as open."""
+import datetime
 from decimal import Decimal
 
 import pytest
@@ -9,6 +10,7 @@ from hypothesis import strategies as st
 from gongzhi.core.geometry import distance_m
 from gongzhi.stations import selectors
 from gongzhi.stations.models import Kind, Station
+from gongzhi.stations.present import hours_text
 
 coords = st.tuples(st.floats(min_value=23.5, max_value=24.8), st.floats(min_value=115.0, max_value=116.5))
 
@@ -92,3 +94,27 @@ def test_find_page_without_login(client, stations, cast):
 
 def test_landing_links_the_find_page(client):
     assert '/stations/find/' in client.get("/").content.decode()
+
+
+@pytest.mark.django_db
+def test_hours_in_words_group_runs_of_days(make_station):
+    T = datetime.time
+    whole = make_station(name="全天站")
+    assert hours_text(Station.objects.get(pk=whole.pk)) == [("每天", "全天")]
+    split = make_station(name="夜站", hours=[(d, T(8), T(2)) for d in range(5)] + [(5, T(9), T(18))])
+    assert hours_text(Station.objects.get(pk=split.pk)) == [("周一至周五", "08:00–次日02:00"), ("周六", "09:00–18:00")]
+
+
+def test_find_page_keeps_the_position_and_a_chosen_place_wins(client, stations, cast):
+    # A position far away (another city): the search from there finds the same stations, farther off.
+    r = client.get("/stations/find/", {"lat": "23.0", "lng": "113.0", "open_only": "1"})
+    assert r.context["lat"] == 23.0 and 'name="lat" id="st-lat" value="23.0"' in r.content.decode()
+    assert r.context["results"][0]["distance_m"] > 100_000
+    # The place chosen afterwards is searched from, not the position the form still carries.
+    r = client.get("/stations/find/", {"lat": "23.0", "lng": "113.0", "place": cast.K1.pk, "open_only": "1"})
+    assert r.context["place"] == cast.K1.pk
+    assert [s["name"] for s in r.context["results"]][:1] == ["近"]
+    assert r.context["results"][0]["distance_m"] < 200
+    # A place that is not on the list is refused, never silently replaced by the carried position.
+    r = client.get("/stations/find/", {"lat": "23.0", "lng": "113.0", "place": "999999"})
+    assert r.context["results"] is None and "位置无效" in r.context["error"]

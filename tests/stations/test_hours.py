@@ -63,6 +63,6 @@ def test_open_now_reads_the_calendar_closures_and_status(cast, make_station):
     bump()
     assert selectors.open_now(stations, at) == {s.pk: False, other.pk: True, soon.pk: False}
     services.closure_add(user=cast.community_worker, station_id=other.pk, starts_at=local(MON, 22, 30),
-                         ends_at=local(MON, 23, 30), reason="设备检修")
+                         ends_at=local(MON, 23, 30), reason="设备检修", now=local(MON, 8))
     assert selectors.open_now(stations, at) == {s.pk: False, other.pk: False, soon.pk: False}
     assert selectors.open_now(stations, local(MON, 23, 45))[other.pk] is True
