@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.responses import Status
 
@@ -354,6 +355,28 @@ def list_services(request, to_rate: bool = False, limit: int = 50, offset: int =
     qs = selectors.services_to_rate(request.user) if to_rate else selectors.services(request.user)
     page = paginate(qs, limit, offset)
     return {"count": page["count"], "items": [service_out(s) for s in page["items"]]}
+
+
+class TotalOut(Schema):
+    name: str
+    n: int
+    hours: Decimal
+
+
+class TotalsOut(Schema):
+    year: int
+    by_community: list[TotalOut]
+    by_compound: list[TotalOut]
+
+
+@router.get("/services/totals", response={200: TotalsOut, 400: ErrorOut},
+            summary="Micro-services confirmed in a year (this one, or `year`) per community and per compound, in your area")
+def service_totals(request, year: int = 0):
+    if year and not 2000 <= year <= 2100:
+        return Status(400, {"detail": _("年份应在2000到2100之间"), "field": "year"})
+    year = year or timezone.localdate().year
+    return {"year": year, "by_community": selectors.totals_by_community(request.user, year),
+            "by_compound": selectors.totals_by_compound(request.user, year)}
 
 
 @router.get("/services/{pk}", response={200: ServiceOut, 404: ErrorOut})

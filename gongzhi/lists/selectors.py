@@ -146,10 +146,19 @@ def commitments(user, year):
 
 def totals_by_compound(user, year):
     """Micro-services confirmed per compound this year, in the user's area."""
-    return list(scoped(user, SERVICE_VIEW, ServiceRecord.objects.filter(status=ServiceStatus.CONFIRMED,
-                                                                       served_on__year=year))
-                .values("compound__name").annotate(n=Count("pk"), hours=Sum("hours"))
-                .order_by("compound__name"))
+    return _confirmed_totals(user, year, "compound__name")
+
+
+def totals_by_community(user, year):
+    """Micro-services confirmed per community this year, in the user's area (the 30-a-year count of the seed)."""
+    return _confirmed_totals(user, year, "compound__community__name")
+
+
+def _confirmed_totals(user, year, name):
+    rows = (scoped(user, SERVICE_VIEW, ServiceRecord.objects.filter(status=ServiceStatus.CONFIRMED,
+                                                                    served_on__year=year))
+            .values(name).annotate(n=Count("pk"), hours=Sum("hours")).order_by(name))
+    return [{"name": r[name], "n": r["n"], "hours": _tenths(r["hours"])} for r in rows]
 
 
 def counts_for_desk(user):

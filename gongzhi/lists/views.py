@@ -76,7 +76,8 @@ def needs_board(request):
     return render(request, "lists/needs.html", {
         "needs": selectors.needs_to_review(request.user)[:100], "may_review": can(request.user, NEED_REVIEW),
         "short": selectors.short_of_takers(request.user)[:50],
-        "totals": selectors.totals_by_compound(request.user, timezone.localdate().year)})
+        "totals": [(_("按社区"), selectors.totals_by_community(request.user, timezone.localdate().year)),
+                   (_("按小区"), selectors.totals_by_compound(request.user, timezone.localdate().year))]})
 
 
 @login_required

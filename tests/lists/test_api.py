@@ -86,3 +86,34 @@ def test_registrations_and_resources(lists, api):
     assert r.status_code == 201, r.content
     assert api.get(c.community_worker, "/api/v1/resources").json()["count"] == 1
     assert api.get(c.resident1, "/api/v1/resources").json()["count"] == 0
+
+
+def test_micro_services_per_community_and_compound(lists, api, published, client):
+    from gongzhi.lists import services
+
+    c = lists
+    for hours in ("2.5", "1"):
+        project = published(places=1)
+        services.project_take(user=c.member1, project=project)
+        service = services.service_record(user=c.member1, project=project, served_on=TODAY.isoformat(), hours=hours,
+                                          people_served=2)
+        services.service_confirm(user=c.community_worker, service=service)
+    unconfirmed = published(places=1)
+    services.project_take(user=c.member1, project=unconfirmed)
+    services.service_record(user=c.member1, project=unconfirmed, served_on=TODAY.isoformat(), hours="4", people_served=1)
+
+    body = api.get(c.community_worker, "/api/v1/services/totals").json()
+    assert body["year"] == TODAY.year
+    assert body["by_community"] == [{"name": c.C.name, "n": 2, "hours": "3.5"}]
+    assert body["by_compound"] == [{"name": c.K1.name, "n": 2, "hours": "3.5"}]
+    assert api.get(c.community_worker, "/api/v1/services/totals", year=TODAY.year - 1).json()["by_community"] == []
+    assert api.get(c.community_worker, "/api/v1/services/totals", year=1999).status_code == 400
+    from gongzhi.accounts.models import Role, RoleAssignment, User
+
+    elsewhere = User.objects.create_user(username="grid_worker_k2", password=c.password)
+    RoleAssignment.objects.create(user=elsewhere, role=Role.GRID_WORKER, compound=c.K2)
+    assert api.get(elsewhere, "/api/v1/services/totals").json() == {"year": TODAY.year, "by_community": [],
+                                                                      "by_compound": []}
+    client.force_login(c.community_worker)
+    page = client.get("/lists/needs/").content.decode()
+    assert "按社区" in page and f"{c.C.name} <span" in page and f"{c.K1.name} <span" in page
