@@ -18,8 +18,9 @@ def _actor(user):
 
 
 def audit(action, *, user=None, obj=None, object_type="", object_id="", object_repr="",
-          changes=None, success=True, detail="", request=None, username=None):
-    request = request or current_request()
+          changes=None, success=True, detail="", request=None, username=None, anonymous=False):
+    """anonymous: the write was promised to name nobody; the entry keeps neither the user nor the address."""
+    request = None if anonymous else (request or current_request())
     if user is None and request is not None:
         user = getattr(request, "user", None)
     actor, name = _actor(user)

@@ -1,19 +1,21 @@
 """Stations over JSON.
 
 Open without a token and throttled per client address (gongzhi.api.throttles.PublicThrottle): the nearest
-rest stations to a point and one rest station. With a token: a room's free time on a day, booking it, one's
+rest stations to a point and one rest station, and leaving feedback on one (a token, if given, names its
+author). With a token: a room's free time on a day, booking it, one's
 bookings, cancelling, and the keepers' approval.
 Errors: 422 for a missing or malformed parameter, 400 naming the field for a value out of range or a booking
 the rules refuse, 404 for what is not the caller's to see, 409 when the time is taken.
 """
 import datetime
 
+from django.contrib.auth.models import AnonymousUser
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from ninja.responses import Status as HttpStatus
 
-from gongzhi.api.base import ErrorOut, Text
+from gongzhi.api.base import BearerAuth, ErrorOut, Text
 from gongzhi.api.throttles import PublicThrottle
 from gongzhi.core.workdays import LOCAL
 
@@ -329,3 +331,77 @@ def kept_close(request, station_id: int, payload: ClosureIn):
 def kept_reopen(request, station_id: int, closure_id: int):
     return _keep(request, station_id, lambda: services.closure_remove(
         user=request.auth, station_id=station_id, closure_id=closure_id), "closure")
+
+
+# ---- feedback -------------------------------------------------------------------------------------------------
+
+def _anyone(request):
+    return AnonymousUser()  # truthy: lets the call through unsigned, after a token was looked for first
+
+
+class FeedbackIn(Schema):
+    kind: str
+    note: Text
+
+
+class FeedbackOut(Schema):
+    id: int
+    station: int
+    station_name: str
+    kind: str
+    kind_display: str
+    note: str
+    status: str
+    status_display: str
+    reply: str
+    created_at: datetime.datetime
+    handled_at: datetime.datetime | None
+
+
+class HandleIn(Schema):
+    reply: Text = ""
+
+
+def _feedback_out(f):
+    return {"id": f.pk, "station": f.station_id, "station_name": f.station.name, "kind": f.kind,
+            "kind_display": str(f.get_kind_display()), "note": f.note, "status": f.status,
+            "status_display": str(f.get_status_display()), "reply": f.reply, "created_at": f.created_at,
+            "handled_at": f.handled_at}
+
+
+@router.post("/stations/{int:station_id}/feedback", auth=[BearerAuth(), _anyone], throttle=PublicThrottle(),
+             response={201: FeedbackOut, 400: ErrorOut, 404: ErrorOut},
+             summary="Leave feedback on a rest station (no token needed; with one, its author is kept)")
+def feedback_create(request, station_id: int, payload: FeedbackIn):
+    f = services.feedback_create(user=request.auth, station_id=station_id, kind=payload.kind, note=payload.note)
+    return HttpStatus(201, _feedback_out(f))
+
+
+@router.get("/stations/feedback", response=list[FeedbackOut],
+            summary="Open feedback at the stations the caller keeps, then the caller's own (latest 50)")
+def feedback_list(request):
+    user = request.auth
+    kept = list(selectors.open_feedback(user)[:50])
+    seen = {f.pk for f in kept}
+    return [_feedback_out(f) for f in kept + [f for f in selectors.my_feedback(user)[:50] if f.pk not in seen]]
+
+
+@router.get("/stations/feedback/{int:feedback_id}", response={200: FeedbackOut, 404: ErrorOut},
+            summary="One piece of feedback (its author, or the station's keepers)")
+def feedback_detail(request, feedback_id: int):
+    f = selectors.visible_feedback(request.auth).filter(pk=feedback_id).first()
+    if f is None:
+        raise Http404
+    return _feedback_out(f)
+
+
+@router.post("/stations/feedback/{int:feedback_id}/handle", response={200: FeedbackOut, **ERRORS},
+             summary="Mark feedback handled, with an optional reply (keepers; 409 if someone already did)")
+def feedback_handle(request, feedback_id: int, payload: HandleIn):
+    if not selectors.visible_feedback(request.auth).filter(pk=feedback_id).exists():
+        raise Http404
+    try:
+        f = services.feedback_handle(user=request.auth, feedback_id=feedback_id, reply=payload.reply)
+    except services.Conflict as e:
+        return HttpStatus(409, {"detail": e.message, "field": "status"})
+    return _feedback_out(f)

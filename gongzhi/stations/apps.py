@@ -23,4 +23,5 @@ class StationsConfig(AppConfig):
         register_verbs("stations.station", {"hours": _("设置开放时间"), "close": _("临时闭站")})
         register_verbs("stations.booking", {"book": _("预约活动室"), "approve": _("通过预约"), "refuse": _("不予通过"),
                                             "cancel": _("取消预约")})
+        register_verbs("stations.feedback", {"feedback": _("反馈驿站问题"), "handle": _("处理驿站反馈")})
         register_demo("stations", load=demo.load_stations, after="lists")

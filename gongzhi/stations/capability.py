@@ -6,6 +6,8 @@ station's own keeping organisation read its stations, rooms and bookings. Rooms 
 residents and party members living there read them and book them ("room.book" changes no room, so it is no
 write and holds for whoever sees the room from below). A booking is its booker's to read and cancel.
 Outdoor workers use stations along their beat ("station.use": their home lists the nearest open ones).
+Anyone may leave feedback on a rest station ("no water"), signed in or not; the station's keepers read and
+handle it, and a signed-in author reads their own ("feedback.view" through the author relationship).
 
 Nobody needs a declaration to find a rest station: the public page and /api/v1/stations/nearest show anyone
 the public facts of rest stations (name, place, hours, amenities), never the keepers' records.
@@ -22,10 +24,13 @@ ROOM_MANAGE = "room.manage"
 BOOKING_VIEW = "booking.view"
 BOOKING_CANCEL = "booking.cancel"
 BOOKING_MANAGE = "booking.manage"
+FEEDBACK_VIEW = "feedback.view"
+FEEDBACK_HANDLE = "feedback.handle"
 
 STATION = "stations.Station"
 ROOM = "stations.Room"
 BOOKING = "stations.Booking"
+FEEDBACK = "stations.Feedback"
 
 KEEPERS = (R.SUBDISTRICT_ADMIN, R.COMMUNITY_WORKER, R.PROPERTY_STAFF, R.OWNERS_COMMITTEE)
 _BOOKERS = (R.RESIDENT, R.PARTY_MEMBER)
@@ -33,7 +38,7 @@ _BOOKERS = (R.RESIDENT, R.PARTY_MEMBER)
 CAPABILITY = Capability(
     name="stations",
     actions=(STATION_VIEW, STATION_MANAGE, STATION_USE, ROOM_VIEW, ROOM_BOOK, ROOM_MANAGE, BOOKING_VIEW,
-             BOOKING_CANCEL, BOOKING_MANAGE),
+             BOOKING_CANCEL, BOOKING_MANAGE, FEEDBACK_VIEW, FEEDBACK_HANDLE),
     grants={
         STATION_VIEW: by(*KEEPERS, R.GRID_WORKER),
         STATION_MANAGE: by(*KEEPERS),
@@ -43,17 +48,21 @@ CAPABILITY = Capability(
         ROOM_MANAGE: by(*KEEPERS),
         BOOKING_VIEW: by(*KEEPERS, R.GRID_WORKER),
         BOOKING_MANAGE: by(*KEEPERS),
+        FEEDBACK_HANDLE: by(*KEEPERS),
     },
-    records=(Record(STATION, PLACED), Record(ROOM, "reach", many=True, context=True), Record(BOOKING, PLACED)),
+    records=(Record(STATION, PLACED), Record(ROOM, "reach", many=True, context=True), Record(BOOKING, PLACED),
+             Record(FEEDBACK, PLACED)),
     relations=(
         relation("keeper", STATION, {STATION_MANAGE}, org="keeper"),
         relation("booker", BOOKING, {BOOKING_VIEW, BOOKING_CANCEL}, user="booked_by"),
+        relation("author", FEEDBACK, {FEEDBACK_VIEW}, user="author"),
     ),
     implied_by={
         STATION_VIEW: (STATION_MANAGE,),
         ROOM_VIEW: (ROOM_MANAGE, ROOM_BOOK),
         BOOKING_VIEW: (BOOKING_MANAGE, BOOKING_CANCEL),
         BOOKING_CANCEL: (BOOKING_MANAGE,),
+        FEEDBACK_VIEW: (FEEDBACK_HANDLE,),
     },
-    writes=frozenset({STATION_MANAGE, ROOM_MANAGE, BOOKING_CANCEL, BOOKING_MANAGE}),
+    writes=frozenset({STATION_MANAGE, ROOM_MANAGE, BOOKING_CANCEL, BOOKING_MANAGE, FEEDBACK_HANDLE}),
 )

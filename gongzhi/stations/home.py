@@ -1,5 +1,5 @@
 """Stations on the homes: an outdoor worker's nearest open rest stations, a resident's bookings, the keepers'
-bookings of today."""
+bookings of today and the feedback waiting for them."""
 from django.utils import timezone
 
 from gongzhi.accounts.policy import can
@@ -27,7 +27,9 @@ def my_bookings(request):
 
 def today(request):
     rows = list(selectors.todays_bookings(request.user)[:SHOWN * 2 + 1])
-    return {"bookings": rows[:SHOWN * 2], "more": len(rows) > SHOWN * 2, "now": timezone.now()}
+    feedback = list(selectors.open_feedback(request.user)[:SHOWN + 1])
+    return {"bookings": rows[:SHOWN * 2], "more": len(rows) > SHOWN * 2, "now": timezone.now(),
+            "feedback": feedback[:SHOWN], "more_feedback": len(feedback) > SHOWN}
 
 
 def _books_for_themselves(user):

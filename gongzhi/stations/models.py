@@ -186,3 +186,47 @@ class BookingEvent(TimelineEvent):
 
     class Meta(TimelineEvent.Meta):
         indexes = [outbox_index("station_booking_pending_idx")]
+
+
+class FeedbackKind(models.TextChoices):
+    CHARGER = "charger", _("充电设施坏了")
+    WATER = "water", _("没有饮用水")
+    CLOSED = "closed", _("应开放时未开门")
+    DIRTY = "dirty", _("卫生不好")
+    OTHER = "other", _("其他")
+
+
+class FeedbackStatus(models.TextChoices):
+    OPEN = "open", _("待处理")
+    HANDLED = "handled", _("已处理")
+
+
+FEEDBACK_NOTE_MAX = 200
+FEEDBACK_REPLY_MAX = 200
+
+
+class Feedback(Placed):
+    """What a user of a rest station tells its keepers ("no water"). Left without signing in it names nobody:
+    no author and no address kept, anywhere (the audit entry of its creation included)."""
+
+    station = models.ForeignKey(Station, on_delete=models.CASCADE, related_name="feedback", verbose_name=_("驿站"))
+    kind = models.CharField(_("问题"), max_length=8, choices=FeedbackKind.choices)
+    note = models.CharField(_("说明"), max_length=FEEDBACK_NOTE_MAX)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("反馈人"), null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(_("状态"), max_length=8, choices=FeedbackStatus.choices, default=FeedbackStatus.OPEN)
+    reply = models.CharField(_("回复"), max_length=FEEDBACK_REPLY_MAX, blank=True)
+    handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("处理人"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    handled_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("反馈时间"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("驿站反馈")
+        verbose_name_plural = _("驿站反馈")
+        indexes = [models.Index(fields=["station", "status"], name="feedback_station_status_idx"),
+                   models.Index(fields=["author", "-created_at"], name="feedback_mine_idx")]
+
+    def __str__(self):
+        return f"{self.station.name} · {self.get_kind_display()}"

@@ -8,9 +8,29 @@ from gongzhi.accounts.policy import scoped
 from gongzhi.core.geometry import EARTH_RADIUS_M, by_distance
 from gongzhi.core.workdays import LOCAL
 
-from .capability import BOOKING_MANAGE, BOOKING_VIEW, ROOM_VIEW, STATION_MANAGE, STATION_VIEW
+from .capability import (
+    BOOKING_MANAGE,
+    BOOKING_VIEW,
+    FEEDBACK_HANDLE,
+    FEEDBACK_VIEW,
+    ROOM_VIEW,
+    STATION_MANAGE,
+    STATION_VIEW,
+)
 from .hours import Pattern, holidays_between, is_open_at, open_spans
-from .models import AMENITY_KEYS, HOLDING, Booking, BookingStatus, Closure, Kind, Room, Station, Status
+from .models import (
+    AMENITY_KEYS,
+    HOLDING,
+    Booking,
+    BookingStatus,
+    Closure,
+    Feedback,
+    FeedbackStatus,
+    Kind,
+    Room,
+    Station,
+    Status,
+)
 
 # What the public sees: rest stations that exist or will. A closed one is gone from the map.
 PUBLIC_STATUSES = (Status.OPEN, Status.SOON, Status.PLANNED)
@@ -181,3 +201,23 @@ def kept_station(user, pk, now=None):
     if station is None:
         return None, []
     return station, list(Closure.objects.filter(station=station, ends_at__gt=now).order_by("starts_at"))
+
+
+# ---- feedback ----------------------------------------------------------------------------------------------
+
+def visible_feedback(user):
+    """The feedback the user may read: their own, and all of the stations they keep."""
+    return scoped(user, FEEDBACK_VIEW, Feedback.objects.all()).select_related("station")
+
+
+def open_feedback(user):
+    """Open feedback at the stations the user keeps, oldest first: the keepers' to-do list."""
+    return (scoped(user, FEEDBACK_HANDLE, Feedback.objects.all()).select_related("station")
+            .filter(status=FeedbackStatus.OPEN).order_by("created_at", "id"))
+
+
+def my_feedback(user, station=None):
+    if not user.is_authenticated:
+        return Feedback.objects.none()
+    qs = Feedback.objects.filter(author=user).select_related("station")
+    return qs.filter(station=station) if station is not None else qs

@@ -21,9 +21,23 @@ from gongzhi.core.models import AuditAction
 from gongzhi.core.workdays import LOCAL
 
 from . import selectors
-from .capability import BOOKING_CANCEL, BOOKING_MANAGE, ROOM_BOOK, STATION_MANAGE
+from .capability import BOOKING_CANCEL, BOOKING_MANAGE, FEEDBACK_HANDLE, ROOM_BOOK, STATION_MANAGE
 from .hours import covers
-from .models import HOLDING, Booking, BookingEvent, BookingStatus, Closure, OpeningHours, Room, Station
+from .models import (
+    FEEDBACK_NOTE_MAX,
+    FEEDBACK_REPLY_MAX,
+    HOLDING,
+    Booking,
+    BookingEvent,
+    BookingStatus,
+    Closure,
+    Feedback,
+    FeedbackKind,
+    FeedbackStatus,
+    OpeningHours,
+    Room,
+    Station,
+)
 
 PURPOSE_MAX = 100
 
@@ -267,3 +281,52 @@ def station_create(*, user, compound_id, name, kind, status, lat, lng, address="
                                          for w, o, c in hours)
         audit(AuditAction.CREATE, user=user, obj=station)
     return station
+
+
+# ---- feedback from the users of a rest station --------------------------------------------------------------
+
+def feedback_create(*, user, station_id, kind, note, now=None):
+    """Feedback on a rest station the public may find. `user` None or anonymous: nobody is named or kept."""
+    now = now or timezone.now()
+    note = (note or "").strip()
+    errors = {}
+    if kind not in FeedbackKind.values:
+        errors["kind"] = _("请选择问题类型")
+    if not note:
+        errors["note"] = _("请简单说明情况")
+    elif len(note) > FEEDBACK_NOTE_MAX:
+        errors["note"] = _("说明不能超过 %(n)d 个字") % {"n": FEEDBACK_NOTE_MAX}
+    signed_in = user is not None and user.is_authenticated
+    with transaction.atomic():
+        station = selectors.public_stations().filter(pk=station_id).first()
+        if station is None:
+            raise Http404
+        if errors:
+            raise ValidationError(errors)
+        feedback = Feedback.objects.create(
+            station=station, kind=kind, note=note, author=user if signed_in else None, created_at=now,
+            compound_id=station.compound_id, building_id=station.building_id, lat=station.lat, lng=station.lng)
+        audit(AuditAction.CREATE, user=user if signed_in else None, obj=feedback, detail="feedback",
+              anonymous=not signed_in)
+    return feedback
+
+
+def feedback_handle(*, user, feedback_id, reply="", now=None):
+    """A keeper marks feedback handled, once: whoever comes second is told it already was."""
+    now = now or timezone.now()
+    reply = (reply or "").strip()
+    if len(reply) > FEEDBACK_REPLY_MAX:
+        raise ValidationError({"reply": _("回复不能超过 %(n)d 个字") % {"n": FEEDBACK_REPLY_MAX}})
+    with transaction.atomic():
+        feedback = Feedback.objects.select_for_update().select_related("station").filter(pk=feedback_id).first()
+        if feedback is None:
+            raise Http404
+        require(user, FEEDBACK_HANDLE, feedback)
+        if feedback.status != FeedbackStatus.OPEN:
+            raise Conflict(_("该反馈已被他人处理"))
+        feedback.status, feedback.reply = FeedbackStatus.HANDLED, reply
+        feedback.handled_by, feedback.handled_at = user, now
+        feedback.save(update_fields=["status", "reply", "handled_by", "handled_at"])
+        audit(AuditAction.UPDATE, user=user, obj=feedback, detail="handle",
+              changes={"status": [FeedbackStatus.OPEN, FeedbackStatus.HANDLED], "reply": ["", reply]})
+    return feedback

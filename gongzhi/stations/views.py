@@ -17,7 +17,7 @@ from gongzhi.grid.models import Compound
 
 from . import selectors, services
 from .capability import BOOKING_CANCEL, BOOKING_MANAGE, ROOM_BOOK
-from .models import AMENITIES, BookingStatus, Status, Weekday
+from .models import AMENITIES, BookingStatus, FeedbackKind, Status, Weekday
 from .present import public
 
 SHOWN = 10
@@ -68,10 +68,25 @@ def find(request):
 
 
 def station(request, pk):
+    """A rest station's public facts, and the form to tell its keepers what is wrong (signed in or not)."""
     s = selectors.public_station(pk)
     if s is None:
         raise Http404
-    return render(request, "stations/station.html", {"s": public(s, open_now=selectors.open_now([s])[s.pk])})
+    errors, data = {}, {}
+    if request.method == "POST":
+        data = request.POST
+        try:
+            services.feedback_create(user=request.user, station_id=pk, kind=data.get("kind", ""),
+                                     note=data.get("note", ""))
+        except ValidationError as e:
+            errors = e.message_dict
+        else:
+            messages.success(request, _("已收到您的反馈，驿站管理人员会尽快处理"))
+            return redirect("stations:station", pk)
+    return render(request, "stations/station.html", {
+        "s": public(s, open_now=selectors.open_now([s])[s.pk]), "kinds": FeedbackKind.choices, "errors": errors,
+        "data": data, "mine": list(selectors.my_feedback(request.user, station=s)[:10])},
+        status=400 if errors else 200)
 
 
 @login_required
@@ -250,6 +265,12 @@ def keep(request, pk):
             elif act == "reopen":
                 services.closure_remove(user=user, station_id=pk, closure_id=_version(data.get("closure")))
                 done = _("已取消临时闭站")
+            elif act == "handle":
+                feedback_id = _version(data.get("feedback"))
+                if not selectors.visible_feedback(user).filter(pk=feedback_id, station_id=pk).exists():
+                    raise Http404
+                services.feedback_handle(user=user, feedback_id=feedback_id, reply=data.get("reply", ""))
+                done = _("反馈已标记为处理")
             else:
                 raise Http404
         except ValidationError as e:
@@ -264,5 +285,6 @@ def keep(request, pk):
     week = [(day, label, rows.get(day)) for day, label in Weekday.choices]
     return render(request, "stations/keep.html", {
         "station": station, "closures": closures, "week": week, "errors": errors, "act": act,
+        "feedback": list(selectors.open_feedback(user).filter(station=station)[:50]),
         "data": request.POST if errors else {}, "statuses": Status.choices, "amenities": AMENITIES,
         "has": set(station.amenities())}, status=400 if errors else 200)
