@@ -106,7 +106,9 @@ def test_rating_over_the_api_and_the_page(lists, unit_reg, api, client):
     member_reg = Registration.objects.get(kind=RegistrationKind.MEMBER)
     client.force_login(c.community_worker)
     page = client.get("/lists/registrations/").content.decode()
-    assert f'action="/lists/registrations/{member_reg.pk}/rate/"' in page
+    assert "<title>双报到 · 共治</title>" in page  # the ratings are the page's, once, not in its head or title
+    assert page.count(f'action="/lists/registrations/{member_reg.pk}/rate/"') == 1
+    assert page.index("<main") < page.index(f'action="/lists/registrations/{member_reg.pk}/rate/"')
     assert f'href="/lists/registrations/{unit_reg.pk}/ratings/{TODAY.year}.pdf"' in page
     r = client.post(f"/lists/registrations/{member_reg.pk}/rate/", {"year": TODAY.year, "grade": "pass"})
     assert r.status_code == 302 and YearlyRating.objects.get(registration=member_reg).grade == "pass"
