@@ -14,6 +14,8 @@ from django.conf import settings
 
 from gongzhi.appeals.models import Appeal, Status
 
+from .phone import assert_fits_phone
+
 pytestmark = pytest.mark.browser
 
 SHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
@@ -36,15 +38,7 @@ def log_in(page, base, username, password, next_url):
 def shot(page, name):
     """Screenshot the whole page, and check the phone never scrolls sideways."""
     page.screenshot(path=str(SHOTS / f"appeal-{name}.png"), full_page=True)
-    overflow = page.evaluate("""() => {
-        const w = document.documentElement.clientWidth;
-        return [...document.querySelectorAll('body *')]
-            .filter(el => el.getBoundingClientRect().right > w + 1 && getComputedStyle(el).position !== 'fixed'
-                          && !el.closest('.tabs, .site-nav ul'))
-            .map(el => el.tagName + '.' + el.className).slice(0, 5);
-    }""")
-    assert overflow == [], f"{name}: wider than the phone: {overflow}"
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], name
+    assert_fits_phone(page, name)
 
 
 def open_appeal(page, appeal):

@@ -16,7 +16,8 @@ from pypdf import PdfReader
 
 from gongzhi.lists.models import LedgerEntry, Need, NeedStatus, Project, ServiceRecord, ServiceStatus
 
-from .test_appeal_walk import PHONE, log_in, phone
+from .phone import assert_fits_phone
+from .test_appeal_walk import log_in, phone
 
 pytestmark = pytest.mark.browser
 
@@ -26,15 +27,7 @@ SHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 def shot(page, name):
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"lists-{name}.png"), full_page=True)
-    overflow = page.evaluate("""() => {
-        const w = document.documentElement.clientWidth;
-        return [...document.querySelectorAll('body *')]
-            .filter(el => el.getBoundingClientRect().right > w + 1 && getComputedStyle(el).position !== 'fixed'
-                          && !el.closest('.tabs, .site-nav ul'))
-            .map(el => el.tagName + '.' + el.className).slice(0, 5);
-    }""")
-    assert overflow == [], f"{name}: wider than the phone: {overflow}"
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], name
+    assert_fits_phone(page, name)
 
 
 def test_three_lists_loop_on_a_phone(live_server, cast_tx, browser):
