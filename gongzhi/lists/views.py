@@ -35,6 +35,11 @@ def _compounds_for(user, action, model):
     return out
 
 
+
+def _say_errors(request, exc):
+    """A refused write whose page is not redrawn (the action forms on a record's page): its reasons as one message."""
+    messages.error(request, " ".join(m for ms in _errors(exc).values() for m in ms))
+
 @login_required
 def index(request):
     u = request.user
@@ -99,7 +104,7 @@ def need_decline(request, pk):
                               version=request.POST.get("version"), request=request)
         messages.success(request, _("已标记为不予采纳。"))
     except ValidationError as exc:
-        messages.error(request, " ".join(m for ms in _errors(exc).values() for m in ms))
+        _say_errors(request, exc)
     except services.Conflict as exc:
         messages.error(request, exc.message)
     return redirect("lists:need", pk=pk)
@@ -115,7 +120,7 @@ def project_new(request):
             places=p.get("places") or 1, kind=p.get("kind") or "one_off", description=p.get("description", ""),
             providers=p.getlist("providers"), units=p.getlist("units"))
     except ValidationError as exc:
-        messages.error(request, " ".join(m for ms in _errors(exc).values() for m in ms))
+        _say_errors(request, exc)
         first = (p.getlist("needs") or [""])[0]
         return redirect("lists:need", pk=first) if str(first).isdigit() else redirect("lists:needs")
     messages.success(request, _("项目已创建。"))
@@ -169,7 +174,7 @@ def service_new(request, pk):
                                           people_served=p.get("people_served") or 1, note=p.get("note", ""),
                                           organisation=p.get("organisation") or None)
     except ValidationError as exc:
-        messages.error(request, " ".join(m for ms in _errors(exc).values() for m in ms))
+        _say_errors(request, exc)
         return redirect("lists:project", pk=pk)
     except services.Conflict as exc:
         messages.error(request, exc.message)
@@ -199,7 +204,7 @@ def service_rate(request, pk):
                               comment=request.POST.get("comment", ""), request=request)
         messages.success(request, _("感谢您的评价。"))
     except ValidationError as exc:
-        messages.error(request, " ".join(m for ms in _errors(exc).values() for m in ms))
+        _say_errors(request, exc)
     except services.Conflict as exc:
         messages.error(request, exc.message)
     return redirect("lists:service", pk=pk)
@@ -278,7 +283,7 @@ def registration_decide(request, pk):
                                      commitment_hours=request.POST.get("commitment_hours") or None, request=request)
         messages.success(request, _("已处理报到登记。"))
     except ValidationError as exc:
-        messages.error(request, " ".join(m for ms in _errors(exc).values() for m in ms))
+        _say_errors(request, exc)
     except services.Conflict as exc:
         messages.error(request, exc.message)
     return redirect("lists:registrations")
@@ -293,7 +298,7 @@ def registration_rate(request, pk):
                                    request=request)
         messages.success(request, _("年度评价已保存。"))
     except ValidationError as exc:
-        messages.error(request, " ".join(m for ms in _errors(exc).values() for m in ms))
+        _say_errors(request, exc)
     except services.Conflict as exc:
         messages.error(request, exc.message)
     return redirect("lists:registrations")
@@ -351,7 +356,7 @@ def ledger(request):
                                     request=request)
             messages.success(request, _("已冲正该台账记录。"))
         except ValidationError as exc:
-            messages.error(request, " ".join(m for ms in _errors(exc).values() for m in ms))
+            _say_errors(request, exc)
         return redirect("lists:ledger")
     lines = list(selectors.ledger(u).select_related("compound")[:100])
     reversed_ids = set(selectors.ledger(u).filter(reverses__in=[e.pk for e in lines])
