@@ -343,6 +343,8 @@ class LedgerEntry(Placed):
     reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="reversed_by")
     reason = models.CharField(_("说明"), max_length=200, blank=True)
+    # What another capability credits, named once ("stations.attendance:12"): a line for it is written once.
+    source = models.CharField(_("来源"), max_length=60, blank=True, default="")
     by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                            related_name="+")
     at = models.DateTimeField(default=timezone.now)
@@ -356,6 +358,8 @@ class LedgerEntry(Placed):
             # A service enters the ledger once for its provider (a correction names no service).
             models.UniqueConstraint(fields=["service"], condition=Q(reverses__isnull=True, service__isnull=False),
                                     name="lists_ledger_service_once"),
+            models.UniqueConstraint(fields=["source"], condition=Q(reverses__isnull=True) & ~Q(source=""),
+                                    name="lists_ledger_source_once"),
         ]
 
     def save(self, *args, **kwargs):

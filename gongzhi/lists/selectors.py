@@ -171,14 +171,15 @@ def certificate_lines(user):
     """The user's own ledger lines, oldest first, as the certificate lists them: a credit on the day of its
     service, a correction on the day it was made."""
     entries = scoped(user, LEDGER_VIEW, LedgerEntry.objects.filter(person=user)) \
-        .select_related("service__project", "compound").order_by("pk")
+        .select_related("service__project", "compound", "reverses").order_by("pk")
     out = []
     for e in entries:
         correction = e.reverses_id is not None
         day = timezone.localtime(e.at).date() if correction or e.service is None else e.service.served_on
+        # A credit from another capability has no project: its own words say what the service was.
+        what = e.service.project.title if e.service else (e.reverses.reason if correction else e.reason)
         out.append({"id": e.pk, "year": e.year, "day": day, "hours": e.hours, "correction": correction,
-                    "reason": e.reason, "project": e.service.project.title if e.service else "",
-                    "place": e.compound.name})
+                    "reason": e.reason, "project": what, "place": e.compound.name})
     out.sort(key=lambda line: (line["year"], line["day"], line["id"]))
     return out
 

@@ -539,6 +539,29 @@ def service_confirm(*, user, service, version=None, request=None):
     return service
 
 
+def ledger_credit(*, person, hours, year, compound_id, source, reason, by=None, points=None, building_id=None):
+    """Credit a person for service given through another capability (an activity's volunteer, a rider's
+    confirmed report): one ledger line, once per `source`. The caller has checked its own rules; this writes
+    inside the caller's transaction. Returns the line, or None when that source was credited already."""
+    hours = Decimal(hours)
+    if hours < 0 or hours > 24:
+        raise ValueError(f"hours out of range: {hours}")
+    if not source or len(source) > LedgerEntry._meta.get_field("source").max_length:
+        raise ValueError(f"bad source: {source!r}")
+    if LedgerEntry.objects.filter(source=source, reverses__isnull=True).exists():
+        return None
+    try:
+        with transaction.atomic():
+            entry = LedgerEntry.objects.create(
+                person=person, year=year, hours=hours, points=points_for(hours) if points is None else points,
+                reason=reason[:REASON_MAX], source=source, by=by, compound_id=compound_id, building_id=building_id)
+    except IntegrityError:  # credited by a concurrent caller a moment ago
+        return None
+    audit(AuditAction.CREATE, user=by, obj=entry, detail="credit",
+          changes={"hours": str(entry.hours), "points": entry.points, "year": entry.year, "source": source})
+    return entry
+
+
 @transaction.atomic
 def ledger_correct(*, user, entry, reason, request=None):
     """Reverse one ledger line with a new line of the opposite hours and points. A line that does not exist,
@@ -560,7 +583,7 @@ def ledger_correct(*, user, entry, reason, request=None):
             reversal = LedgerEntry.objects.create(
                 service=original.service, person=original.person, organisation=original.organisation,
                 year=original.year, hours=-original.hours, points=-original.points, reverses=original,
-                reason=reason, by=user, compound_id=original.compound_id, building_id=original.building_id)
+                reason=reason, source=original.source, by=user, compound_id=original.compound_id, building_id=original.building_id)
     except IntegrityError as e:  # reversed by someone else in the meantime (one reversal per line)
         raise ValidationError({"entry": [_("该台账记录已冲正过")]}) from e
     audit(AuditAction.CREATE, user=user, obj=reversal, detail="correct", request=request,

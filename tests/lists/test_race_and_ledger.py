@@ -105,3 +105,28 @@ def test_ledger_invariants(lists, published, script):
         if e.reverses_id:
             assert e.hours == -by_pk[e.reverses_id].hours and e.points == -by_pk[e.reverses_id].points
             assert by_pk[e.reverses_id].reverses_id is None
+
+
+def test_another_capability_credits_a_source_once_and_its_correction_keeps_the_source(lists):
+    """A credit named by its source is written once however often it is asked for; corrected, the source may
+    not be credited again (the reversal names it too), and the certificate says what the service was."""
+    from gongzhi.lists.selectors import certificate_lines
+
+    c = lists
+    credit = dict(person=c.member1, hours=Decimal("1.5"), year=2026, compound_id=c.K1.pk,
+                  source="stations.attendance:1", reason="驿站活动：晨练", by=c.community_worker)
+    first = services.ledger_credit(**credit)
+    assert first.points == services.points_for(Decimal("1.5")) and first.service is None
+    assert services.ledger_credit(**credit) is None
+    assert LedgerEntry.objects.filter(source="stations.attendance:1").count() == 1
+    assert hours_of(person=c.member1) == {2026: (Decimal("1.5"), first.points)}
+    [line] = certificate_lines(c.member1)
+    assert (line["project"], line["hours"]) == ("驿站活动：晨练", Decimal("1.5"))
+    reversal = services.ledger_correct(user=c.community_worker, entry=first, reason="未到场")
+    assert reversal.source == "stations.attendance:1"
+    assert [line["project"] for line in certificate_lines(c.member1)] == ["驿站活动：晨练", "驿站活动：晨练"]
+    assert hours_of(person=c.member1) == {2026: (Decimal("0.0"), 0)}
+    for bad in ({"hours": Decimal("25")}, {"hours": Decimal("-1")}, {"source": ""}):
+        with pytest.raises(ValueError):
+            services.ledger_credit(**{**credit, **bad, "source": bad.get("source", "stations.attendance:2")})
+    assert LedgerEntry.objects.count() == 2
