@@ -261,7 +261,8 @@ WORKER_RETRY_MAX_SECONDS = int(os.environ.get("WORKER_RETRY_MAX_SECONDS", "30"))
 
 # Appeals: a point outside every compound is routed to the nearest one within this distance.
 APPEAL_NEAREST_COMPOUND_M = int(os.environ.get("APPEAL_NEAREST_COMPOUND_M", "300"))
-APPEAL_PHOTO_MAX_BYTES = int(os.environ.get("APPEAL_PHOTO_MAX_BYTES", str(10 * 1024 * 1024)))  # per photo, checked before decoding
+# Any uploaded photo (an appeal's, a service record's), checked before decoding.
+PHOTO_MAX_BYTES = int(os.environ.get("PHOTO_MAX_BYTES", str(10 * 1024 * 1024)))
 # Days after closing during which an unsatisfied reporter may reopen an appeal.
 APPEAL_REOPEN_DAYS = int(os.environ.get("APPEAL_REOPEN_DAYS", "7"))
 # Remind the handler this many hours before the resolve deadline; escalate further after this many overdue working days.

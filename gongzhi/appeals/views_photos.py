@@ -3,17 +3,15 @@
 Photos are not under a public media URL; every request comes through here.
 Anything out of scope answers 404, like every other record.
 """
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.views.decorators.http import require_safe
 
 from gongzhi.accounts.models import ApiToken
+from gongzhi.core.images import SIZES, serve_photo
 
 from .models import AppealPhoto, PhotoKind
-from .photos import SIZES
 from .selectors import shown_publicly
 from .services import may_view
-
-PUBLIC_MAX_AGE = 300
 
 
 def _user(request):
@@ -41,17 +39,6 @@ def photo(request, pk, size):
         user = _user(request)
         if user is None or not may_view(user, appeal):
             raise Http404
-    field = item.image if size == "full" else item.thumbnail
-    if not field.name:
-        raise Http404
-    try:
-        handle = field.storage.open(field.name, "rb")
-    except OSError:
-        raise Http404
-    content_type = "image/png" if field.name.lower().endswith(".png") else "image/jpeg"
-    response = FileResponse(handle, content_type=content_type)
     # An appeal stops being public the moment its category is made private or confidential, or it is moved into
     # such a category: shared caches may keep serving a public photo for five minutes at most.
-    response["Cache-Control"] = f"public, max-age={PUBLIC_MAX_AGE}" if public else "private, max-age=3600"
-    response["Vary"] = "Cookie, Authorization"
-    return response
+    return serve_photo(item, size, public=public)

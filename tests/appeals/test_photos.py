@@ -12,6 +12,7 @@ from django.http import Http404
 from PIL import ExifTags, Image
 
 from gongzhi.appeals import photos
+from gongzhi.core import images
 from gongzhi.appeals.errors import Conflict, NotAllowed
 from gongzhi.appeals.models import AppealPhoto, PhotoKind
 from gongzhi.appeals.photos import photo_add, photo_url, validate_image
@@ -145,14 +146,14 @@ class TestValidate:
         def never(*a, **kw):
             raise AssertionError("decoded an oversized upload")
 
-        monkeypatch.setattr(photos.Image, "open", never)
+        monkeypatch.setattr(images.Image, "open", never)
         big = upload(b"\xff\xd8\xff\xe0" + bytes(30 * 1024 * 1024))
         with pytest.raises(ValidationError) as e:
             validate_image(big)
         assert e.value.message_dict == {"photo": ["图片不能超过 10 MB"]}
 
     def test_size_limit_from_settings(self, settings):
-        settings.APPEAL_PHOTO_MAX_BYTES = 1000
+        settings.PHOTO_MAX_BYTES = 1000
         with pytest.raises(ValidationError) as e:
             validate_image(upload(jpeg_with_gps()))
         assert "MB" in e.value.message_dict["photo"][0]
