@@ -7,10 +7,11 @@ from decimal import Decimal
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from django.urls import reverse
+from ninja import File, Router, Schema, UploadedFile
 from ninja.responses import Status
 
-from gongzhi.accounts.policy import get_or_404
+from gongzhi.accounts.policy import get_or_404, scoped
 from gongzhi.api.base import ErrorOut, Id, Page, Text, paginate
 
 from . import documents, matching, selectors, services
@@ -188,6 +189,12 @@ class ServiceIn(Schema):
     organisation: Id | None = None
 
 
+class ServicePhotoOut(Schema):
+    id: int
+    url: str
+    thumbnail_url: str
+
+
 class ServiceOut(Schema):
     id: int
     project: int
@@ -199,12 +206,16 @@ class ServiceOut(Schema):
     status: str
     status_label: str
     version: int
+    photos: list[ServicePhotoOut]
 
 
 def service_out(s):
     return {"id": s.pk, "project": s.project_id, "project_title": s.project.title, "served_on": s.served_on,
             "hours": s.hours, "people_served": s.people_served, "note": s.note, "status": s.status,
-            "status_label": s.get_status_display(), "version": s.version}
+            "status_label": s.get_status_display(), "version": s.version,
+            "photos": [{"id": ph.pk, "url": reverse("lists:service_photo", args=[s.pk, ph.pk, "full"]),
+                        "thumbnail_url": reverse("lists:service_photo", args=[s.pk, ph.pk, "thumb"])}
+                       for ph in s.photos.all()]}
 
 
 class RateIn(Schema):
@@ -323,9 +334,25 @@ def create_project(request, payload: ProjectIn):
     return Status(201, project_out(Project.objects.select_related("compound").get(pk=project.pk)))
 
 
-@router.get("/projects/{pk}", response={200: ProjectOut, 404: ErrorOut})
+class ProjectNeedOut(Schema):
+    id: int
+    title: str
+    status: str
+    status_label: str
+
+
+class ProjectDetailOut(ProjectOut):
+    needs: list[ProjectNeedOut]
+
+
+@router.get("/projects/{pk}", response={200: ProjectDetailOut, 404: ErrorOut},
+            summary="A project, with the needs it answers that the caller may read")
 def get_project(request, pk: int):
-    return project_out(get_or_404(request.user, PROJECT_VIEW, Project.objects.select_related("compound"), pk=pk))
+    project = get_or_404(request.user, PROJECT_VIEW, Project.objects.select_related("compound"), pk=pk)
+    # A taker sees the project, not every resident's request behind it: only the needs the caller may read.
+    needs = scoped(request.user, NEED_VIEW, project.needs.all()).order_by("created_at", "pk")
+    return {**project_out(project), "needs": [{"id": n.pk, "title": n.title, "status": n.status,
+                                               "status_label": n.get_status_display()} for n in needs]}
 
 
 @router.post("/projects/{pk}/take", response={200: ProjectOut, 404: ErrorOut, 409: ErrorOut},
@@ -348,11 +375,22 @@ def record_service(request, pk: int, payload: ServiceIn):
     return Status(201, service_out(service))
 
 
+@router.post("/services/{pk}/photos", response={201: ServiceOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+             summary="Add a photo to a service you recorded (multipart field `photo`), until it is confirmed")
+def add_service_photo(request, pk: int, photo: File[UploadedFile]):
+    try:
+        services.service_photo_add(user=request.user, service=pk, file=photo, request=request)
+    except services.Conflict as exc:
+        return _conflict(exc)
+    return Status(201, service_out(ServiceRecord.objects.select_related("project").get(pk=pk)))
+
+
 # ---- services ----
 
 @router.get("/services", response=Page[ServiceOut], summary="Services you may read; to_rate=true: yours to rate")
 def list_services(request, to_rate: bool = False, limit: int = 50, offset: int = 0):
-    qs = selectors.services_to_rate(request.user) if to_rate else selectors.services(request.user)
+    qs = (selectors.services_to_rate(request.user) if to_rate else selectors.services(request.user)) \
+        .prefetch_related("photos")
     page = paginate(qs, limit, offset)
     return {"count": page["count"], "items": [service_out(s) for s in page["items"]]}
 

@@ -308,6 +308,28 @@ class ServiceRecord(Placed):
                                               name="lists_service_hours_in_a_day")]
 
 
+def _service_photo_path(instance, filename):
+    return f"lists/services/{instance.service_id}/{filename}"
+
+
+class ServicePhoto(models.Model):
+    """A photo of a service given, as others see it: re-encoded from the upload (gongzhi.core.images), no
+    location metadata, with a thumbnail; shown to whoever may read the service."""
+
+    service = models.ForeignKey(ServiceRecord, on_delete=models.CASCADE, related_name="photos")
+    image = models.ImageField(_("图片"), upload_to=_service_photo_path, width_field="width", height_field="height")
+    thumbnail = models.ImageField(_("缩略图"), upload_to=_service_photo_path)
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        verbose_name = _("服务照片")
+        verbose_name_plural = _("服务照片")
+
+
 class Rating(models.IntegerChoices):
     UNSATISFIED = 1, _("不满意")
     BASICALLY = 2, _("基本满意")

@@ -15,15 +15,17 @@ from django.utils.translation import gettext as _
 from gongzhi.accounts.policy import acts_for, can, require
 from gongzhi.core import timeline
 from gongzhi.core.audit import audit
+from gongzhi.core.images import store_photo, validate_image
 from gongzhi.core.models import AuditAction
 from gongzhi.grid.models import Compound
 from gongzhi.orgs.models import Organisation
 
 from .capability import (LEDGER_CORRECT, NEED_POST, NEED_REVIEW, PROJECT_MANAGE, PROJECT_SERVE, PROJECT_TAKE,
-                         REGISTRATION_RATE, REGISTRATION_REVIEW, REGISTRATION_SUBMIT, RESOURCE_OFFER, SERVICE_CONFIRM, SERVICE_RATE)
+                         REGISTRATION_RATE, REGISTRATION_REVIEW, REGISTRATION_SUBMIT, RESOURCE_OFFER, SERVICE_CONFIRM, SERVICE_RATE,
+                         SERVICE_VIEW)
 from .models import (Category, Grade, LedgerEntry, ListsEvent, Need, NeedStatus, Project, ProjectKind, ProjectMode,
                      MemberSkill, ProjectStatus, ProviderKind, Rating, Registration, RegistrationKind, RegistrationStatus,
-                     Resource, ResourceKind, Served, ServiceRecord, ServiceStatus, Take, YearlyRating)
+                     Resource, ResourceKind, Served, ServicePhoto, ServiceRecord, ServiceStatus, Take, YearlyRating)
 
 TITLE_MAX = 60
 TEXT_MAX = 1000
@@ -441,10 +443,42 @@ def project_take(*, user, project, request=None):
 
 # ---- services and rating (评单) --------------------------------------------------------------------------------
 
-@transaction.atomic
-def service_record(*, user, project, served_on, hours, people_served=1, note="", organisation=None, request=None):
+MAX_PHOTOS = 9
+
+
+def _clean_photos(files):
+    """Each upload checked and re-encoded before any lock is taken; too many is refused before decoding any."""
+    files = [f for f in (files or ()) if f]
+    if len(files) > MAX_PHOTOS:
+        raise ValidationError({"photos": [_("每条服务记录最多上传 %d 张照片") % MAX_PHOTOS]})
+    cleaned = []
+    for f in files:
+        try:
+            cleaned.append(validate_image(f))
+        except ValidationError as exc:
+            raise ValidationError({"photos": exc.message_dict.get("photo", exc.messages)}) from exc
+    return cleaned
+
+
+def _store_photos(user, service, cleaned, request=None):
+    for clean in cleaned:
+        photo = store_photo(ServicePhoto(service=service, uploaded_by=user), clean, save=lambda p: p.save())
+        audit(AuditAction.CREATE, user=user, obj=photo, request=request, changes={"service": [None, service.pk]})
+
+
+def service_record(*, user, project, served_on, hours, people_served=1, note="", organisation=None, photos=(),
+                   request=None):
     """A taker records a day's service on a project: as themselves, or for the unit the project was
-    dispatched to. The residents whose needs the project answers are asked to rate it."""
+    dispatched to, with photos of it if they like. The residents whose needs the project answers are asked to
+    rate it."""
+    cleaned = _clean_photos(photos)
+    return _service_record(user=user, project=project, served_on=served_on, hours=hours,
+                           people_served=people_served, note=note, organisation=organisation, photos=cleaned,
+                           request=request)
+
+
+@transaction.atomic
+def _service_record(*, user, project, served_on, hours, people_served, note, organisation, photos, request):
     errors = {}
     project = _locked(Project, project)
     require(user, PROJECT_SERVE, project)
@@ -474,7 +508,27 @@ def service_record(*, user, project, served_on, hours, people_served=1, note="",
     Served.objects.bulk_create([Served(service=service, user_id=p) for p in posters])
     audit(AuditAction.CREATE, user=user, obj=service, detail="record", request=request,
           changes={"project": project.pk, "hours": str(hours), "people_served": people_served})
+    _store_photos(user, service, photos, request)
     _event(service=service, project=project, actor=user, action="service_recorded")
+    return service
+
+
+def service_photo_add(*, user, service, file, request=None):
+    """A provider adds a photo to their service until the community confirms it."""
+    if not file:
+        raise ValidationError({"photos": [_("请选择图片")]})
+    cleaned = _clean_photos([file])
+    with transaction.atomic():
+        service = _locked(ServiceRecord, service)
+        if not can(user, SERVICE_VIEW, service):
+            raise Http404
+        if service.provider_id != user.pk:
+            raise ValidationError({"photos": [_("只有服务人可以上传服务照片")]})
+        if service.status != ServiceStatus.RECORDED:
+            raise Conflict(_("服务已确认，不能再上传照片。"))
+        if service.photos.count() >= MAX_PHOTOS:
+            raise ValidationError({"photos": [_("每条服务记录最多上传 %d 张照片") % MAX_PHOTOS]})
+        _store_photos(user, service, cleaned, request)
     return service
 
 

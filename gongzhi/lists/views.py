@@ -6,9 +6,10 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from gongzhi.accounts.policy import acting_org_ids, can, get_or_404, scoped
+from gongzhi.core.images import serve_photo
 from gongzhi.grid.models import Compound
 
 from . import documents, matching, selectors, services
@@ -17,7 +18,7 @@ from .capability import (LEDGER_CORRECT, NEED_POST, NEED_REVIEW, NEED_VIEW, PROJ
                          REGISTRATION_VIEW, RESOURCE_OFFER, RESOURCE_VIEW, SERVICE_CONFIRM, SERVICE_RATE,
                          SERVICE_VIEW)
 from .models import (Category, Grade, Need, ProviderKind, Project, Rating, Registration, Resource, ResourceKind,
-                     ServiceRecord, YearlyRating)
+                     ServicePhoto, ServiceRecord, YearlyRating)
 
 
 def _errors(exc):
@@ -172,7 +173,8 @@ def service_new(request, pk):
         service = services.service_record(user=request.user, project=pk, request=request,
                                           served_on=p.get("served_on"), hours=p.get("hours"),
                                           people_served=p.get("people_served") or 1, note=p.get("note", ""),
-                                          organisation=p.get("organisation") or None)
+                                          organisation=p.get("organisation") or None,
+                                          photos=request.FILES.getlist("photos"))
     except ValidationError as exc:
         _say_errors(request, exc)
         return redirect("lists:project", pk=pk)
@@ -193,7 +195,33 @@ def service_detail(request, pk):
         # A resident who rates a service is not necessarily one who may open its project.
         "may_view_project": can(request.user, PROJECT_VIEW, service.project),
         "may_confirm": can(request.user, SERVICE_CONFIRM, service) and service.status == "recorded",
+        "photos": list(service.photos.all()), "may_add_photo": service.provider_id == request.user.pk
+        and service.status == "recorded", "max_photos": services.MAX_PHOTOS,
         "served": service.served.all() if can(request.user, SERVICE_CONFIRM, service) else []})
+
+
+@login_required
+@require_POST
+def service_photo_add(request, pk):
+    try:
+        services.service_photo_add(user=request.user, service=pk, file=request.FILES.get("photo"), request=request)
+        messages.success(request, _("照片已上传。"))
+    except ValidationError as exc:
+        _say_errors(request, exc)
+    except services.Conflict as exc:
+        messages.error(request, exc.message)
+    return redirect("lists:service", pk=pk)
+
+
+@login_required
+@require_safe
+def service_photo(request, pk, photo, size):
+    """A service's photo, to whoever may read the service (404 otherwise, like the service itself)."""
+    service = get_or_404(request.user, SERVICE_VIEW, ServiceRecord.objects.all(), pk=pk)
+    item = ServicePhoto.objects.filter(pk=photo, service=service).first()
+    if item is None:
+        raise Http404
+    return serve_photo(item, size)
 
 
 @login_required
