@@ -68,3 +68,18 @@ def test_every_declared_model_gets_records():
         declared = {r.model for r in discover().records}
         assert {m._meta.label for m, rows in w.records.items() if rows} == declared
         transaction.set_rollback(True)
+
+
+def test_the_world_builder_follows_a_condition_only_through_the_model_it_leads_through():
+    """A condition written for appeals' `category` is not applied to another model's field of that name, and a
+    relationship may reach its user or organisation through rows in between."""
+    from gongzhi.appeals.models import Appeal
+    from gongzhi.lists.models import Need
+    from gongzhi.stations.models import Booking
+
+    from .world import _resolves
+
+    assert _resolves(Appeal, "category__confidential")
+    assert not _resolves(Need, "category__confidential")
+    assert _resolves(Booking, "room__station__keeper")
+    assert not _resolves(Booking, "room__keeper")

@@ -109,16 +109,51 @@ def _relation_paths(model):
             if rel.model == label]
 
 
+def _resolves(model, path):
+    """Whether `path` ("category__confidential") leads from `model` through its fields."""
+    for name in filter(None, path.split("__")):
+        try:
+            f = model._meta.get_field(name)
+        except Exception:  # noqa: BLE001 - FieldDoesNotExist: another model's condition
+            return False
+        model = f.related_model if f.is_relation else None
+        if model is None and name != path.split("__")[-1]:
+            return False
+    return True
+
+
 def _condition_fields(model):
-    """{field: [the rest of each lookup]} for the fields a grant's condition reads through."""
+    """{field: [the rest of each lookup]} for the fields of `model` a grant's condition reads through. A
+    condition is written for another model when its lookup does not lead through this one's fields (a field
+    named like appeals' `category` elsewhere is not appeals' category)."""
     heads = {}
     for cap in discover().capabilities:
         for action in cap.grants:
             for grant in cap.grants_of(action):
                 for lookup, _ in grant.where:
-                    head, _, rest = lookup.partition("__")
-                    heads.setdefault(head, []).append(rest)
+                    if _resolves(model, lookup):
+                        head, _, rest = lookup.partition("__")
+                        heads.setdefault(head, []).append(rest)
     return heads
+
+
+def _toward(w, model, path, to_user, depth):
+    """A value for the first field of a relationship path: the user or organisation itself, or a new row of
+    the model in between whose own path leads to one ("room__station__keeper": a room of a station with a
+    keeper)."""
+    head, _, rest = path.partition("__")
+    f = model._meta.get_field(head)
+    if not rest:
+        return w.pick(w.users if to_user else w.orgs, none=f.null)  # a required one always has one
+    if depth > 2:
+        return _existing_or_new(w, f.related_model, depth)
+    nested = f.related_model
+    return make(w, nested, rec=_record_of(nested),
+                fixed={rest.partition("__")[0]: _toward(w, nested, rest, to_user, depth + 1)}, depth=depth + 1)
+
+
+def _record_of(model):
+    return next((r for r in discover().records if r.model == model._meta.label), None)
 
 
 def _meeting_or_not(w, f, rests):
@@ -142,7 +177,7 @@ def make(w, model, rec=None, fixed=None, depth=0):
         head = path.split("__")[0]
         f = model._meta.get_field(head)
         if f.many_to_one and head not in fixed:
-            fixed[head] = w.pick(w.users if to_user else w.orgs, none=f.null)  # a required one always has one
+            fixed[head] = _toward(w, model, path, to_user, depth)
     conditioned = _condition_fields(model)
     obj = model(**fixed)
     for f in model._meta.concrete_fields:
