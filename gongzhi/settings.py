@@ -272,6 +272,10 @@ APPEAL_ESCALATE_AGAIN_WD = int(os.environ.get("APPEAL_ESCALATE_AGAIN_WD", "2"))
 IDEMPOTENCY_KEY_HOURS = int(os.environ.get("IDEMPOTENCY_KEY_HOURS", "24"))
 # Open311 GeoReport v2: the one jurisdiction this endpoint serves.
 OPEN311_JURISDICTION = os.environ.get("OPEN311_JURISDICTION", "xincheng")
+# Stations: a booker checks in by the room's QR code from this many minutes before the start; a confirmed booking
+# nobody checked in to this many minutes after its start is a no-show and its room's time is free again.
+STATION_CHECKIN_EARLY_MINUTES = int(os.environ.get("STATION_CHECKIN_EARLY_MINUTES", "15"))
+STATION_NO_SHOW_GRACE_MINUTES = int(os.environ.get("STATION_NO_SHOW_GRACE_MINUTES", "15"))
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 # Seconds an SMTP exchange may take (Django's default waits for ever, longer than an e-mail's claim lasts).

@@ -35,7 +35,7 @@ def test_bin_serve_restarts_a_killed_worker_and_stops_everything_on_sigterm(tmp_
                  log_path=log)
         [second] = WorkerHeartbeat.objects.exclude(pid=first).values_list("pid", flat=True)
         children = [pid for pid, _ in descendants(serve.pid, depth=1)]
-        assert second in children and len(children) == 3  # the app server, the worker, the deadline watch
+        assert second in children and len(children) == 4  # web, worker, deadline watch, no-show sweep
         serve.send_signal(signal.SIGTERM)
         assert serve.wait(90) == 0
         assert [pid for pid in children if alive(pid)] == [] and not healthy(port)

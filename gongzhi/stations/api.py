@@ -1,25 +1,31 @@
 """Stations over JSON.
 
 Open without a token and throttled per client address (gongzhi.api.throttles.PublicThrottle): the nearest
-rest stations to a point and one rest station, and leaving feedback on one (a token, if given, names its
-author). With a token: a room's free time on a day, booking it, one's
-bookings, cancelling, and the keepers' approval.
-Errors: 422 for a missing or malformed parameter, 400 naming the field for a value out of range or a booking
-the rules refuse, 404 for what is not the caller's to see, 409 when the time is taken.
+rest stations to a point and one rest station, leaving feedback on one and checking in at a station by its QR
+code (a token, if given, names the author or visitor). With a token: a room's free time on a day, booking it,
+checking in to it by the room's code, one's bookings, cancelling, the keepers' approval, and for the keepers
+their stations' check-in codes and usage figures.
+Errors: 422 for a missing or malformed parameter, 400 naming the field for a value out of range, a booking the
+rules refuse or a code that is forged, expired or not for here, 401 for a room's code without a token, 404 for
+what is not the caller's to see, 409 when the time is taken or there is no booking to check in to.
 """
 import datetime
 
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 from ninja.responses import Status as HttpStatus
 
 from gongzhi.api.base import BearerAuth, ErrorOut, Text
 from gongzhi.api.throttles import PublicThrottle
+from gongzhi.core.audit import audit
+from gongzhi.core.models import AuditAction
 from gongzhi.core.workdays import LOCAL
 
-from . import selectors, services
+from . import checkin as checking
+from . import codes, selectors, services, usage
 from .present import public
 
 router = Router()
@@ -157,12 +163,13 @@ class BookingOut(Schema):
     purpose: str
     status: str
     status_display: str
+    checked_in_at: datetime.datetime | None
 
 
 def _booking_out(b):
     return {"id": b.pk, "room": b.room_id, "room_name": b.room.name, "station": b.room.station.name,
             "starts_at": b.starts_at, "ends_at": b.ends_at, "attendees": b.attendees, "purpose": b.purpose,
-            "status": b.status, "status_display": str(b.get_status_display())}
+            "status": b.status, "status_display": str(b.get_status_display()), "checked_in_at": b.checked_in_at}
 
 
 @router.post("/stations/rooms/{int:room_id}/bookings", response={201: BookingOut, **ERRORS},
@@ -405,3 +412,119 @@ def feedback_handle(request, feedback_id: int, payload: HandleIn):
     except services.Conflict as e:
         return HttpStatus(409, {"detail": e.message, "field": "status"})
     return _feedback_out(f)
+
+
+# ---- checking in by QR code -----------------------------------------------------------------------------------
+
+class CheckinIn(Schema):
+    code: Text
+
+
+class CheckinOut(Schema):
+    kind: str
+    created: bool
+    station: int
+    station_name: str
+    at: datetime.datetime
+    room: int | None = None
+    room_name: str | None = None
+    booking: BookingOut | None = None
+    feedback: bool
+
+
+@router.post("/stations/checkin", auth=[BearerAuth(), _anyone], throttle=PublicThrottle(),
+             response={200: CheckinOut, 201: CheckinOut, 400: ErrorOut, 401: ErrorOut, 404: ErrorOut,
+                       409: ErrorOut},
+             summary="Check in by a QR code: at a station (no token needed; with one, the visitor is kept), or to "
+                     "the caller's booking of a room on now (token needed). 201 when written, 200 when the caller "
+                     "had checked in already")
+def checkin(request, payload: CheckinIn):
+    user = request.auth
+    try:
+        outcome = checking.check_in(user, payload.code.strip())
+    except codes.CodeError as e:
+        return HttpStatus(400, {"detail": str(e), "field": "code"})
+    except ValidationError as e:
+        return HttpStatus(400, {"detail": " ".join(e.messages), "field": "code"})
+    except PermissionDenied as e:
+        return HttpStatus(401, {"detail": str(e), "field": "code"})
+    except services.Conflict as e:
+        return HttpStatus(409, {"detail": e.message, "field": "code"})
+    out = {"kind": outcome.kind, "created": outcome.created, "station": outcome.station.pk,
+           "station_name": outcome.station.name,
+           "feedback": selectors.public_stations().filter(pk=outcome.station.pk).exists()}
+    if outcome.kind == codes.ROOM:
+        out.update(at=outcome.booking.checked_in_at, room=outcome.room.pk, room_name=outcome.room.name,
+                   booking=_booking_out(outcome.booking), feedback=False)
+    else:
+        out["at"] = outcome.visit.at
+    return HttpStatus(201 if outcome.created else 200, out)
+
+
+# ---- keepers: codes to print, usage figures -------------------------------------------------------------------
+
+class CodeOut(Schema):
+    kind: str
+    id: int
+    name: str
+    url: str
+
+
+class CodesOut(Schema):
+    expires_at: datetime.datetime
+    items: list[CodeOut]
+
+
+@router.get("/stations/kept/{int:station_id}/codes", response={200: CodesOut, 404: ErrorOut},
+            summary="Fresh check-in codes of a kept station and of each of its rooms: the URLs their QR images "
+                    "carry, valid until expires_at (keepers; each call is audited)")
+def kept_codes(request, station_id: int):
+    station = selectors.kept_stations(request.auth).filter(pk=station_id).first()
+    if station is None:
+        raise Http404
+    expires_at = codes.poster_expiry()
+    targets = [(codes.STATION, station.pk, station.name)]
+    targets += [(codes.ROOM, r.pk, r.name) for r in station.rooms.order_by("id")]
+    items = [{"kind": kind, "id": pk, "name": name,
+              "url": checking.url(request, codes.make(kind, pk, expires_at=expires_at))} for kind, pk, name in targets]
+    audit(AuditAction.EXPORT, user=request.auth, obj=station, detail="codes",
+          changes={"codes": [None, [f"{kind} {pk}" for kind, pk, _n in targets]]})
+    return {"expires_at": expires_at, "items": items}
+
+
+class UsageQuery(Schema):
+    date_from: str | None = Field(None, alias="from")
+    date_to: str | None = Field(None, alias="to")
+
+
+class MeasureOut(Schema):
+    key: str
+    label: str
+
+
+class UsageOut(Schema):
+    station: int
+    station_name: str
+    date_from: datetime.date = Field(serialization_alias="from")
+    date_to: datetime.date = Field(serialization_alias="to")
+    measures: list[MeasureOut]
+    totals: dict[str, int]
+    days: list[dict]
+    hours: list[dict]
+    cells: list[dict]
+
+
+@router.get("/stations/kept/{int:station_id}/usage", response={200: UsageOut, 400: ErrorOut, 404: ErrorOut},
+            by_alias=True,
+            summary="A kept station's usage per day, per hour of the day and per (day, hour) with any count, for "
+                    "local dates from…to (default the last 30 days, at most 366): QR visits, room bookings by "
+                    "their start, check-ins to them, no-shows, and whatever other measures are registered")
+def kept_usage(request, station_id: int, q: Query[UsageQuery]):
+    station = selectors.kept_stations(request.auth).filter(pk=station_id).first()
+    if station is None:
+        raise Http404
+    first, last = usage.date_range(q.date_from, q.date_to, datetime.datetime.now(LOCAL).date())
+    figures = selectors.station_usage(request.auth, station.pk, first, last)
+    return {"station": station.pk, "station_name": station.name, "date_from": first, "date_to": last,
+            "measures": [{"key": k, "label": figures.labels[k]} for k in figures.keys], "totals": figures.totals,
+            "days": figures.days, "hours": figures.hours, "cells": figures.cells}

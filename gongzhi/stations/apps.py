@@ -20,8 +20,11 @@ class StationsConfig(AppConfig):
         timeline.register(StationTimeline())
         for panel in PANELS:
             register_panel(panel)
-        register_verbs("stations.station", {"hours": _("设置开放时间"), "close": _("临时闭站")})
+        register_verbs("stations.station", {"hours": _("设置开放时间"), "close": _("临时闭站"),
+                                            "codes": _("印制签到二维码")})
         register_verbs("stations.booking", {"book": _("预约活动室"), "approve": _("通过预约"), "refuse": _("不予通过"),
-                                            "cancel": _("取消预约")})
+                                            "cancel": _("取消预约"), "checkin": _("扫码签到"),
+                                            "no_show": _("未签到，释放活动室")})
+        register_verbs("stations.stationvisit", {"visit": _("扫码签到")})
         register_verbs("stations.feedback", {"feedback": _("反馈驿站问题"), "handle": _("处理驿站反馈")})
         register_demo("stations", load=demo.load_stations, after="lists")

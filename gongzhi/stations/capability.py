@@ -4,12 +4,14 @@ A station is built and kept by the co-builders of its place: the community offic
 it), the property company serving the compound and the owners' committee; they, the grid worker and the
 station's own keeping organisation read its stations, rooms and bookings. Rooms hang on the places they serve:
 residents and party members living there read them and book them ("room.book" changes no room, so it is no
-write and holds for whoever sees the room from below). A booking is its booker's to read and cancel.
+write and holds for whoever sees the room from below). A booking is its booker's to read and cancel, and its
+booker's alone to check in to (by the room's QR code: being there is the point, so no keeper does it for them).
 Outdoor workers use stations along their beat ("station.use": their home lists the nearest open ones).
 Anyone may leave feedback on a rest station ("no water"), signed in or not; the station's keepers read and
 handle it, and a signed-in author reads their own ("feedback.view" through the author relationship).
 
-Nobody needs a declaration to find a rest station: the public page and /api/v1/stations/nearest show anyone
+Nobody needs a declaration to check in at a station by its QR code (a visit, counted and naming nobody when made
+without signing in), nor to find a rest station: the public page and /api/v1/stations/nearest show anyone
 the public facts of rest stations (name, place, hours, amenities), never the keepers' records.
 """
 from gongzhi.accounts.capabilities import PLACED, Capability, Record, by, relation
@@ -24,6 +26,7 @@ ROOM_MANAGE = "room.manage"
 BOOKING_VIEW = "booking.view"
 BOOKING_CANCEL = "booking.cancel"
 BOOKING_MANAGE = "booking.manage"
+BOOKING_CHECKIN = "booking.checkin"
 FEEDBACK_VIEW = "feedback.view"
 FEEDBACK_HANDLE = "feedback.handle"
 
@@ -38,7 +41,7 @@ _BOOKERS = (R.RESIDENT, R.PARTY_MEMBER)
 CAPABILITY = Capability(
     name="stations",
     actions=(STATION_VIEW, STATION_MANAGE, STATION_USE, ROOM_VIEW, ROOM_BOOK, ROOM_MANAGE, BOOKING_VIEW,
-             BOOKING_CANCEL, BOOKING_MANAGE, FEEDBACK_VIEW, FEEDBACK_HANDLE),
+             BOOKING_CANCEL, BOOKING_MANAGE, BOOKING_CHECKIN, FEEDBACK_VIEW, FEEDBACK_HANDLE),
     grants={
         STATION_VIEW: by(*KEEPERS, R.GRID_WORKER),
         STATION_MANAGE: by(*KEEPERS),
@@ -54,15 +57,15 @@ CAPABILITY = Capability(
              Record(FEEDBACK, PLACED)),
     relations=(
         relation("keeper", STATION, {STATION_MANAGE}, org="keeper"),
-        relation("booker", BOOKING, {BOOKING_VIEW, BOOKING_CANCEL}, user="booked_by"),
+        relation("booker", BOOKING, {BOOKING_VIEW, BOOKING_CANCEL, BOOKING_CHECKIN}, user="booked_by"),
         relation("author", FEEDBACK, {FEEDBACK_VIEW}, user="author"),
     ),
     implied_by={
         STATION_VIEW: (STATION_MANAGE,),
         ROOM_VIEW: (ROOM_MANAGE, ROOM_BOOK),
-        BOOKING_VIEW: (BOOKING_MANAGE, BOOKING_CANCEL),
+        BOOKING_VIEW: (BOOKING_MANAGE, BOOKING_CANCEL, BOOKING_CHECKIN),
         BOOKING_CANCEL: (BOOKING_MANAGE,),
         FEEDBACK_VIEW: (FEEDBACK_HANDLE,),
     },
-    writes=frozenset({STATION_MANAGE, ROOM_MANAGE, BOOKING_CANCEL, BOOKING_MANAGE, FEEDBACK_HANDLE}),
+    writes=frozenset({STATION_MANAGE, ROOM_MANAGE, BOOKING_CANCEL, BOOKING_MANAGE, BOOKING_CHECKIN, FEEDBACK_HANDLE}),
 )

@@ -1,7 +1,9 @@
 """Stations for the demo: the 宁江新城一期二期党群驿站 with its four rooms, two more party-and-masses stations,
 the two 暖锋驿站 (one open, one opening soon) and rest stations around Xingning kept by shops, banks and
-petrol stations, and a fortnight of bookings. rider1's beat becomes the sub-district. Everything goes
-through the services with the timeline muted; the random stream is its own (the seed + 4)."""
+petrol stations, a month of bookings behind and a week ahead (those past checked in by their QR code, or, one in
+eight, released as no-shows), and a month of QR visits at the open stations, most of them anonymous, some by
+rider1. rider1's beat becomes the sub-district. Everything goes through the services with the timeline muted;
+the random stream is its own (the seed + 4)."""
 import datetime
 import math
 import random
@@ -18,8 +20,10 @@ from gongzhi.core.workdays import LOCAL
 from gongzhi.grid.models import Compound
 from gongzhi.orgs.models import Organisation, OrgKind
 
-from . import services
-from .models import Kind, Room, RoomReach, Station, Status
+from django.db import transaction
+
+from . import selectors, services
+from .models import Booking, BookingStatus, Kind, Room, RoomReach, Station, Status
 
 T = datetime.time
 DAILY = "daily"
@@ -49,6 +53,13 @@ PARTY = [
 ]
 ROOMS = [("活动室", 40, 180, False), ("棋牌室", 8, 120, False), ("阅览室", 20, 240, False), ("议事厅", 15, 120, True)]
 PURPOSES = ["楼栋议事会", "象棋对弈", "亲子阅读", "老年合唱排练", "业主代表座谈", "党员学习", "书法练习"]
+BOOKED_DAYS = range(-30, 8)  # from a month back to a week ahead
+NO_SHOW_SHARE = 0.125
+VISIT_DAYS = 30
+# Visits a day: a rest station on a main road sees more than a party-and-masses station in a compound.
+VISITS_A_DAY = {Kind.REST: (4, 14), Kind.PARTY: (2, 8)}
+# When outdoor workers stop: lunch and the evening rush (hours not listed weigh 1).
+HOUR_WEIGHTS = {7: 2, 8: 2, 11: 4, 12: 5, 13: 4, 14: 2, 17: 3, 18: 4, 19: 4, 20: 3, 21: 2}
 
 
 def _at(base_lat, base_lng, east_km, north_km):
@@ -97,6 +108,7 @@ def load_stations(plan):
                                     hours=_hours(days, opens, closes))
             made += 1
         _bookings(rng, users, compounds)
+        _visits(rng, users)
     rider = users.get("rider1")
     if rider is not None and base.community_id:
         # An outdoor worker's beat: the sub-district, where their home finds the stations on their way.
@@ -110,7 +122,7 @@ def _bookings(rng, users, compounds):
     rooms = list(Room.objects.filter(station__name="宁江新城一期二期党群驿站").order_by("id"))
     now = timezone.now()
     today = now.astimezone(LOCAL).date()
-    for offset in range(-6, 8):
+    for offset in BOOKED_DAYS:
         day = today + datetime.timedelta(days=offset)
         for room in rooms:
             for hour in (9, 14, 19):
@@ -126,3 +138,49 @@ def _bookings(rng, users, compounds):
                         purpose=rng.choice(PURPOSES), now=min(now, start - datetime.timedelta(days=2)))
                 except ValidationError:  # Sunday evening past closing, a holiday: not booked
                     continue
+    _settle(rng, now)
+
+
+def _settle(rng, now):
+    """The bookings that have started are checked in to by their booker at the door (from ten minutes before to
+    ten after the start), or are no-shows the sweep released; one still within its grace time is left open."""
+    grace = selectors.no_show_grace()
+    started = (Booking.objects.filter(status=BookingStatus.CONFIRMED, starts_at__lte=now)
+               .select_related("booked_by").order_by("starts_at", "id"))
+    for b in started:
+        if rng.random() < NO_SHOW_SHARE:
+            if b.starts_at + grace <= now:
+                with transaction.atomic():
+                    services.release_no_show(b.pk, b.starts_at + grace)
+            continue
+        at = b.starts_at + datetime.timedelta(minutes=rng.randint(-10, 10))
+        if at <= now:
+            services.booking_check_in(user=b.booked_by, room_id=b.room_id, now=at)
+
+
+def _visits(rng, users):
+    """A month of QR visits at the open stations, within their opening hours, most of them anonymous; rider1
+    stops at the rest stations now and then, signed in."""
+    now = timezone.now()
+    today = now.astimezone(LOCAL).date()
+    rider = users.get("rider1")
+    stations = list(Station.objects.filter(status=Status.OPEN).prefetch_related("hours").order_by("name", "id"))
+    for offset in range(-VISIT_DAYS, 1):
+        day = today + datetime.timedelta(days=offset)
+        for station in stations:
+            hours = []  # (start of an open stretch within one hour, its end, weight)
+            for a, b in selectors.open_spans_of(station, day, day):
+                while a < b:
+                    edge = min(b, a.replace(minute=0, second=0, microsecond=0) + datetime.timedelta(hours=1), now)
+                    if edge - a >= datetime.timedelta(minutes=1):
+                        hours.append((a, edge, HOUR_WEIGHTS.get(a.astimezone(LOCAL).hour, 1)))
+                    a = edge if edge > a else b
+            if not hours:
+                continue
+            low, high = VISITS_A_DAY[station.kind]
+            moments = []
+            for a, b, _w in rng.choices(hours, weights=[w for _a, _b, w in hours], k=rng.randint(low, high)):
+                moments.append(a + datetime.timedelta(seconds=rng.randrange(int((b - a).total_seconds()))))
+            for moment in sorted(moments):
+                signed = rider is not None and station.kind == Kind.REST and rng.random() < 0.1
+                services.visit_record(user=rider if signed else None, station_id=station.pk, now=moment)

@@ -151,6 +151,8 @@ class BookingStatus(models.TextChoices):
     CONFIRMED = "confirmed", _("已确认")
     REFUSED = "refused", _("未通过")
     CANCELLED = "cancelled", _("已取消")
+    # Confirmed, but nobody checked in within the grace time after its start: the room's time went back to others.
+    NO_SHOW = "no_show", _("未签到，已释放")
 
 
 # A booking in one of these holds its time: no other may overlap it (services, and on PostgreSQL a constraint).
@@ -167,18 +169,42 @@ class Booking(Placed):
     attendees = models.PositiveSmallIntegerField(_("人数"))
     status = models.CharField(_("状态"), max_length=10, choices=BookingStatus.choices)
     created_at = models.DateTimeField(_("预约时间"), default=timezone.now)
+    checked_in_at = models.DateTimeField(_("签到时间"), null=True, blank=True)
 
     class Meta:
         ordering = ["starts_at", "id"]
         verbose_name = _("预约")
         verbose_name_plural = _("预约")
         indexes = [models.Index(fields=["room", "starts_at"], name="booking_room_time_idx"),
-                   models.Index(fields=["booked_by", "-starts_at"], name="booking_mine_idx")]
+                   models.Index(fields=["booked_by", "-starts_at"], name="booking_mine_idx"),
+                   # The no-show sweep reads only the confirmed bookings nobody has checked in to yet.
+                   models.Index(fields=["starts_at"], name="booking_awaiting_checkin_idx",
+                                condition=models.Q(status="confirmed", checked_in_at__isnull=True))]
         constraints = [models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")),
                                               name="booking_ends_after_start")]
 
     def __str__(self):
         return f"{self.room.name} {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}"
+
+
+class StationVisit(models.Model):
+    """Someone checked in at a station by its QR code. Made without signing in it names nobody: no user, no
+    address, no device, here or in its audit entry; it is a count, nothing more."""
+
+    station = models.ForeignKey(Station, on_delete=models.CASCADE, related_name="visits", verbose_name=_("驿站"))
+    at = models.DateTimeField(_("签到时间"), default=timezone.now)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("签到人"), null=True, blank=True,
+                             on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("驿站签到")
+        verbose_name_plural = _("驿站签到")
+        indexes = [models.Index(fields=["station", "at"], name="visit_station_time_idx"),
+                   models.Index(fields=["user", "station", "-at"], name="visit_mine_idx")]
+
+    def __str__(self):
+        return f"{self.station.name} {timezone.localtime(self.at):%Y-%m-%d %H:%M}"
 
 
 class BookingEvent(TimelineEvent):

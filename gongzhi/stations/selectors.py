@@ -2,6 +2,8 @@
 import datetime
 import math
 
+from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from gongzhi.accounts.policy import scoped
@@ -130,13 +132,33 @@ def room(user, pk):
     return rooms_for(user).prefetch_related("station__hours").filter(pk=pk).first()
 
 
+def checkin_early():
+    return datetime.timedelta(minutes=settings.STATION_CHECKIN_EARLY_MINUTES)
+
+
+def no_show_grace():
+    return datetime.timedelta(minutes=settings.STATION_NO_SHOW_GRACE_MINUTES)
+
+
+def past_grace(now):
+    """Confirmed bookings nobody checked in to within the grace time: no-shows, whether the sweep has marked them
+    yet or not."""
+    return Q(status=BookingStatus.CONFIRMED, checked_in_at__isnull=True, starts_at__lte=now - no_show_grace())
+
+
+def holding(now=None):
+    """The bookings that hold their room's time now: pending or confirmed, and not a no-show the sweep has not
+    reached yet (the next booking would release it: services.booking_create)."""
+    return Booking.objects.filter(status__in=HOLDING).exclude(past_grace(now or timezone.now()))
+
+
 def free_spans(room, day, now=None):
     """[(start, end)] of the day when the room is open and not held by a booking, from now on."""
     now = now or timezone.now()
     spans = open_spans_of(room.station, day, day)
     start = datetime.datetime.combine(day, datetime.time(), tzinfo=LOCAL)
-    taken = Booking.objects.filter(room=room, status__in=HOLDING, starts_at__lt=start + datetime.timedelta(days=1),
-                                   ends_at__gt=start).values_list("starts_at", "ends_at")
+    taken = holding(now).filter(room=room, starts_at__lt=start + datetime.timedelta(days=1),
+                                ends_at__gt=start).values_list("starts_at", "ends_at")
     out = []
     for a, b in spans:
         a = max(a, now)
@@ -151,10 +173,10 @@ def free_spans(room, day, now=None):
     return [(a, b) for a, b in out if b > a]
 
 
-def bookings_of_day(room, day):
+def bookings_of_day(room, day, now=None):
     start = datetime.datetime.combine(day, datetime.time(), tzinfo=LOCAL)
-    return list(Booking.objects.filter(room=room, status__in=HOLDING, starts_at__lt=start + datetime.timedelta(days=1),
-                                       ends_at__gt=start).order_by("starts_at"))
+    return list(holding(now).filter(room=room, starts_at__lt=start + datetime.timedelta(days=1),
+                                    ends_at__gt=start).order_by("starts_at"))
 
 
 def my_bookings(user, *, upcoming=True, now=None):
@@ -174,12 +196,13 @@ def booking(user, pk):
 
 
 def todays_bookings(user, now=None):
-    """The bookings of today at the stations the user keeps, pending ones first."""
+    """The bookings of today at the stations the user keeps (the no-shows too: who came is what they check)."""
     now = now or timezone.now()
     day = now.astimezone(LOCAL).date()
     start = datetime.datetime.combine(day, datetime.time(), tzinfo=LOCAL)
     return (scoped(user, BOOKING_MANAGE, Booking.objects.all()).select_related("room__station")
-            .filter(starts_at__gte=start, starts_at__lt=start + datetime.timedelta(days=1), status__in=HOLDING)
+            .filter(starts_at__gte=start, starts_at__lt=start + datetime.timedelta(days=1),
+                    status__in=(*HOLDING, BookingStatus.NO_SHOW))
             .order_by("starts_at", "id"))
 
 
@@ -201,6 +224,15 @@ def kept_station(user, pk, now=None):
     if station is None:
         return None, []
     return station, list(Closure.objects.filter(station=station, ends_at__gt=now).order_by("starts_at"))
+
+
+def station_usage(user, station_id, first, last):
+    """The usage figures of a station the user keeps (usage.Usage), or None when they keep no such station."""
+    from . import usage
+
+    if not kept_stations(user).filter(pk=station_id).exists():
+        return None
+    return usage.count([station_id], first, last)[station_id]
 
 
 # ---- feedback ----------------------------------------------------------------------------------------------

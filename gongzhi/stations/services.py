@@ -4,10 +4,16 @@ No two holding bookings of a room overlap, ever: a booking locks its room's row 
 reads the bookings it might collide with, so two people booking the same hour queue up and the second is
 told the time is taken; on PostgreSQL an exclusion constraint (migration 0002) refuses an overlap whatever
 wrote it. A booking may start when another ends: the times are half-open, [start, end).
+
+A confirmed booking nobody checked in to within the grace time after its start (STATION_NO_SHOW_GRACE_MINUTES)
+gives its room's time back: the sweep (manage.py release_no_shows, run by bin/serve) marks it a no-show, and a new
+booking that meets one the sweep has not reached yet releases it itself, under the same lock on the room and
+before it inserts, so the exclusion constraint (which holds only pending and confirmed bookings) never sees both.
 """
 import datetime
 
-from django.core.exceptions import ValidationError
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
@@ -21,7 +27,7 @@ from gongzhi.core.models import AuditAction
 from gongzhi.core.workdays import LOCAL
 
 from . import selectors
-from .capability import BOOKING_CANCEL, BOOKING_MANAGE, FEEDBACK_HANDLE, ROOM_BOOK, STATION_MANAGE
+from .capability import BOOKING_CANCEL, BOOKING_CHECKIN, BOOKING_MANAGE, FEEDBACK_HANDLE, ROOM_BOOK, STATION_MANAGE
 from .hours import covers
 from .models import (
     FEEDBACK_NOTE_MAX,
@@ -37,6 +43,8 @@ from .models import (
     OpeningHours,
     Room,
     Station,
+    StationVisit,
+    Status,
 )
 
 PURPOSE_MAX = 100
@@ -101,8 +109,11 @@ def booking_create(*, user, room_id, starts_at, ends_at, attendees, purpose, now
                 raise Http404
             require(user, ROOM_BOOK, room)
             _check_booking(room, starts_at=starts_at, ends_at=ends_at, attendees=attendees, purpose=purpose, now=now)
-            if Booking.objects.filter(room=room, status__in=HOLDING, starts_at__lt=ends_at,
-                                      ends_at__gt=starts_at).exists():
+            overlapping = Booking.objects.filter(room=room, status__in=HOLDING, starts_at__lt=ends_at,
+                                                 ends_at__gt=starts_at)
+            for pk in overlapping.filter(selectors.past_grace(now)).values_list("pk", flat=True):
+                release_no_show(pk, now)
+            if overlapping.exists():
                 raise Conflict()
             station = room.station
             booking = Booking.objects.create(
@@ -117,6 +128,122 @@ def booking_create(*, user, room_id, starts_at, ends_at, attendees, purpose, now
             raise Conflict() from None
         raise
     return booking
+
+
+# ---- checking in, and the no-shows ------------------------------------------------------------------------
+
+def release_no_show(booking_id, now):
+    """Mark a confirmed booking nobody checked in to a no-show, if it still is one at `now` (the sweep, a check-in
+    and a new booking may meet it at once: the condition in the UPDATE decides). 1 if this call released it.
+    Call it inside a transaction."""
+    if not Booking.objects.filter(selectors.past_grace(now), pk=booking_id).update(status=BookingStatus.NO_SHOW):
+        return 0
+    booking = Booking.objects.select_related("room").get(pk=booking_id)
+    _event(booking, "booking_no_show", None, _("开始后 %(n)d 分钟内未签到，活动室已释放") % {
+        "n": settings.STATION_NO_SHOW_GRACE_MINUTES})
+    # The rule released it, not whoever's request met it: the entry names nobody.
+    audit(AuditAction.UPDATE, obj=booking, detail="no_show", anonymous=True,
+          changes={"status": [BookingStatus.CONFIRMED, BookingStatus.NO_SHOW]})
+    return 1
+
+
+SWEEP_BATCH = 500
+
+
+def release_no_shows(now=None):
+    """The sweep: every confirmed booking of the last day nobody checked in to within the grace time is a no-show.
+    Returns how many it released. Older ones are left as they are: their time is long past, and a sweep that was
+    down for a day must not flood their bookers with notices."""
+    now = now or timezone.now()
+    released = 0
+    while True:
+        batch = list(Booking.objects.filter(selectors.past_grace(now), starts_at__gt=now - datetime.timedelta(days=1))
+                     .order_by("starts_at", "id").values_list("pk", flat=True)[:SWEEP_BATCH])
+        for pk in batch:
+            with transaction.atomic():
+                released += release_no_show(pk, now)
+        if len(batch) < SWEEP_BATCH:
+            return released
+
+
+VISIT_AGAIN_AFTER = datetime.timedelta(minutes=30)
+
+
+def visit_refusal(station):
+    """Why nobody may check in at the station now, or "" (a poster may be up before it opens or after it closed)."""
+    if station.status in (Status.SOON, Status.PLANNED):
+        return _("该驿站尚未开放，暂不能签到")
+    if station.status != Status.OPEN:
+        return _("该驿站已关闭，不能签到")
+    return ""
+
+
+def visit_record(*, user, station_id, now=None):
+    """Check in at a station (its QR code was read): (visit, True), or (the earlier one, False) when the same
+    signed-in person checked in there within VISIT_AGAIN_AFTER, so a second scan counts no second visit.
+    Without signing in nothing names the visitor, the audit entry included."""
+    now = now or timezone.now()
+    signed_in = user is not None and user.is_authenticated
+    with transaction.atomic():
+        station = Station.objects.select_for_update().filter(pk=station_id).first()
+        if station is None:
+            raise Http404
+        refusal = visit_refusal(station)
+        if refusal:
+            raise ValidationError({"code": refusal})
+        if signed_in:
+            earlier = (StationVisit.objects.filter(station=station, user=user, at__gt=now - VISIT_AGAIN_AFTER,
+                                                   at__lte=now).order_by("-at").first())
+            if earlier is not None:
+                return earlier, False
+        visit = StationVisit.objects.create(station=station, at=now, user=user if signed_in else None)
+        audit(AuditAction.CREATE, user=user if signed_in else None, obj=visit, detail="visit",
+              anonymous=not signed_in)
+    return visit, True
+
+
+def _when(moment):
+    return moment.astimezone(LOCAL).strftime("%m-%d %H:%M")
+
+
+def booking_check_in(*, user, room_id, now=None):
+    """The booker checks in to their booking of the room that is on now (from STATION_CHECKIN_EARLY_MINUTES before
+    its start to its end): (booking, True), or (booking, False) when they had already. Too late (past the grace
+    time: released), not yet approved, or no booking on now: Conflict saying which, and nothing written."""
+    now = now or timezone.now()
+    if user is None or not user.is_authenticated:
+        raise PermissionDenied(_("请先登录，再扫描活动室的二维码签到"))
+    with transaction.atomic():
+        room = Room.objects.select_related("station").filter(pk=room_id).first()
+        if room is None:
+            raise Http404
+        on_now = list(Booking.objects.select_for_update().filter(
+            room=room, booked_by=user, starts_at__lte=now + selectors.checkin_early(), ends_at__gt=now,
+            status__in=(*HOLDING, BookingStatus.NO_SHOW)).order_by("starts_at", "id"))
+        grace = selectors.no_show_grace()
+        for b in on_now:
+            if b.status == BookingStatus.CONFIRMED and b.checked_in_at is None and now < b.starts_at + grace:
+                require(user, BOOKING_CHECKIN, b)
+                b.checked_in_at = now
+                b.save(update_fields=["checked_in_at"])
+                _event(b, "booking_checkin", user)
+                audit(AuditAction.UPDATE, user=user, obj=b, detail="checkin",
+                      changes={"checked_in_at": [None, now.isoformat()]})
+                return b, True
+        for b in on_now:
+            if b.checked_in_at is not None:
+                return b, False
+        if any(b.status != BookingStatus.PENDING for b in on_now):
+            raise Conflict(_("已超过签到时间（开始后 %(n)d 分钟内），该预约已释放，请重新预约") % {
+                "n": settings.STATION_NO_SHOW_GRACE_MINUTES})
+        if on_now:
+            raise Conflict(_("该预约尚未通过审核，暂不能签到"))
+        following = (Booking.objects.filter(room=room, booked_by=user, status__in=HOLDING, starts_at__gt=now)
+                     .order_by("starts_at").first())
+        if following is not None:
+            raise Conflict(_("您在%(room)s的下一个预约 %(when)s 开始，请在开始前 %(n)d 分钟内签到") % {
+                "room": room.name, "when": _when(following.starts_at), "n": settings.STATION_CHECKIN_EARLY_MINUTES})
+        raise Conflict(_("您在%(room)s现在没有可签到的预约") % {"room": room.name})
 
 
 def _decide(*, user, booking_id, action, to, allowed_from, verb, note=""):

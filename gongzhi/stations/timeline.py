@@ -1,4 +1,5 @@
-"""Who hears of a booking: the keepers when one waits for their approval, the booker when it is decided."""
+"""Who hears of a booking: the keepers when one waits for their approval, the booker when it is decided or
+released as a no-show. A check-in is on the timeline too, telling nobody: the booker was there."""
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -17,10 +18,11 @@ BOOKER = "booker"
 class StationTimeline(timeline.Source):
     label = LABEL
     model = BookingEvent
-    actions = ("booking_request", "booking_approve", "booking_refuse")
+    actions = ("booking_request", "booking_approve", "booking_refuse", "booking_no_show")
     kinds = {"booking_request": timeline.Kind(label=gettext_lazy("活动室预约待审核")),
              "booking_approve": timeline.Kind(label=gettext_lazy("活动室预约已通过")),
-             "booking_refuse": timeline.Kind(label=gettext_lazy("活动室预约未通过"))}
+             "booking_refuse": timeline.Kind(label=gettext_lazy("活动室预约未通过")),
+             "booking_no_show": timeline.Kind(label=gettext_lazy("活动室预约未签到已释放"), default=timeline.INBOX)}
 
     def load(self, ids):
         return list(BookingEvent.objects.select_related("booking__room__station").filter(pk__in=ids).order_by("id"))
@@ -41,7 +43,8 @@ class StationTimeline(timeline.Source):
         when = b.starts_at.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M")
         words = {"booking_request": _("新的活动室预约待审核：%(room)s，%(when)s"),
                  "booking_approve": _("您的活动室预约已通过：%(room)s，%(when)s"),
-                 "booking_refuse": _("您的活动室预约未通过：%(room)s，%(when)s")}[event.action]
+                 "booking_refuse": _("您的活动室预约未通过：%(room)s，%(when)s"),
+                 "booking_no_show": _("您的活动室预约未按时签到，已释放：%(room)s，%(when)s")}[event.action]
         return {"title": words % {"room": b.room.name, "when": when},
                 "body": b.room.station.name}
 

@@ -1,23 +1,32 @@
-"""The stations' pages: finding a rest station (open to anyone), a room's free time and booking it, one's
-bookings and the keepers' decisions. A refusal of the services comes back on the page as a message."""
+"""The stations' pages: finding a rest station (open to anyone), checking in by QR code, a room's free time and
+booking it, one's bookings and the keepers' decisions, codes and figures. A refusal of the services comes back on
+the page as a message."""
 import datetime
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gongzhi.accounts.policy import can
+from gongzhi.core.audit import audit
+from gongzhi.core.models import AuditAction
 from gongzhi.core.workdays import LOCAL
 from gongzhi.grid.models import Compound
 
-from . import selectors, services
+from . import checkin as checking
+from . import codes, selectors, services, usage
 from .capability import BOOKING_CANCEL, BOOKING_MANAGE, ROOM_BOOK
-from .models import AMENITIES, BookingStatus, FeedbackKind, Status, Weekday
+from .models import AMENITIES, Booking, BookingStatus, FeedbackKind, Kind, StationVisit, Status, Weekday
 from .present import public
 
 SHOWN = 10
@@ -141,7 +150,7 @@ def room(request, pk):
     days = [today + datetime.timedelta(days=i) for i in range(r.horizon_days + 1)]
     return render(request, "stations/room.html", {
         "room": r, "day": day, "days": days, "free": selectors.free_spans(r, day, now),
-        "taken": selectors.bookings_of_day(r, day), "errors": errors, "data": data,
+        "taken": selectors.bookings_of_day(r, day, now), "errors": errors, "data": data,
         "may_book": can(user, ROOM_BOOK, r), "durations": [d for d in (30, 60, 90, 120, 180, 240)
                                                          if d <= r.max_minutes]})
 
@@ -162,9 +171,13 @@ def booking(request, pk):
     b = selectors.booking(user, pk)
     if b is None:
         raise Http404
+    now = timezone.now()
     return render(request, "stations/booking.html", {
         "b": b, "may_cancel": can(user, BOOKING_CANCEL, b) and b.status in ("pending", "confirmed")
-        and b.ends_at > timezone.now(), "may_decide": can(user, BOOKING_MANAGE, b) and b.status == "pending"})
+        and b.ends_at > now, "may_decide": can(user, BOOKING_MANAGE, b) and b.status == "pending",
+        "check_in_from": b.starts_at - selectors.checkin_early(), "check_in_until": b.starts_at
+        + selectors.no_show_grace(), "awaits_check_in": b.booked_by_id == user.pk and b.status == "confirmed"
+        and b.checked_in_at is None and now < b.starts_at + selectors.no_show_grace()})
 
 
 @login_required
@@ -283,8 +296,173 @@ def keep(request, pk):
         station, closures = selectors.kept_station(user, pk)
     rows = {h.weekday: h for h in station.hours.all()}
     week = [(day, label, rows.get(day)) for day, label in Weekday.choices]
+    figures, usage_error = _usage(user, station, request.GET)
     return render(request, "stations/keep.html", {
         "station": station, "closures": closures, "week": week, "errors": errors, "act": act,
+        "usage": figures, "usage_error": usage_error, "usage_rows": _usage_rows(figures),
         "feedback": list(selectors.open_feedback(user).filter(station=station)[:50]),
         "data": request.POST if errors else {}, "statuses": Status.choices, "amenities": AMENITIES,
         "has": set(station.amenities())}, status=400 if errors else 200)
+
+
+def _usage(user, station, query):
+    """The station's figures for the range asked (from, to), or the last days and the message on a bad range."""
+    today = timezone.now().astimezone(LOCAL).date()
+    problem = ""
+    try:
+        first, last = usage.date_range(query.get("from"), query.get("to"), today)
+    except ValidationError as e:
+        problem = " ".join(e.messages)
+        first, last = usage.date_range(None, None, today)
+    return selectors.station_usage(user, station.pk, first, last), problem
+
+
+def _usage_rows(figures):
+    """The measures' labels and totals, and each day (latest first) and each hour of the day as (label, [counts in
+    the measures' order], share of the busiest for a bar): the template needs no lookups by key."""
+    def rows(items, label):
+        peak = max((sum(i[k] for k in figures.keys) for i in items), default=0) or 1
+        return [(label(i), [i[k] for k in figures.keys], round(100 * sum(i[k] for k in figures.keys) / peak))
+                for i in items]
+
+    labels = [figures.labels[k] for k in figures.keys]
+    return {"labels": labels, "totals": [(figures.labels[k], figures.totals[k]) for k in figures.keys],
+            "days": rows(list(reversed(figures.days)), lambda i: i["date"]),
+            "hours": rows(figures.hours, lambda i: f"{i['hour']:02d}:00")}
+
+
+# ---- checking in by QR code ---------------------------------------------------------------------------------
+
+_VISITED_SALT = "gongzhi.stations.visited"
+
+
+def _visited_cookie(station):
+    return f"st_visited_{station.pk}"
+
+
+def _visited(request, station, now):
+    """Did this person check in here a moment ago? Signed in: their visit says so. Not: only a signed cookie on
+    their own phone does, which names nobody and is kept nowhere else."""
+    if request.user.is_authenticated:
+        return StationVisit.objects.filter(station=station, user=request.user,
+                                           at__gt=now - services.VISIT_AGAIN_AFTER, at__lte=now).exists()
+    return request.get_signed_cookie(_visited_cookie(station), default=None, salt=_VISITED_SALT,
+                                     max_age=services.VISIT_AGAIN_AFTER.total_seconds()) is not None
+
+
+def _code_refused(request, message):
+    return render(request, "stations/checkin_refused.html", {"message": message}, status=400)
+
+
+def _checked_in_words(outcome):
+    if outcome.kind == codes.ROOM:
+        when = timezone.localtime(outcome.booking.checked_in_at).strftime("%H:%M")
+        return (_("签到成功：%(room)s") if outcome.created else _("您已于 %(when)s 签到：%(room)s")) % {
+            "room": outcome.room.name, "when": when}
+    return _("签到成功，欢迎来到%(station)s") % {"station": outcome.station.name} if outcome.created \
+        else _("您刚才已在这里签到")
+
+
+@require_http_methods(["GET", "POST"])
+def checkin(request, token):
+    """What a station's or a room's QR code opens: the check-in, then (at a rest station) the feedback form.
+    Open to anyone for a station; a room's booker signs in first. A refused code writes nothing."""
+    now = timezone.now()
+    try:
+        kind, station, room = checking.describe(token, now)
+    except codes.CodeError as e:
+        return _code_refused(request, str(e))
+    user = request.user
+    if kind == codes.ROOM and not user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    error = ""
+    if request.method == "POST":
+        if kind == codes.STATION and not user.is_authenticated and _visited(request, station, now):
+            messages.info(request, _("您刚才已在这里签到"))
+            return redirect(request.path)
+        try:
+            outcome = checking.check_in(user, token, now)
+        except codes.CodeError as e:
+            return _code_refused(request, str(e))
+        except ValidationError as e:
+            error = " ".join(e.messages)
+        except (services.Conflict, PermissionDenied) as e:
+            error = getattr(e, "message", None) or str(e)
+        else:
+            messages.success(request, _checked_in_words(outcome))
+            response = redirect(request.path)
+            if kind == codes.STATION and not user.is_authenticated:
+                response.set_signed_cookie(_visited_cookie(station), "1", salt=_VISITED_SALT,
+                                           max_age=int(services.VISIT_AGAIN_AFTER.total_seconds()),
+                                           httponly=True, samesite="Lax", secure=request.is_secure())
+            return response
+    ctx = {"kind": kind, "station": station, "room": room, "error": error}
+    if kind == codes.STATION:
+        ctx["refusal"] = services.visit_refusal(station)
+        ctx["visited"] = _visited(request, station, now)
+        if selectors.public_stations().filter(pk=station.pk).exists():  # the feedback flow is for rest stations
+            ctx["s"] = {"id": station.pk}
+            ctx["kinds"] = FeedbackKind.choices
+    else:
+        day = datetime.datetime.combine(now.astimezone(LOCAL).date(), datetime.time(), tzinfo=LOCAL)
+        ctx["bookings"] = list(Booking.objects.filter(
+            room=room, booked_by=user, starts_at__lt=day + datetime.timedelta(days=1), ends_at__gt=day,
+            status__in=(BookingStatus.PENDING, BookingStatus.CONFIRMED, BookingStatus.NO_SHOW))
+            .select_related("room__station").order_by("starts_at"))
+        ctx["early"] = settings.STATION_CHECKIN_EARLY_MINUTES
+        ctx["grace"] = settings.STATION_NO_SHOW_GRACE_MINUTES
+    return render(request, "stations/checkin.html", ctx, status=400 if error else 200)
+
+
+# ---- keepers: the codes to print ------------------------------------------------------------------------------
+
+def _kept_or_404(user, pk):
+    station = selectors.kept_stations(user).filter(pk=pk).first()
+    if station is None:
+        raise Http404
+    return station
+
+
+def _issued(request, station, what):
+    # A code lets people check in for months: who printed which is worth knowing.
+    audit(AuditAction.EXPORT, user=request.user, obj=station, detail="codes", changes={"codes": [None, what]})
+
+
+@login_required
+@require_GET
+@never_cache
+def poster(request, pk):
+    """The station's code and one per room, as a page to print (one code a sheet) or save each as a PNG."""
+    station = _kept_or_404(request.user, pk)
+    expires_at = codes.poster_expiry()
+    targets = [(codes.STATION, station.pk, station.name, None)]
+    targets += [(codes.ROOM, r.pk, r.name, r) for r in station.rooms.order_by("id")]
+    sheets = []
+    for kind, target, name, room in targets:
+        url = checking.url(request, codes.make(kind, target, expires_at=expires_at))
+        png = reverse("stations:code_png", args=[station.pk]) if room is None else \
+            reverse("stations:room_code_png", args=[station.pk, room.pk])
+        sheets.append({"kind": kind, "name": name, "room": room, "url": url, "png": png,
+                       "svg": mark_safe(codes.svg(url))})  # segno's markup of our own URL: nothing from input
+    _issued(request, station, [f"{kind} {target}" for kind, target, _n, _r in targets])
+    return render(request, "stations/poster.html", {"station": station, "sheets": sheets, "expires_at": expires_at,
+                                                    "is_rest": station.kind == Kind.REST,
+                                                    "grace": settings.STATION_NO_SHOW_GRACE_MINUTES})
+
+
+@login_required
+@require_GET
+@never_cache
+def code_png(request, pk, room_id=None):
+    """One code as a PNG file, for a sign made elsewhere. Keepers only, as the page."""
+    station = _kept_or_404(request.user, pk)
+    kind, target = codes.STATION, station.pk
+    if room_id is not None:
+        if not station.rooms.filter(pk=room_id).exists():
+            raise Http404
+        kind, target = codes.ROOM, room_id
+    url = checking.url(request, codes.make(kind, target, expires_at=codes.poster_expiry()))
+    _issued(request, station, [f"{kind} {target}"])
+    response = HttpResponse(codes.png(url), content_type="image/png")
+    response["Content-Disposition"] = f'attachment; filename="{kind}-{target}-checkin.png"'
+    return response
