@@ -22,6 +22,7 @@ class StationsConfig(AppConfig):
             register_panel(panel)
         register_verbs("stations.station", {"hours": _("设置开放时间"), "close": _("临时闭站")})
         register_verbs("stations.booking", {"book": _("预约活动室"), "approve": _("通过预约"), "refuse": _("不予通过"),
-                                            "cancel": _("取消预约")})
+                                            "cancel": _("取消预约"), "book_series": _("每周重复预约"),
+                                            "cancel_series": _("取消重复预约")})
         register_verbs("stations.feedback", {"feedback": _("反馈驿站问题"), "handle": _("处理驿站反馈")})
         register_demo("stations", load=demo.load_stations, after="lists")

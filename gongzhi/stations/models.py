@@ -167,13 +167,16 @@ class Booking(Placed):
     attendees = models.PositiveSmallIntegerField(_("人数"))
     status = models.CharField(_("状态"), max_length=10, choices=BookingStatus.choices)
     created_at = models.DateTimeField(_("预约时间"), default=timezone.now)
+    # The weeks of one recurring booking share this id (gongzhi/stations/recurring.py); a single booking has none.
+    series = models.UUIDField(_("每周重复预约"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["starts_at", "id"]
         verbose_name = _("预约")
         verbose_name_plural = _("预约")
         indexes = [models.Index(fields=["room", "starts_at"], name="booking_room_time_idx"),
-                   models.Index(fields=["booked_by", "-starts_at"], name="booking_mine_idx")]
+                   models.Index(fields=["booked_by", "-starts_at"], name="booking_mine_idx"),
+                   models.Index(fields=["series", "starts_at"], name="booking_series_idx")]
         constraints = [models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")),
                                               name="booking_ends_after_start")]
 

@@ -58,11 +58,15 @@ def _aware(value):
     return value
 
 
-def _event(booking, action, user, note=""):
-    timeline.written(BookingEvent.objects.create(booking=booking, action=action, actor=user, note=note))
+def _event(booking, action, user, note="", notify=True):
+    """A row of the booking's timeline; `notify` False keeps it from the outbox (the later weeks of a series
+    would otherwise tell the keepers the same thing once a week)."""
+    timeline.written(BookingEvent.objects.create(booking=booking, action=action, actor=user, note=note,
+                                                 notify_pending=notify and timeline.wanted()))
 
 
-def _check_booking(room, *, starts_at, ends_at, attendees, purpose, now):
+def check_rules(room, *, starts_at, ends_at, attendees, purpose, now):
+    """The room's rules for one booking, all but its place in the station's calendar."""
     errors = {}
     if not purpose:
         errors["purpose"] = _("请填写用途")
@@ -84,6 +88,10 @@ def _check_booking(room, *, starts_at, ends_at, attendees, purpose, now):
         raise ValidationError({"ends_at": _("单次预约最长 %(n)d 分钟") % {"n": room.max_minutes}})
     if not room.is_open or room.station.status != "open":
         raise ValidationError({"room": _("该活动室暂停预约")})
+
+
+def _check_booking(room, *, starts_at, ends_at, attendees, purpose, now):
+    check_rules(room, starts_at=starts_at, ends_at=ends_at, attendees=attendees, purpose=purpose, now=now)
     spans = selectors.open_spans_of(room.station, starts_at.astimezone(LOCAL).date(),
                                     ends_at.astimezone(LOCAL).date())
     if not covers(spans, starts_at, ends_at):
