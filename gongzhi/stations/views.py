@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -36,6 +37,21 @@ def _places():
                 .order_by("code").values_list("pk", "name", "center_lat", "center_lng"))
 
 
+def _state(s):
+    if s["status"] != Status.OPEN:
+        return "soon"  # opening soon or planned: never drawn as open
+    return "now" if s["open_now"] else "shut"
+
+
+def _map(lat, lng, results):
+    """What the finder's small map draws (static/js/stations_map.js): the place searched from and the stations
+    of the list, numbered in its order. None when there is nothing to draw."""
+    points = [{"n": i, "name": s["name"], "value": [s["lng"], s["lat"]], "state": _state(s),
+               "url": reverse("stations:station", args=[s["id"]])}
+              for i, s in enumerate(results, start=1) if s["lat"] is not None]
+    return {"here": [lng, lat], "points": points} if points else None
+
+
 def find(request):
     """Open to everyone: the nearest rest stations to the phone's position, or to a place chosen from a list."""
     places = _places()
@@ -63,6 +79,7 @@ def find(request):
             opened = selectors.open_now([s for _d, s in ranked])
             ctx["results"] = [public(s, distance_m=d, open_now=opened[s.pk]) for d, s in ranked]
             ctx["lat"], ctx["lng"] = lat, lng
+            ctx["map"] = _map(lat, lng, ctx["results"])
     template = "stations/_results.html" if request.headers.get("HX-Request") else "stations/find.html"
     return render(request, template, ctx)
 
