@@ -32,6 +32,7 @@ test: setup
 bench: setup
 	$(PY) bench/import_bench.py
 	$(PY) bench/home_bench.py
+	$(PY) bench/stations_bench.py
 
 # Mutation testing of the rules (bin/mutation --list); long, not part of make test or CI. AREAS="crypto workdays" picks some.
 mutation: setup

@@ -34,8 +34,10 @@ CAPABILITY = Capability(
              APPEAL_HANDLE, APPEAL_ANSWER_CALL, APPEAL_PROPERTY_REPORT, CATEGORY_MANAGE),
     grants={
         APPEAL_VIEW: (by(*_DESK, R.GRID_WORKER), by(R.PROPERTY_STAFF, where={"category__confidential": False})),
+        # A resident waiting for confirmation may already report a problem; an outdoor worker reports what they
+        # see along their beat (随手拍, gongzhi/stations/reports.py).
         APPEAL_CREATE: by(*_DESK, R.GRID_WORKER, R.PROPERTY_STAFF, R.OWNERS_COMMITTEE, R.PARTY_MEMBER, R.RESIDENT,
-                       R.APPLICANT),  # a resident waiting for confirmation may already report a problem
+                       R.APPLICANT, R.OUTDOOR_WORKER),
         APPEAL_DISPATCH: by(*_DESK),
         APPEAL_VERIFY: by(*_DESK, R.GRID_WORKER),
         APPEAL_SUPERVISE: by(*_DESK),

@@ -162,7 +162,7 @@ def _check_channel(user, channel, compound):
     elif channel == Channel.OPEN311:  # only the service account of an Open311 client (gongzhi.open311)
         if getattr(user, "open311_client", None) is None:
             raise ValidationError({"channel": _("只有开放接口客户端可以通过该渠道提交诉求")})
-    elif not can(user, APPEAL_CREATE):  # the pages' rule, for the API too (an outdoor worker's role grants none)
+    elif not can(user, APPEAL_CREATE):  # the pages' rule, for the API too (a role without a scope grants none)
         raise NotAllowed(_("账号尚未开通，无法提交诉求") if not scope_of(user).roles else _("您的账号无权提交诉求"))
 
 

@@ -59,6 +59,8 @@ def _submit_form(request, data=None, files=None):
         initial["compound"] = str(home)
     elif len(compounds) == 1:
         initial["compound"] = str(compounds[0].pk)
+    if request.GET.get("place") == SubmitForm.PLACE_LOCATION:  # a link for those out on the street (随手拍)
+        initial["place"] = SubmitForm.PLACE_LOCATION
     return SubmitForm(data, files, initial=initial,
                       categories=category_choices(tree), compounds=compounds,
                       buildings=pq.buildings_for([k.pk for k in compounds]),

@@ -2,14 +2,17 @@
 
 Open without a token and throttled per client address (gongzhi.api.throttles.PublicThrottle): the nearest
 rest stations to a point and one rest station, leaving feedback on one and checking in at a station by its QR
-code (a token, if given, names the author or visitor). With a token: a room's free time on a day, booking it,
-checking in to it by the room's code, one's bookings, cancelling, the keepers' approval, and for the keepers
-their stations' check-in codes and usage figures.
+code (a token, if given, names the author or visitor). With a token: a room's free time on a day or over a month,
+booking it once or weekly (a series: its conflicts listed first, refused whole or skipped), checking in to it by
+the room's code, one's bookings, cancelling (a series from one week on), the keepers' approval, and for the
+keepers their stations' check-in codes and usage figures.
 Errors: 422 for a missing or malformed parameter, 400 naming the field for a value out of range, a booking the
 rules refuse or a code that is forged, expired or not for here, 401 for a room's code without a token, 404 for
 what is not the caller's to see, 409 when the time is taken or there is no booking to check in to.
 """
 import datetime
+import uuid
+from typing import Literal
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -25,7 +28,7 @@ from gongzhi.core.models import AuditAction
 from gongzhi.core.workdays import LOCAL
 
 from . import checkin as checking
-from . import codes, selectors, services, usage
+from . import codes, recurring, selectors, services, usage
 from .present import public
 
 router = Router()
@@ -164,12 +167,14 @@ class BookingOut(Schema):
     status: str
     status_display: str
     checked_in_at: datetime.datetime | None
+    series: str | None
 
 
 def _booking_out(b):
     return {"id": b.pk, "room": b.room_id, "room_name": b.room.name, "station": b.room.station.name,
             "starts_at": b.starts_at, "ends_at": b.ends_at, "attendees": b.attendees, "purpose": b.purpose,
-            "status": b.status, "status_display": str(b.get_status_display()), "checked_in_at": b.checked_in_at}
+            "status": b.status, "status_display": str(b.get_status_display()), "checked_in_at": b.checked_in_at,
+            "series": str(b.series) if b.series else None}
 
 
 @router.post("/stations/rooms/{int:room_id}/bookings", response={201: BookingOut, **ERRORS},
@@ -184,6 +189,128 @@ def booking_create(request, room_id: int, payload: BookingIn):
     except services.Conflict as e:
         return HttpStatus(409, {"detail": e.message, "field": "starts_at"})
     return HttpStatus(201, _booking_out(b))
+
+
+# ---- a room's month, and booking it weekly -------------------------------------------------------------------
+
+class DayOut(Schema):
+    date: datetime.date
+    free_minutes: int
+    free: list[SpanOut]
+
+
+class MonthOut(Schema):
+    room: RoomOut
+    month: str
+    days: list[DayOut]
+
+
+@router.get("/stations/rooms/{int:room_id}/month", response={200: MonthOut, 400: ErrorOut, 404: ErrorOut},
+            summary="A room's free time on each day of a month (month=YYYY-MM, default this month)")
+def room_month(request, room_id: int, month: str = ""):
+    room = selectors.room(request.auth, room_id)
+    if room is None:
+        raise Http404
+    first = selectors.month_of(month, datetime.datetime.now(LOCAL).date())
+    if first is None:
+        return _bad("month", _("月份格式应为 YYYY-MM，例如 2026-12"))
+    days = selectors.month_free(room, first)
+    return {"room": _room_out(room), "month": f"{first:%Y-%m}", "days": [
+        {"date": d, "free_minutes": sum(int((b - a).total_seconds()) // 60 for a, b in spans),
+         "free": [{"starts_at": a, "ends_at": b} for a, b in spans]} for d, spans in days.items()]}
+
+
+class SeriesIn(Schema):
+    starts_at: datetime.datetime
+    ends_at: datetime.datetime
+    weeks: int
+    attendees: int
+    purpose: Text
+    on_conflict: Literal["refuse", "skip"] = "refuse"
+
+
+class WeekOut(Schema):
+    week: int
+    starts_at: datetime.datetime
+    ends_at: datetime.datetime
+    free: bool
+    reason: str | None
+    reason_display: str
+
+
+class SeriesCheckOut(Schema):
+    conflicts: int
+    weeks: list[WeekOut]
+
+
+class SeriesOut(Schema):
+    series: str
+    bookings: list[BookingOut]
+    skipped: list[WeekOut]
+
+
+class SeriesConflictOut(ErrorOut):
+    conflicts: list[WeekOut] = []
+
+
+class CancelledOut(Schema):
+    cancelled: list[BookingOut]
+
+
+def _week_out(w):
+    return {"week": w.number, "starts_at": w.starts_at, "ends_at": w.ends_at, "free": w.free,
+            "reason": w.why or None, "reason_display": w.why_display}
+
+
+def _series_kwargs(request, room_id, payload):
+    if selectors.room(request.auth, room_id) is None:
+        raise Http404
+    return {"user": request.auth, "room_id": room_id, "starts_at": payload.starts_at, "ends_at": payload.ends_at,
+            "weeks": payload.weeks, "attendees": payload.attendees, "purpose": payload.purpose}
+
+
+@router.post("/stations/rooms/{int:room_id}/series/check", response={200: SeriesCheckOut, 400: ErrorOut, 404: ErrorOut},
+             summary="Which weeks of a weekly booking would collide, and why (nothing is written)")
+def series_check(request, room_id: int, payload: SeriesIn):
+    weeks = recurring.series_check(**_series_kwargs(request, room_id, payload))
+    return {"conflicts": sum(not w.free for w in weeks), "weeks": [_week_out(w) for w in weeks]}
+
+
+@router.post("/stations/rooms/{int:room_id}/series", response={201: SeriesOut, 400: ErrorOut, 404: ErrorOut,
+                                                              409: SeriesConflictOut},
+             summary="Book a room weekly for 2–12 weeks: on_conflict=refuse writes nothing if a week collides (409 "
+                     "lists them), skip books the other weeks")
+def series_create(request, room_id: int, payload: SeriesIn):
+    try:
+        made = recurring.series_create(**_series_kwargs(request, room_id, payload),
+                                       skip_conflicts=payload.on_conflict == "skip")
+    except recurring.SeriesConflict as e:
+        return HttpStatus(409, {"detail": e.message, "field": "weeks", "conflicts": [_week_out(w) for w in e.weeks]})
+    except services.Conflict as e:
+        return HttpStatus(409, {"detail": e.message, "field": "starts_at", "conflicts": []})
+    return HttpStatus(201, {"series": str(made.id), "bookings": [_booking_out(b) for b in made.bookings],
+                            "skipped": [_week_out(w) for w in made.skipped]})
+
+
+@router.get("/stations/series/{uuid:series_id}", response={200: list[BookingOut], 404: ErrorOut},
+            summary="The weeks of a weekly booking the caller may see")
+def series_detail(request, series_id: uuid.UUID):
+    rows = recurring.series_of(request.auth, series_id)
+    if not rows:
+        raise Http404
+    return [_booking_out(b) for b in rows]
+
+
+@router.post("/stations/bookings/{int:booking_id}/cancel-series", response={200: CancelledOut, **ERRORS},
+             summary="Cancel a week of a weekly booking and every later week (its booker, or the keepers)")
+def booking_cancel_series(request, booking_id: int):
+    if selectors.booking(request.auth, booking_id) is None:
+        raise Http404
+    try:
+        rows = recurring.series_cancel(user=request.auth, booking_id=booking_id)
+    except services.Conflict as e:
+        return HttpStatus(409, {"detail": e.message, "field": "status"})
+    return {"cancelled": [_booking_out(b) for b in rows]}
 
 
 @router.get("/stations/bookings", response=list[BookingOut], summary="The caller's upcoming bookings")

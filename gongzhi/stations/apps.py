@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -13,7 +14,7 @@ class StationsConfig(AppConfig):
         from gongzhi.core.demo import register_demo
         from gongzhi.dashboard.homes import register_panel
 
-        from . import demo
+        from . import demo, reports
         from .home import PANELS
         from .timeline import StationTimeline
 
@@ -24,7 +25,10 @@ class StationsConfig(AppConfig):
                                             "codes": _("印制签到二维码")})
         register_verbs("stations.booking", {"book": _("预约活动室"), "approve": _("通过预约"), "refuse": _("不予通过"),
                                             "cancel": _("取消预约"), "checkin": _("扫码签到"),
-                                            "no_show": _("未签到，释放活动室")})
+                                            "no_show": _("未签到，释放活动室"), "book_series": _("每周重复预约"),
+                                            "cancel_series": _("取消重复预约")})
         register_verbs("stations.stationvisit", {"visit": _("扫码签到")})
         register_verbs("stations.feedback", {"feedback": _("反馈驿站问题"), "handle": _("处理驿站反馈")})
         register_demo("stations", load=demo.load_stations, after="lists")
+        # 随手拍: an outdoor worker's report earns points once verified (reports.py).
+        post_save.connect(reports.on_appeal_event, sender="appeals.AppealEvent", dispatch_uid="stations.reports")

@@ -1,11 +1,13 @@
-"""Stations on the homes: an outdoor worker's nearest open rest stations, a resident's bookings, the keepers'
-bookings of today and the feedback waiting for them."""
+"""Stations on the homes: an outdoor worker's nearest open rest stations and what their 随手拍 reports earned, a
+resident's bookings, the keepers' bookings of today and the feedback waiting for them."""
 from django.utils import timezone
 
 from gongzhi.accounts.policy import can
 from gongzhi.dashboard.homes import Panel
 
-from . import selectors
+from gongzhi.core.workdays import LOCAL
+
+from . import reports, selectors
 from .capability import BOOKING_MANAGE, ROOM_BOOK, STATION_USE
 
 SHOWN = 5
@@ -32,6 +34,12 @@ def today(request):
             "feedback": feedback[:SHOWN], "more_feedback": len(feedback) > SHOWN}
 
 
+def my_reports(request):
+    """The reports themselves and what came of them are the appeals' own panel (我的诉求); this one says what
+    they earned."""
+    return reports.my_reports(request.user, timezone.now().astimezone(LOCAL).year)
+
+
 def _books_for_themselves(user):
     return can(user, ROOM_BOOK) and not can(user, BOOKING_MANAGE)
 
@@ -40,4 +48,5 @@ PANELS = (
     Panel("stations.nearby", "stations/home_nearby.html", lambda u: can(u, STATION_USE), nearby, order=2),
     Panel("stations.today", "stations/home_today.html", lambda u: can(u, BOOKING_MANAGE), today, order=20),
     Panel("stations.mine", "stations/home_mine.html", _books_for_themselves, my_bookings, order=20),
+    Panel("stations.reports", "stations/home_reports.html", reports.is_rider, my_reports, order=9),
 )

@@ -170,6 +170,8 @@ class Booking(Placed):
     status = models.CharField(_("状态"), max_length=10, choices=BookingStatus.choices)
     created_at = models.DateTimeField(_("预约时间"), default=timezone.now)
     checked_in_at = models.DateTimeField(_("签到时间"), null=True, blank=True)
+    # The weeks of one recurring booking share this id (gongzhi/stations/recurring.py); a single booking has none.
+    series = models.UUIDField(_("每周重复预约"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["starts_at", "id"]
@@ -179,7 +181,8 @@ class Booking(Placed):
                    models.Index(fields=["booked_by", "-starts_at"], name="booking_mine_idx"),
                    # The no-show sweep reads only the confirmed bookings nobody has checked in to yet.
                    models.Index(fields=["starts_at"], name="booking_awaiting_checkin_idx",
-                                condition=models.Q(status="confirmed", checked_in_at__isnull=True))]
+                                condition=models.Q(status="confirmed", checked_in_at__isnull=True)),
+                   models.Index(fields=["series", "starts_at"], name="booking_series_idx")]
         constraints = [models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")),
                                               name="booking_ends_after_start")]
 

@@ -1,6 +1,7 @@
 """Every read of stations: the public facts of rest stations for anyone, the rest scoped by the user."""
 import datetime
 import math
+import re
 
 from django.conf import settings
 from django.db.models import Q
@@ -152,25 +153,68 @@ def holding(now=None):
     return Booking.objects.filter(status__in=HOLDING).exclude(past_grace(now or timezone.now()))
 
 
-def free_spans(room, day, now=None):
-    """[(start, end)] of the day when the room is open and not held by a booking, from now on."""
-    now = now or timezone.now()
-    spans = open_spans_of(room.station, day, day)
-    start = datetime.datetime.combine(day, datetime.time(), tzinfo=LOCAL)
-    taken = holding(now).filter(room=room, starts_at__lt=start + datetime.timedelta(days=1),
-                                ends_at__gt=start).values_list("starts_at", "ends_at")
-    out = []
+def _local_midnight(day):
+    return datetime.datetime.combine(day, datetime.time(), tzinfo=LOCAL)
+
+
+def _without(spans, taken):
+    """The parts of sorted, disjoint spans that no taken span covers. Taken spans are disjoint too (holding
+    bookings never overlap) and sorted by start, hence by end: one pass over both."""
+    out, i = [], 0
     for a, b in spans:
-        a = max(a, now)
-        for ta, tb in sorted(taken):
-            if tb <= a or ta >= b:
-                continue
+        while i < len(taken) and taken[i][1] <= a:  # over before this span: over before every later one too
+            i += 1
+        j = i
+        while j < len(taken) and taken[j][0] < b:
+            ta, tb = taken[j]
             if ta > a:
                 out.append((a, ta))
             a = max(a, tb)
+            j += 1
         if a < b:
             out.append((a, b))
-    return [(a, b) for a, b in out if b > a]
+    return out
+
+
+def free_between(room, first, last, now=None):
+    """{local date: [(start, end)]} from `first` to `last`: when the room is open and not held by a booking, from
+    now on. The same few reads for a day or a month: the station's hours (prefetched with the room, or one
+    query), its closures and the calendar over the range, and the room's holding bookings over it."""
+    now = now or timezone.now()
+    start, end = _local_midnight(first), _local_midnight(last + datetime.timedelta(days=1))
+    spans = [(max(a, now), b) for a, b in open_spans_of(room.station, first, last) if b > now]
+    taken = sorted(holding(now).filter(room=room, starts_at__lt=end, ends_at__gt=start)
+                   .values_list("starts_at", "ends_at"))
+    days = {first + datetime.timedelta(days=i): [] for i in range((last - first).days + 1)}
+    for a, b in _without(spans, taken):
+        a, b = a.astimezone(LOCAL), b.astimezone(LOCAL)  # the database's times come back in UTC: say all in China's
+        while a < b:  # a span open across midnight counts on each day it touches
+            day = a.astimezone(LOCAL).date()
+            midnight = _local_midnight(day + datetime.timedelta(days=1))
+            days[day].append((a, min(b, midnight)))
+            a = midnight
+    return days
+
+
+def free_spans(room, day, now=None):
+    """[(start, end)] of the day when the room is open and not held by a booking, from now on."""
+    return free_between(room, day, day, now)[day]
+
+
+def month_of(raw, today):
+    """The first day of a "YYYY-MM" month (today's month when empty), or None when it names no such month."""
+    if not raw:
+        return today.replace(day=1)
+    if not re.fullmatch(r"\d{4}-\d{2}", raw):
+        return None
+    year, month = int(raw[:4]), int(raw[5:])
+    return datetime.date(year, month, 1) if 2000 <= year <= 2100 and 1 <= month <= 12 else None
+
+
+def month_free(room, month, now=None):
+    """free_between over the month whose first day is `month`."""
+    nxt = (month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    return free_between(room, month, nxt - datetime.timedelta(days=1), now)
 
 
 def bookings_of_day(room, day, now=None):

@@ -66,11 +66,15 @@ def _aware(value):
     return value
 
 
-def _event(booking, action, user, note=""):
-    timeline.written(BookingEvent.objects.create(booking=booking, action=action, actor=user, note=note))
+def _event(booking, action, user, note="", notify=True):
+    """A row of the booking's timeline; `notify` False keeps it from the outbox (the later weeks of a series
+    would otherwise tell the keepers the same thing once a week)."""
+    timeline.written(BookingEvent.objects.create(booking=booking, action=action, actor=user, note=note,
+                                                 notify_pending=notify and timeline.wanted()))
 
 
-def _check_booking(room, *, starts_at, ends_at, attendees, purpose, now):
+def check_rules(room, *, starts_at, ends_at, attendees, purpose, now):
+    """The room's rules for one booking, all but its place in the station's calendar."""
     errors = {}
     if not purpose:
         errors["purpose"] = _("请填写用途")
@@ -92,6 +96,10 @@ def _check_booking(room, *, starts_at, ends_at, attendees, purpose, now):
         raise ValidationError({"ends_at": _("单次预约最长 %(n)d 分钟") % {"n": room.max_minutes}})
     if not room.is_open or room.station.status != "open":
         raise ValidationError({"room": _("该活动室暂停预约")})
+
+
+def _check_booking(room, *, starts_at, ends_at, attendees, purpose, now):
+    check_rules(room, starts_at=starts_at, ends_at=ends_at, attendees=attendees, purpose=purpose, now=now)
     spans = selectors.open_spans_of(room.station, starts_at.astimezone(LOCAL).date(),
                                     ends_at.astimezone(LOCAL).date())
     if not covers(spans, starts_at, ends_at):
@@ -109,11 +117,9 @@ def booking_create(*, user, room_id, starts_at, ends_at, attendees, purpose, now
                 raise Http404
             require(user, ROOM_BOOK, room)
             _check_booking(room, starts_at=starts_at, ends_at=ends_at, attendees=attendees, purpose=purpose, now=now)
-            overlapping = Booking.objects.filter(room=room, status__in=HOLDING, starts_at__lt=ends_at,
-                                                 ends_at__gt=starts_at)
-            for pk in overlapping.filter(selectors.past_grace(now)).values_list("pk", flat=True):
-                release_no_show(pk, now)
-            if overlapping.exists():
+            release_met(room, starts_at, ends_at, now)
+            if Booking.objects.filter(room=room, status__in=HOLDING, starts_at__lt=ends_at,
+                                      ends_at__gt=starts_at).exists():
                 raise Conflict()
             station = room.station
             booking = Booking.objects.create(
@@ -131,6 +137,14 @@ def booking_create(*, user, room_id, starts_at, ends_at, attendees, purpose, now
 
 
 # ---- checking in, and the no-shows ------------------------------------------------------------------------
+
+def release_met(room, starts_at, ends_at, now):
+    """Release the no-shows past their grace time that a new booking of `room` over the span would meet; the
+    caller holds the room's lock."""
+    met = Booking.objects.filter(selectors.past_grace(now), room=room, starts_at__lt=ends_at, ends_at__gt=starts_at)
+    for pk in met.values_list("pk", flat=True):
+        release_no_show(pk, now)
+
 
 def release_no_show(booking_id, now):
     """Mark a confirmed booking nobody checked in to a no-show, if it still is one at `now` (the sweep, a check-in

@@ -24,7 +24,7 @@ from gongzhi.core.workdays import LOCAL
 from gongzhi.grid.models import Compound
 
 from . import checkin as checking
-from . import codes, selectors, services, usage
+from . import codes, recurring, selectors, services, usage
 from .capability import BOOKING_CANCEL, BOOKING_MANAGE, ROOM_BOOK
 from .models import AMENITIES, Booking, BookingStatus, FeedbackKind, Kind, StationVisit, Status, Weekday
 from .present import public
@@ -43,6 +43,21 @@ def _places():
     """The compounds with a known centre: where to search from when the phone keeps its place to itself."""
     return list(Compound.objects.filter(center_lat__isnull=False, center_lng__isnull=False)
                 .order_by("code").values_list("pk", "name", "center_lat", "center_lng"))
+
+
+def _state(s):
+    if s["status"] != Status.OPEN:
+        return "soon"  # opening soon or planned: never drawn as open
+    return "now" if s["open_now"] else "shut"
+
+
+def _map(lat, lng, results):
+    """What the finder's small map draws (static/js/stations_map.js): the place searched from and the stations
+    of the list, numbered in its order. None when there is nothing to draw."""
+    points = [{"n": i, "name": s["name"], "value": [s["lng"], s["lat"]], "state": _state(s),
+               "url": reverse("stations:station", args=[s["id"]])}
+              for i, s in enumerate(results, start=1) if s["lat"] is not None]
+    return {"here": [lng, lat], "points": points} if points else None
 
 
 def find(request):
@@ -72,6 +87,7 @@ def find(request):
             opened = selectors.open_now([s for _d, s in ranked])
             ctx["results"] = [public(s, distance_m=d, open_now=opened[s.pk]) for d, s in ranked]
             ctx["lat"], ctx["lng"] = lat, lng
+            ctx["map"] = _map(lat, lng, ctx["results"])
     template = "stations/_results.html" if request.headers.get("HX-Request") else "stations/find.html"
     return render(request, template, ctx)
 
@@ -116,6 +132,40 @@ def _day(raw, today):
         return today
 
 
+def _month_grid(month, days, today, last_bookable):
+    """The month as weeks of seven cells (Monday first; None outside the month), each day with its free hours
+    and whether it may be picked to book (from today to the end of the room's horizon)."""
+    cells = [None] * month.weekday()
+    for d, spans in days.items():
+        minutes = sum((b - a).total_seconds() for a, b in spans) / 60
+        cells.append({"date": d, "hours": round(minutes / 60, 1), "bookable": today <= d <= last_bookable,
+                      "today": d == today})
+    cells += [None] * (-len(cells) % 7)
+    return [cells[i:i + 7] for i in range(0, len(cells), 7)]
+
+
+def _next_month(month):
+    return (month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+
+
+def _book(user, room, data, day):
+    """Book from the room page's form: once, or weekly when it asks for more than one week. Returns (the first
+    booking written, how many, the weeks skipped); raises what the services raise."""
+    try:
+        start = datetime.datetime.combine(day, datetime.time.fromisoformat(data.get("start", "")), tzinfo=LOCAL)
+        minutes = int(data.get("minutes", ""))
+        attendees = int(data.get("attendees", ""))
+        weeks = int(data.get("weeks") or 1)
+    except ValueError:
+        raise ValidationError({"form": [_("请填写开始时间、时长和人数")]}) from None
+    kw = {"user": user, "room_id": room.pk, "starts_at": start, "ends_at": start + datetime.timedelta(minutes=minutes),
+          "attendees": attendees, "purpose": data.get("purpose", "")}
+    if weeks == 1:
+        return services.booking_create(**kw), 1, []
+    made = recurring.series_create(**kw, weeks=weeks, skip_conflicts=data.get("on_conflict") == "skip")
+    return made.bookings[0], len(made.bookings), made.skipped
+
+
 @login_required
 def room(request, pk):
     user = request.user
@@ -125,34 +175,47 @@ def room(request, pk):
     now = timezone.now()
     today = now.astimezone(LOCAL).date()
     day = _day(request.GET.get("date") or request.POST.get("date"), today)
-    errors, data = {}, {}
+    errors, data, conflicts, conflict_message = {}, {}, [], ""
     if request.method == "POST":
         data = request.POST
         try:
-            start = datetime.datetime.combine(day, datetime.time.fromisoformat(data.get("start", "")), tzinfo=LOCAL)
-            minutes = int(data.get("minutes", ""))
-            attendees = int(data.get("attendees", ""))
-        except ValueError:
-            errors = {"form": [_("请填写开始时间、时长和人数")]}
+            b, count, skipped = _book(user, r, data, day)
+        except ValidationError as e:
+            errors = e.message_dict
+        except recurring.SeriesConflict as e:
+            conflicts, conflict_message = e.weeks, e.message
+        except services.Conflict as e:
+            errors = {"starts_at": [e.message]}
         else:
-            try:
-                b = services.booking_create(user=user, room_id=r.pk, starts_at=start,
-                                            ends_at=start + datetime.timedelta(minutes=minutes),
-                                            attendees=attendees, purpose=data.get("purpose", ""))
-            except ValidationError as e:
-                errors = e.message_dict
-            except services.Conflict as e:
-                errors = {"starts_at": [e.message]}
-            else:
+            if count == 1:
                 messages.success(request, _("已预约") if b.status == BookingStatus.CONFIRMED
                                  else _("已提交预约，等待驿站审核"))
-                return redirect("stations:booking", b.pk)
+            elif skipped:
+                messages.success(request, _("已预约每周重复 %(n)d 周，跳过了有冲突的 %(m)d 周")
+                                 % {"n": count, "m": len(skipped)})
+            else:
+                messages.success(request, _("已预约每周重复 %(n)d 周") % {"n": count})
+            return redirect("stations:booking", b.pk)
     days = [today + datetime.timedelta(days=i) for i in range(r.horizon_days + 1)]
+    month = selectors.month_of(request.GET.get("month", ""), today) or day.replace(day=1)
+    if month < today.replace(day=1):
+        month = today.replace(day=1)
+    last_month = (today + datetime.timedelta(days=r.horizon_days, weeks=recurring.MAX_WEEKS)).replace(day=1)
+    month = min(month, last_month)
+    weeks_asked = data.get("weeks", "1")
     return render(request, "stations/room.html", {
         "room": r, "day": day, "days": days, "free": selectors.free_spans(r, day, now),
         "taken": selectors.bookings_of_day(r, day, now), "errors": errors, "data": data,
         "may_book": can(user, ROOM_BOOK, r), "durations": [d for d in (30, 60, 90, 120, 180, 240)
-                                                         if d <= r.max_minutes]})
+                                                         if d <= r.max_minutes],
+        "month": month, "month_grid": _month_grid(month, selectors.month_free(r, month, now), today, days[-1]),
+        "prev_month": month.replace(day=1) - datetime.timedelta(days=1) if month > today.replace(day=1) else None,
+        "next_month": _next_month(month) if month < last_month else None,
+        "weekday_labels": [label for _d, label in Weekday.choices],
+        "week_choices": range(recurring.MIN_WEEKS, recurring.MAX_WEEKS + 1), "weeks_asked": weeks_asked,
+        "conflicts": conflicts, "conflict_message": conflict_message,
+        "free_weeks": (int(weeks_asked) - len(conflicts)) if conflicts and weeks_asked.isdigit() else 0},
+        status=400 if errors else 409 if conflicts else 200)
 
 
 @login_required
@@ -172,12 +235,15 @@ def booking(request, pk):
     if b is None:
         raise Http404
     now = timezone.now()
+    weeks = recurring.series_of(user, b.series)
     return render(request, "stations/booking.html", {
         "b": b, "may_cancel": can(user, BOOKING_CANCEL, b) and b.status in ("pending", "confirmed")
         and b.ends_at > now, "may_decide": can(user, BOOKING_MANAGE, b) and b.status == "pending",
         "check_in_from": b.starts_at - selectors.checkin_early(), "check_in_until": b.starts_at
         + selectors.no_show_grace(), "awaits_check_in": b.booked_by_id == user.pk and b.status == "confirmed"
-        and b.checked_in_at is None and now < b.starts_at + selectors.no_show_grace()})
+        and b.checked_in_at is None and now < b.starts_at + selectors.no_show_grace(),
+        "series": weeks, "later_weeks": sum(w.starts_at > b.starts_at and w.status in ("pending", "confirmed")
+                                            for w in weeks)})
 
 
 @login_required
@@ -187,17 +253,18 @@ def booking_act(request, pk):
     if selectors.booking(user, pk) is None:
         raise Http404
     act = {"cancel": services.booking_cancel, "approve": services.booking_approve,
-           "refuse": services.booking_refuse}.get(request.POST.get("act"))
+           "refuse": services.booking_refuse, "cancel_series": recurring.series_cancel}.get(request.POST.get("act"))
     if act is None:
         raise Http404
     try:
-        act(user=user, booking_id=pk)
+        done = act(user=user, booking_id=pk)
     except services.Conflict as e:
         messages.error(request, e.message)
     except ValidationError as e:
         messages.error(request, "；".join(e.messages))
     else:
-        messages.success(request, _("已处理"))
+        messages.success(request, _("已取消 %(n)d 周的预约") % {"n": len(done)} if isinstance(done, list)
+                         else _("已处理"))
     return redirect("stations:booking", pk)
 
 

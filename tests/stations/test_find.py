@@ -118,3 +118,22 @@ def test_find_page_keeps_the_position_and_a_chosen_place_wins(client, stations, 
     # A place that is not on the list is refused, never silently replaced by the carried position.
     r = client.get("/stations/find/", {"lat": "23.0", "lng": "113.0", "place": "999999"})
     assert r.context["results"] is None and "位置无效" in r.context["error"]
+
+
+def test_find_page_map_draws_the_list_around_the_searcher(client, stations):
+    """The map's data is the list's, in its order, each station in the state its card shows; the box is hidden
+    until the script has drawn it, and a search with no result or a bad position has no map at all."""
+    r = client.get("/stations/find/", {"lat": "24.1400", "lng": "115.7300"})
+    data = r.context["map"]
+    assert data["here"] == [115.73, 24.14]
+    assert [(p["n"], p["name"], p["state"]) for p in data["points"]] == [
+        (1, "即将开放", "soon"), (2, "近", "now"), (3, "有充电", "now")]
+    assert data["points"][1]["url"] == f"/stations/s/{stations['near'].pk}/"
+    body = r.content.decode()
+    assert 'id="st-map-data" type="application/json"' in body and '<figure class="card st-map-box" id="st-map" hidden' in body
+    assert body.index('id="st-results"') < body.index('id="st-map"')  # the list first
+    for params in ({"lat": "100", "lng": "115"}, {"lat": "24.14", "lng": "115.73", "amenity": "microwave"}):
+        r = client.get("/stations/find/", params)
+        assert r.context.get("map") is None and "st-map-data" not in r.content.decode()
+    r = client.get("/stations/find/", {"lat": "24.14", "lng": "115.73"}, HTTP_HX_REQUEST="true")
+    assert "st-map" not in r.content.decode()  # the home's fragment: the list alone
