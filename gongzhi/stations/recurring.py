@@ -94,7 +94,7 @@ def _days_touched(start, end):
     return {first + datetime.timedelta(days=i) for i in range((last - first).days + 1)}
 
 
-def plan(room, *, starts_at, ends_at, weeks):
+def plan(room, *, starts_at, ends_at, weeks, now=None):
     """[Week] of the series, each free or saying why not. Three reads whatever the weeks: the station's hours
     (prefetched where the caller read the room with them), its closures and the room's bookings over the
     whole span, and the calendar's holidays when the station closes on them."""
@@ -106,7 +106,7 @@ def plan(room, *, starts_at, ends_at, weeks):
     holidays = holidays_between(first_day, last_day) if station.closed_on_holidays else frozenset()
     closures = list(Closure.objects.filter(station=station, starts_at__lt=end, ends_at__gt=begin)
                     .values_list("starts_at", "ends_at", "reason"))
-    taken = list(selectors.holding().filter(room=room, starts_at__lt=end, ends_at__gt=begin)
+    taken = list(selectors.holding(now).filter(room=room, starts_at__lt=end, ends_at__gt=begin)
                  .values_list("starts_at", "ends_at"))
     out = []
     for number, (a, b) in enumerate(slots, start=1):
@@ -147,7 +147,7 @@ def series_check(*, user, room_id, starts_at, ends_at, weeks, attendees, purpose
     room = _room(room_id, lock=False)
     require(user, ROOM_BOOK, room)
     check_rules(room, starts_at=starts_at, ends_at=ends_at, attendees=attendees, purpose=purpose, now=now)
-    return plan(room, starts_at=starts_at, ends_at=ends_at, weeks=weeks)
+    return plan(room, starts_at=starts_at, ends_at=ends_at, weeks=weeks, now=now)
 
 
 def series_create(*, user, room_id, starts_at, ends_at, weeks, attendees, purpose, skip_conflicts=False, now=None):
@@ -165,7 +165,7 @@ def series_create(*, user, room_id, starts_at, ends_at, weeks, attendees, purpos
             check_rules(room, starts_at=starts_at, ends_at=ends_at, attendees=attendees, purpose=purpose, now=now)
             slots = _weekly(starts_at, ends_at, weeks)
             release_met(room, slots[0][0], slots[-1][1], now)
-            weeks_planned = plan(room, starts_at=starts_at, ends_at=ends_at, weeks=weeks)
+            weeks_planned = plan(room, starts_at=starts_at, ends_at=ends_at, weeks=weeks, now=now)
             conflicts = [w for w in weeks_planned if not w.free]
             free = [w for w in weeks_planned if w.free]
             if not free:

@@ -5,6 +5,7 @@ import datetime
 import random
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -61,7 +62,10 @@ def _brute_force(room, rows):
     patterns = [Pattern(w, a, b) for w, a, b in HOURS]
     holidays = holidays_between(MONTH - datetime.timedelta(days=1), MONTH.replace(day=31))
     closures = [(c.starts_at, c.ends_at) for c in Closure.objects.filter(station=room.station)]
-    held = [(b.starts_at, b.ends_at) for b in rows if b.status in ("confirmed", "pending")]
+    # A confirmed booking nobody checked in to within the grace time is a no-show: its time is free again.
+    grace = datetime.timedelta(minutes=settings.STATION_NO_SHOW_GRACE_MINUTES)
+    held = [(b.starts_at, b.ends_at) for b in rows if b.status == "pending"
+            or (b.status == "confirmed" and (b.checked_in_at is not None or b.starts_at > NOW - grace))]
     out = {}
     t = local(MONTH, 0)
     while t < local(MONTH.replace(day=31), 0) + datetime.timedelta(days=1):
