@@ -1,0 +1,2 @@
+def load_care(plan):
+    return {"care_cases": 0}
