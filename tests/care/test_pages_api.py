@@ -167,3 +167,25 @@ def test_api_export_needs_a_reason(care, opened, api):
     r = api.post(care.community_worker, "/api/v1/care/export", {"reason": "民政季度统计"})
     assert r.json()["count"] == 1 and "透析" not in r.content.decode()
     assert api.post(care.grid_worker, "/api/v1/care/export", {"reason": "民政季度统计"}).status_code == 404
+
+
+def test_a_hardship_appeal_becomes_a_referral_linked_both_ways(care, client):
+    from gongzhi.appeals.models import Appeal
+
+    appeal = Appeal.objects.create(category=care.hardship, title="家里困难", description="母亲失业，孩子上学没钱",
+                                   compound=care.K1, building=care.B1, household=care.H1, reporter=care.resident1)
+    c = login(client, care.community_worker)
+    page = c.get(f"/appeals/{appeal.pk}/").content.decode()
+    assert "转为帮扶转介" in page
+    r = c.post(f"/care/from-appeal/{appeal.pk}/")
+    case = Case.objects.get(appeal=appeal)
+    assert r.status_code == 302 and case.referred_by == care.community_worker and "母亲失业" in case.referral_note_clear()
+    page = c.get(f"/appeals/{appeal.pk}/").content.decode()
+    assert f"/care/cases/{case.pk}/" in page and "转为帮扶转介</button>" not in page
+    # once only; and not for other categories, nor by those who do not dispatch
+    r = c.post(f"/care/from-appeal/{appeal.pk}/")
+    assert Case.objects.filter(appeal=appeal).count() == 1
+    page = login(client, care.resident1).get(f"/appeals/{appeal.pk}/").content.decode()
+    assert f"/care/cases/{case.pk}/" not in page and "转为帮扶转介</button>" not in page
+    assert login(client, care.grid_worker).post(f"/care/from-appeal/{appeal.pk}/").status_code == 404
+    assert Case.objects.count() == 1
