@@ -4,7 +4,7 @@ import datetime
 from django.conf import settings
 from django.db.models import Count, Max
 
-from gongzhi.accounts.policy import holds_by_place, scoped, users_with
+from gongzhi.accounts.policy import can, holds_by_place, scoped, users_with
 from gongzhi.people.capability import RESIDENT_VIEW
 from gongzhi.people.models import Resident
 from gongzhi.people.presenter import tag_choices
@@ -98,6 +98,8 @@ def visit_tags(user):
 def to_visit(user, today=None, *, compound=None):
     """Residents with care tags in the user's grid, the most overdue first: (resident, tags, last, due)."""
     today = today or datetime.date.today()
+    if not can(user, VISIT_VIEW):
+        return []
     tags = visit_tags(user)
     if not tags:
         return []
@@ -109,6 +111,10 @@ def to_visit(user, today=None, *, compound=None):
     visible = {t.pk for t in tags}
     rows = []
     for r in qs.prefetch_related("tags"):
+        home = r.household
+        probe = CareVisit(compound=home.building.compound, building_id=home.building_id, household_id=home.pk)
+        if not holds_by_place(user, VISIT_VIEW, probe):  # a resident the user reads, but does not visit
+            continue
         own = [t for t in r.tags.all() if t.pk in visible]
         every = min(VISIT_EVERY[t.code] for t in own)
         due = r.last_visit + datetime.timedelta(days=every) if r.last_visit else today
