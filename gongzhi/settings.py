@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "gongzhi.notices",
     "gongzhi.lists",
     "gongzhi.stations",
+    "gongzhi.care",
     "gongzhi.notifications",
     "gongzhi.open311",
     "gongzhi.dashboard",

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 from django.db import connections
 
 from gongzhi.appeals.deadlines import watch_deadlines
+from gongzhi.care.services import remind_due_followups
 from gongzhi.core.idempotency import purge_expired
 from gongzhi.notifications.tasks import sweep_digests, sweep_outbox
 
@@ -36,6 +37,9 @@ class Command(BaseCommand):
 
     def round(self):
         reminded, escalated = watch_deadlines()
+        # Assistance cases' follow-up visits now due: their case workers are told once each (this is the site's
+        # one clock-driven watch, so every capability's reminders ride on it).
+        reminded += remind_due_followups()
         purge_expired()  # idempotency keys past IDEMPOTENCY_KEY_HOURS
         # The notifications safety net rides on this five-minute watch: timeline rows still pending with no
         # drain waiting (its request died after commit, or the worker died mid-run) get a drain now.
