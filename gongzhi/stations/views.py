@@ -138,7 +138,8 @@ def _month_grid(month, days, today, last_bookable):
     cells = [None] * month.weekday()
     for d, spans in days.items():
         minutes = sum((b - a).total_seconds() for a, b in spans) / 60
-        cells.append({"date": d, "hours": round(minutes / 60, 1), "bookable": today <= d <= last_bookable,
+        cells.append({"date": d, "hours": round(minutes / 60, 1), "whole_hours": int(minutes // 60),
+                      "bookable": today <= d <= last_bookable,
                       "today": d == today})
     cells += [None] * (-len(cells) % 7)
     return [cells[i:i + 7] for i in range(0, len(cells), 7)]

@@ -27,18 +27,18 @@
     return out;
   }
 
-  // Axis ranges holding every point, with the box's own shape and metres the same both ways.
+  // Axis ranges centred on the place searched from, holding every point, in the drawing area's own shape with
+  // metres the same both ways.
   function frame(here, points, width, height) {
-    var w = here[0], e = here[0], s = here[1], n = here[1];
-    points.forEach(function (p) {
-      w = Math.min(w, p.value[0]); e = Math.max(e, p.value[0]);
-      s = Math.min(s, p.value[1]); n = Math.max(n, p.value[1]);
-    });
     var cos = Math.cos(here[1] * Math.PI / 180);
-    var xm = Math.max((e - w) * cos, 0.002) * 1.25, ym = Math.max(n - s, 0.002) * 1.25;  // in latitude degrees
-    if (xm / ym > width / height) { ym = xm * height / width; } else { xm = ym * width / height; }
-    var cx = (w + e) / 2, cy = (s + n) / 2;
-    return { x: [cx - xm / cos / 2, cx + xm / cos / 2], y: [cy - ym / 2, cy + ym / 2], half: Math.min(xm, ym) / 2 };
+    var dx = 0.002, dy = 0.002;  // at least some 200 m each way, in latitude degrees
+    points.forEach(function (p) {
+      dx = Math.max(dx, Math.abs(p.value[0] - here[0]) * cos);
+      dy = Math.max(dy, Math.abs(p.value[1] - here[1]));
+    });
+    dx *= 1.1; dy *= 1.1;
+    if (dx / dy > width / height) { dy = dx * height / width; } else { dx = dy * width / height; }
+    return { x: [here[0] - dx / cos, here[0] + dx / cos], y: [here[1] - dy, here[1] + dy], half: Math.min(dx, dy) };
   }
 
   function label(metres) {
@@ -50,14 +50,17 @@
     var data = JSON.parse(source.textContent);
     box.hidden = false;
     var canvas = box.querySelector(".st-map");
-    var f = frame(data.here, data.points, canvas.clientWidth || 320, canvas.clientHeight || 240);
+    // Room around the drawing area for the pins, which stand above their points.
+    var pad = { left: 18, right: 18, top: 34, bottom: 12 };
+    var f = frame(data.here, data.points, (canvas.clientWidth || 320) - pad.left - pad.right,
+                  (canvas.clientHeight || 240) - pad.top - pad.bottom);
     // One ring for scale: the largest round distance inside the frame.
     var metres = RINGS.filter(function (m) { return m <= f.half * M_PER_DEG; }).pop() || RINGS[0];
     var chart = echarts.init(canvas, null, { renderer: "canvas" });
     chart.setOption({
       animation: false,
       aria: { enabled: false },  // the box's label and the list say it in words
-      grid: { left: 0, right: 0, top: 0, bottom: 0 },
+      grid: pad,
       xAxis: { type: "value", min: f.x[0], max: f.x[1], show: false },
       yAxis: { type: "value", min: f.y[0], max: f.y[1], show: false },
       tooltip: { trigger: "item", confine: true, formatter: function (p) { return p.data.tip || ""; } },
@@ -66,10 +69,11 @@
           lineStyle: { color: "#b4bcc8", type: "dashed", width: 1 },
           endLabel: { show: true, formatter: label(metres), color: "#5c6673", fontSize: 11 } },
         { type: "scatter", data: [{ value: data.here, tip: box.dataset.here }], symbol: "circle", symbolSize: 14,
-          itemStyle: { color: COLORS.here, borderColor: "#fff", borderWidth: 2 }, z: 4 },
+          itemStyle: { color: COLORS.here, borderColor: "#fff", borderWidth: 2, opacity: 1 }, z: 4 },
         { type: "scatter", symbol: "pin", symbolSize: 30, symbolOffset: [0, "-40%"], z: 5,
           data: data.points.map(function (p) {
-            return { value: p.value, tip: p.n + ". " + p.name, url: p.url, itemStyle: { color: COLORS[p.state] },
+            return { value: p.value, tip: p.n + ". " + p.name, url: p.url,
+                     itemStyle: { color: COLORS[p.state], opacity: 1 },
                      label: { show: true, formatter: String(p.n), color: "#fff", fontSize: 11, offset: [0, -4] } };
           }) }
       ]
