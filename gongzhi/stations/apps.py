@@ -14,14 +14,21 @@ class StationsConfig(AppConfig):
         from gongzhi.dashboard.homes import register_panel
 
         from . import demo
+        from .activity_home import PANELS as ACTIVITY_PANELS
+        from .activity_timeline import ActivityTimeline
         from .home import PANELS
         from .timeline import StationTimeline
 
         timeline.register(StationTimeline())
-        for panel in PANELS:
+        timeline.register(ActivityTimeline())
+        for panel in PANELS + ACTIVITY_PANELS:
             register_panel(panel)
         register_verbs("stations.station", {"hours": _("设置开放时间"), "close": _("临时闭站")})
         register_verbs("stations.booking", {"book": _("预约活动室"), "approve": _("通过预约"), "refuse": _("不予通过"),
                                             "cancel": _("取消预约")})
         register_verbs("stations.feedback", {"feedback": _("反馈驿站问题"), "handle": _("处理驿站反馈")})
+        register_verbs("stations.activity", {"publish": _("发布活动"), "edit": _("修改活动"), "cancel": _("取消活动")})
+        register_verbs("stations.activitysignup", {"signup": _("报名活动"), "waitlist": _("候补报名"),
+                                                   "leave": _("取消报名"), "promote": _("候补递补"),
+                                                   "attend": _("活动签到")})
         register_demo("stations", load=demo.load_stations, after="lists")
