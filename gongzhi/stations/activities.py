@@ -72,8 +72,8 @@ def _aware(value):
     return value
 
 
-def _event(activity, action, user, *, signup=None, note=""):
-    timeline.written(ActivityEvent.objects.create(activity=activity, action=action, actor=user, signup=signup,
+def _event(activity, action, user, now, *, signup=None, note=""):
+    timeline.written(ActivityEvent.objects.create(activity=activity, action=action, actor=user, at=now, signup=signup,
                                                   note=note, notify_pending=timeline.wanted()))
 
 
@@ -190,7 +190,7 @@ def activity_publish(*, user, station_id, title, kind, starts_at, ends_at, capac
             if room is not None:
                 activity.booking = _hold(room, user=user, activity=activity, starts_at=starts_at, ends_at=ends_at)
                 activity.save(update_fields=["booking"])
-            _event(activity, "activity_publish", user)
+            _event(activity, "activity_publish", user, now)
             audit(AuditAction.CREATE, user=user, obj=activity, detail="publish")
     except IntegrityError as exc:  # the PostgreSQL constraint, should a booking have slipped past the lock
         if _lost_to_a_booking(exc):
@@ -250,7 +250,7 @@ def activity_update(*, user, activity_id, version, title, kind, starts_at, ends_
             promoted = _promote(activity, user, now)
             after = _snapshot(activity)
             if moved:
-                _event(activity, "activity_change", user)
+                _event(activity, "activity_change", user, now)
             audit(AuditAction.UPDATE, user=user, obj=activity, detail="edit",
                   changes={**{k: [before[k], after[k]] for k in after if before[k] != after[k]},
                            **({"promoted": [None, promoted]} if promoted else {})})
@@ -275,7 +275,7 @@ def activity_cancel(*, user, activity_id, reason="", now=None):
         activity.version += 1
         activity.save(update_fields=["status", "version"])
         _release(activity.booking)
-        _event(activity, "activity_cancel", user, note=reason)
+        _event(activity, "activity_cancel", user, now, note=reason)
         audit(AuditAction.UPDATE, user=user, obj=activity, detail="cancel",
               changes={"status": [ActivityStatus.PUBLISHED, ActivityStatus.CANCELLED], "reason": [None, reason]})
     return activity
@@ -300,7 +300,7 @@ def _promote(activity, actor, now):
         first.status, first.promoted_at = SignupStatus.CONFIRMED, now
         first.save(update_fields=["status", "promoted_at"])
         _seat(activity, +1)
-        _event(activity, "activity_promote", actor, signup=first)
+        _event(activity, "activity_promote", actor, now, signup=first)
         audit(AuditAction.UPDATE, user=actor, obj=first, detail="promote",
               changes={"status": [SignupStatus.WAITING, SignupStatus.CONFIRMED]})
         promoted.append(first.pk)

@@ -18,7 +18,7 @@ from gongzhi.core.workdays import LOCAL
 from gongzhi.grid.models import Compound
 from gongzhi.orgs.models import Organisation, OrgKind
 
-from . import services
+from . import activity_demo, services
 from .models import Kind, Room, RoomReach, Station, Status
 
 T = datetime.time
@@ -97,6 +97,7 @@ def load_stations(plan):
                                     hours=_hours(days, opens, closes))
             made += 1
         _bookings(rng, users, compounds)
+        activity_demo.load_activities(random.Random(plan.seed + 5), users, worker)  # a month of them, its own stream
     rider = users.get("rider1")
     if rider is not None and base.community_id:
         # An outdoor worker's beat: the sub-district, where their home finds the stations on their way.
