@@ -59,7 +59,8 @@ def _aware(value):
 
 
 def _event(booking, action, user, note=""):
-    timeline.written(BookingEvent.objects.create(booking=booking, action=action, actor=user, note=note))
+    timeline.written(BookingEvent.objects.create(booking=booking, action=action, actor=user, note=note,
+                                                 notify_pending=timeline.wanted()))
 
 
 def _check_booking(room, *, starts_at, ends_at, attendees, purpose, now):
