@@ -334,3 +334,23 @@ def test_the_database_refuses_a_booking_over_an_activity(cast, chess_room):
         Booking.objects.create(room=chess_room, booked_by=cast.resident2, starts_at=local(DAY, 10),
                                ends_at=local(DAY, 11), purpose="x", attendees=1, status="confirmed",
                                compound=a.booking.compound)
+
+
+def test_the_inbox_hears_of_moving_up_and_of_a_cancellation(cast, chess_room, people):
+    """Through the outbox and the notifications' drain, as the worker delivers them."""
+    from gongzhi.notifications.models import Notification
+    from gongzhi.notifications.services import drain_batch
+
+    a = publish(cast, chess_room, capacity=1)
+    for u in people[:3]:
+        sign_up(u, a)
+    activities.signup_leave(user=people[0], activity_id=a.pk, now=NOW)
+    drain_batch()
+    [moved] = Notification.objects.all()
+    assert (moved.recipient, moved.source, moved.url) == (people[1], LABEL, f"/stations/activities/{a.pk}/")
+    assert "候补转为正式报名" in moved.title and "象棋友谊赛" in moved.title
+    activities.activity_cancel(user=cast.community_worker, activity_id=a.pk, reason="场地维修", now=NOW)
+    drain_batch()
+    told = Notification.objects.filter(action="activity_cancel")
+    assert sorted(n.recipient.username for n in told) == ["neighbour1", "neighbour2"]  # not who withdrew
+    assert all("场地维修" in n.body for n in told)
