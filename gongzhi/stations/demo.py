@@ -22,7 +22,7 @@ from gongzhi.orgs.models import Organisation, OrgKind
 
 from django.db import transaction
 
-from . import selectors, services
+from . import activity_demo, selectors, services
 from .models import Booking, BookingStatus, Kind, Room, RoomReach, Station, Status
 
 T = datetime.time
@@ -109,6 +109,7 @@ def load_stations(plan):
             made += 1
         _bookings(rng, users, compounds)
         _visits(rng, users)
+        activity_demo.load_activities(random.Random(plan.seed + 5), users, worker)  # a month of them, its own stream
     rider = users.get("rider1")
     if rider is not None and base.community_id:
         # An outdoor worker's beat: the sub-district, where their home finds the stations on their way.

@@ -259,3 +259,139 @@ class Feedback(Placed):
 
     def __str__(self):
         return f"{self.station.name} · {self.get_kind_display()}"
+
+
+# ---- activities: morning exercise, party lectures, volunteer days, chess tournaments -----------------------
+
+class ActivityKind(models.TextChoices):
+    EXERCISE = "exercise", _("晨练")
+    LECTURE = "lecture", _("党的知识讲座")
+    VOLUNTEER = "volunteer", _("志愿服务日")
+    CHESS = "chess", _("棋类比赛")
+    OTHER = "other", _("其他活动")
+
+
+class ActivityStatus(models.TextChoices):
+    PUBLISHED = "published", _("已发布")
+    CANCELLED = "cancelled", _("已取消")
+
+
+class Activity(models.Model):
+    """An activity a station's keepers publish. Its places are those the station serves (ActivityReach): the
+    residents and party members living there sign up, up to `capacity`, and the rest queue on a waitlist.
+    `seats_taken` counts the confirmed sign-ups; the database refuses it past the capacity whatever wrote it.
+    Held in a room, the activity owns a booking of the room, so no booking may overlap it (on PostgreSQL the
+    bookings' exclusion constraint included)."""
+
+    station = models.ForeignKey(Station, on_delete=models.PROTECT, related_name="activities", verbose_name=_("驿站"))
+    room = models.ForeignKey(Room, on_delete=models.PROTECT, null=True, blank=True, related_name="activities",
+                             verbose_name=_("活动室"))
+    booking = models.OneToOneField(Booking, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="activity", verbose_name=_("活动室预约"))
+    title = models.CharField(_("活动名称"), max_length=NAME_MAX)
+    kind = models.CharField(_("活动类型"), max_length=10, choices=ActivityKind.choices)
+    description = models.TextField(_("活动介绍"), blank=True)
+    starts_at = models.DateTimeField(_("开始"))
+    ends_at = models.DateTimeField(_("结束"))
+    capacity = models.PositiveSmallIntegerField(_("名额"))
+    seats_taken = models.PositiveSmallIntegerField(_("已报名"), default=0)
+    volunteer_hours = models.BooleanField(_("计入志愿服务时长"), default=False)
+    status = models.CharField(_("状态"), max_length=10, choices=ActivityStatus.choices)
+    organiser = models.ForeignKey("orgs.Organisation", verbose_name=_("主办单位"), null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("发布人"), on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(_("发布时间"), default=timezone.now)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        verbose_name = _("驿站活动")
+        verbose_name_plural = _("驿站活动")
+        indexes = [models.Index(fields=["starts_at"], name="activity_time_idx"),
+                   models.Index(fields=["station", "starts_at"], name="activity_station_time_idx")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")),
+                                   name="activity_ends_after_start"),
+            models.CheckConstraint(condition=models.Q(capacity__gte=1), name="activity_capacity_positive"),
+            # The guard under the lock: no sequence of writes, however interleaved, seats more than there are.
+            models.CheckConstraint(condition=models.Q(seats_taken__lte=models.F("capacity")),
+                                   name="activity_seats_within_capacity"),
+        ]
+
+    def __str__(self):
+        return f"{self.title} {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}"
+
+    @property
+    def seats_left(self):
+        return max(0, self.capacity - self.seats_taken)
+
+
+class ActivityReach(GridRef):
+    """A place whose residents and party members may sign up: copied from the places the station serves."""
+
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="reach", verbose_name=_("活动"))
+
+    class Meta:
+        verbose_name = _("活动范围")
+        verbose_name_plural = _("活动范围")
+        constraints = [GridRef.one_node_constraint("activity_reach_one_node")]
+
+
+class SignupStatus(models.TextChoices):
+    CONFIRMED = "confirmed", _("已报名")
+    WAITING = "waiting", _("候补中")
+    CANCELLED = "cancelled", _("已取消")
+
+
+# A sign-up in one of these is the person's one standing sign-up to the activity.
+STANDING = (SignupStatus.CONFIRMED, SignupStatus.WAITING)
+
+
+class CheckinVia(models.TextChoices):
+    CODE = "code", _("扫码签到")
+    KEEPER = "keeper", _("管理人员登记")
+
+
+class ActivitySignup(models.Model):
+    """One person's sign-up. The waitlist is the waiting sign-ups in id order: ids are drawn under the
+    activity's lock, so that order is the order in which people joined. Attendance is recorded on the sign-up
+    (its id names the attendance in the service ledger)."""
+
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="signups", verbose_name=_("活动"))
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("报名人"), on_delete=models.CASCADE,
+                               related_name="+")
+    status = models.CharField(_("状态"), max_length=10, choices=SignupStatus.choices)
+    created_at = models.DateTimeField(_("报名时间"), default=timezone.now)
+    promoted_at = models.DateTimeField(_("候补转正时间"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("取消时间"), null=True, blank=True)
+    attended_at = models.DateTimeField(_("签到时间"), null=True, blank=True)
+    attended_via = models.CharField(_("签到方式"), max_length=8, choices=CheckinVia.choices, blank=True)
+    attendance_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("登记人"), null=True, blank=True,
+                                      on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("活动报名")
+        verbose_name_plural = _("活动报名")
+        indexes = [models.Index(fields=["activity", "status"], name="signup_activity_status_idx"),
+                   models.Index(fields=["person", "status"], name="signup_mine_idx")]
+        constraints = [
+            # Signing up twice is refused by the service; this holds even for two requests at the same instant.
+            models.UniqueConstraint(fields=["activity", "person"], condition=~models.Q(status="cancelled"),
+                                    name="signup_once_per_person"),
+            models.CheckConstraint(condition=models.Q(attended_at__isnull=True) | models.Q(status="confirmed"),
+                                   name="signup_attends_when_confirmed"),
+        ]
+
+    def __str__(self):
+        return f"{self.activity.title} · {self.person}"
+
+
+class ActivityEvent(TimelineEvent):
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="events")
+    # The sign-up an event is about (a waiter moved up), when it is about one.
+    signup = models.ForeignKey(ActivitySignup, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+
+    class Meta(TimelineEvent.Meta):
+        indexes = [outbox_index("station_activity_pending_idx")]

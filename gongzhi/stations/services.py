@@ -281,6 +281,9 @@ def booking_cancel(*, user, booking_id, now=None):
     booking = Booking.objects.filter(pk=booking_id).only("ends_at").first()
     if booking is not None and booking.ends_at <= now:
         raise ValidationError({"booking": _("已结束的预约不能取消")})
+    if booking is not None and Booking.objects.filter(pk=booking_id, activity__isnull=False).exists():
+        # An activity's hold on its room ends with the activity (moved or cancelled on its page), not here.
+        raise ValidationError({"booking": _("这是活动占用的时段，请在活动页面修改或取消活动")})
     return _decide(user=user, booking_id=booking_id, action=BOOKING_CANCEL, to=BookingStatus.CANCELLED,
                    allowed_from=HOLDING, verb="cancel")
 

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -17,4 +17,5 @@ urlpatterns = [
     path("bookings/", views.bookings, name="bookings"),
     path("bookings/<int:pk>/", views.booking, name="booking"),
     path("bookings/<int:pk>/act/", views.booking_act, name="booking_act"),
+    path("activities/", include("gongzhi.stations.activity_urls")),
 ]

@@ -148,3 +148,18 @@ def test_the_database_refuses_an_overlap_that_skipped_the_service(cast, chess_ro
                                compound=b.compound)
     Booking.objects.create(room=chess_room, booked_by=cast.resident2, starts_at=local(DAY, 10),
                            ends_at=local(DAY, 11), purpose="x", attendees=1, status="confirmed", compound=b.compound)
+
+
+def test_a_booking_waiting_for_approval_reaches_the_outbox_and_its_keepers(cast, chess_room):
+    """The event is written pending (the outbox drains only those): a booking to approve tells the keepers."""
+    from gongzhi.core.timeline import source
+    from gongzhi.stations.models import BookingEvent
+
+    chess_room.needs_approval = True
+    chess_room.save()
+    book(chess_room, cast.resident1, local(DAY, 9))
+    [event] = BookingEvent.objects.all()
+    assert event.notify_pending
+    src = source("stations")
+    parties = src.audience(src.load([event.pk]))[event.pk].parties
+    assert cast.property1.pk in parties and cast.resident1.pk not in parties
