@@ -25,6 +25,7 @@ urlpatterns = [
     path("appeals/", include("gongzhi.appeals.urls")),
     path("notices/", include("gongzhi.notices.urls")),
     path("stations/", include("gongzhi.stations.urls")),
+    path("deliberation/", include("gongzhi.deliberation.urls")),
 ]
 
 handler400 = "gongzhi.api.base.api_aware_400"  # JSON under /api/, the page elsewhere

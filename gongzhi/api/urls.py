@@ -8,6 +8,7 @@ from gongzhi.appeals.api_similar import router as similar_router
 from gongzhi.grid.api import router as grid_router
 from gongzhi.notices.api import router as notices_router
 from gongzhi.lists.api import router as lists_router
+from gongzhi.deliberation.api import router as deliberation_router
 from gongzhi.stations.api import router as stations_router
 from gongzhi.notifications.api import router as notifications_router
 from gongzhi.orgs.api import router as orgs_router
@@ -40,3 +41,4 @@ api.add_router("/", signup_router)
 api.add_router("/", notices_router, tags=["notices"])
 api.add_router("/", lists_router)
 api.add_router("/", stations_router, tags=["stations"])
+api.add_router("/", deliberation_router)

@@ -136,7 +136,7 @@ class Test:
         return lhs > rhs if self.strict else lhs >= rhs
 
     def as_dict(self):
-        return {"key": self.key, "part": fraction_text(self.part), "whole": fraction_text(self.whole),
+        return {"key": self.key, "part": number_text(self.part), "whole": number_text(self.whole),
                 "ratio": fraction_text(self.ratio), "percent": percent_text(self.ratio),
                 "threshold": fraction_text(self.threshold), "threshold_percent": percent_text(self.threshold),
                 "comparison": ">" if self.strict else "≥", "passed": self.passed}
@@ -269,6 +269,16 @@ def consultation_result(eligible_households, ballots, items, *, majority=ORDINAR
 def fraction_text(value):
     value = Fraction(value)
     return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+
+
+def number_text(value):
+    """A count or an area as written: whole numbers plain, hundredths as decimals, anything else as a fraction."""
+    value = Fraction(value)
+    if value.denominator == 1:
+        return str(value.numerator)
+    if 100 % value.denominator == 0:
+        return area_text(value)
+    return fraction_text(value)
 
 
 def percent_text(value, places=2):
