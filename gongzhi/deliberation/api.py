@@ -8,12 +8,12 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.responses import Status
 
-from gongzhi.accounts.policy import get_or_404
+from gongzhi.accounts.policy import get_or_404, scoped
 from gongzhi.api.base import ErrorOut, Id, Page, Text, paginate
 
 from . import selectors, services
-from .capability import RESOLUTION_VIEW, TOPIC_VIEW, VOTE_VIEW
-from .models import Resolution, Topic, Vote
+from .capability import MEETING_VIEW, RESOLUTION_VIEW, TOPIC_VIEW, VOTE_VIEW
+from .models import Meeting, Resolution, Topic, Vote
 
 router = Router(tags=["deliberation"])
 
@@ -391,3 +391,88 @@ def report_progress(request, pk: int, payload: ProgressIn):
     except services.Conflict as exc:
         return _conflict(exc)
     return resolution_out(_resolution_qs().get(pk=res.pk))
+
+
+# ---- meetings ----------------------------------------------------------------------------------------------
+
+class MeetingIn(Schema):
+    compound: Id
+    title: Text
+    starts_at: Text
+    ends_at: Text
+    topics: list[Id] = []
+    invitees: Text = ""
+    room: Id | None = None
+    place_note: Text = ""
+    attendees: int = 10
+
+
+class MeetingOut(Schema):
+    id: int
+    title: str
+    compound: int
+    compound_name: str
+    starts_at: datetime.datetime
+    ends_at: datetime.datetime
+    place: str
+    booking: int | None
+    invitees: str
+    topics: list[int]
+    status: str
+    status_label: str
+    attendance: str
+    attendees_count: int
+    minutes: str
+    decisions: str
+    version: int
+
+
+def meeting_out(m):
+    place = m.place_note or (f"{m.booking.room.station.name} {m.booking.room.name}" if m.booking_id else "")
+    return {"id": m.pk, "title": m.title, "compound": m.compound_id, "compound_name": m.compound.name,
+            "starts_at": m.starts_at, "ends_at": m.ends_at, "place": place, "booking": m.booking_id,
+            "invitees": m.invitees, "topics": [t.pk for t in m.topics.all()], "status": m.status,
+            "status_label": m.get_status_display(), "attendance": m.attendance, "attendees_count": m.attendees_count,
+            "minutes": m.minutes, "decisions": m.decisions, "version": m.version}
+
+
+class MinutesIn(Schema):
+    attendance: Text
+    attendees_count: int
+    minutes: Text
+    decisions: Text
+    to_vote: list[Id] = []
+    version: int | None = None
+
+
+def _meetings():
+    return Meeting.objects.select_related("compound", "booking__room__station")
+
+
+@router.get("/meetings", response=Page[MeetingOut], summary="Deliberation meetings of the compounds you may read")
+def list_meetings(request, limit: int = 50, offset: int = 0):
+    page = paginate(scoped(request.user, MEETING_VIEW, _meetings()), limit, offset)
+    return {"count": page["count"], "items": [meeting_out(m) for m in page["items"]]}
+
+
+@router.post("/meetings", response={201: MeetingOut, 400: ErrorOut},
+             summary="Schedule a meeting (a station's room is booked through the stations capability)")
+def schedule_meeting(request, payload: MeetingIn):
+    meeting = services.meeting_schedule(user=request.user, request=request, **payload.dict())
+    return Status(201, meeting_out(_meetings().get(pk=meeting.pk)))
+
+
+@router.get("/meetings/{pk}", response={200: MeetingOut, 404: ErrorOut})
+def get_meeting(request, pk: int):
+    return meeting_out(get_or_404(request.user, MEETING_VIEW, _meetings(), pk=pk))
+
+
+@router.post("/meetings/{pk}/minutes", response={200: MeetingOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+             summary="Record attendance, minutes and decisions; topics in to_vote go to the owners' vote")
+def record_minutes(request, pk: int, payload: MinutesIn):
+    get_or_404(request.user, MEETING_VIEW, _meetings(), pk=pk)
+    try:
+        services.meeting_record(user=request.user, meeting=pk, request=request, **payload.dict())
+    except services.Conflict as exc:
+        return _conflict(exc)
+    return meeting_out(_meetings().get(pk=pk))

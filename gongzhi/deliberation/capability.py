@@ -24,12 +24,15 @@ TOPIC_MANAGE = "topic.manage"
 RESOLUTION_VIEW = "resolution.view"
 RESOLUTION_MANAGE = "resolution.manage"
 RESOLUTION_REPORT = "resolution.report"
+MEETING_VIEW = "meeting.view"
+MEETING_MANAGE = "meeting.manage"
 
 OWNERSHIP = "deliberation.Ownership"
 VOTE = "deliberation.Vote"
 BALLOT = "deliberation.Ballot"
 TOPIC = "deliberation.Topic"
 RESOLUTION = "deliberation.Resolution"
+MEETING = "deliberation.Meeting"
 
 _DESK = (R.SUBDISTRICT_ADMIN, R.COMMUNITY_WORKER)
 _RUNNERS = (*_DESK, R.OWNERS_COMMITTEE)
@@ -38,7 +41,8 @@ _COMPOUND = (*_RUNNERS, R.GRID_WORKER, R.PROPERTY_STAFF, R.PARTY_MEMBER)
 CAPABILITY = Capability(
     name="deliberation",
     actions=(OWNERSHIP_VIEW, OWNERSHIP_EDIT, VOTE_VIEW, VOTE_MANAGE, BALLOT_CAST, BALLOT_VIEW, TOPIC_VIEW,
-             TOPIC_RAISE, TOPIC_SUPPORT, TOPIC_MANAGE, RESOLUTION_VIEW, RESOLUTION_MANAGE, RESOLUTION_REPORT),
+             TOPIC_RAISE, TOPIC_SUPPORT, TOPIC_MANAGE, RESOLUTION_VIEW, RESOLUTION_MANAGE, RESOLUTION_REPORT,
+             MEETING_VIEW, MEETING_MANAGE),
     grants={
         OWNERSHIP_VIEW: by(*_RUNNERS),
         OWNERSHIP_EDIT: by(*_DESK),
@@ -53,10 +57,14 @@ CAPABILITY = Capability(
         RESOLUTION_VIEW: by(*_COMPOUND, R.RESIDENT),
         RESOLUTION_MANAGE: by(*_RUNNERS),
         RESOLUTION_REPORT: by(*_RUNNERS),
+        # Minutes and decisions are the compound's to read.
+        MEETING_VIEW: by(*_COMPOUND, R.RESIDENT),
+        MEETING_MANAGE: by(*_RUNNERS),
     },
     # Votes, topics and resolutions belong to the whole compound: placed there, read from the households below.
     records=(Record(OWNERSHIP, PLACED), Record(VOTE, "compound", context=True), Record(BALLOT, PLACED),
-             Record(TOPIC, "compound", context=True), Record(RESOLUTION, "compound", context=True)),
+             Record(TOPIC, "compound", context=True), Record(RESOLUTION, "compound", context=True),
+             Record(MEETING, "compound", context=True)),
     relations=(
         relation("owner", OWNERSHIP, {OWNERSHIP_VIEW}, user="owner_user"),
         relation("on the roll", VOTE, {BALLOT_CAST}, user="roll__voter_user"),
@@ -71,8 +79,10 @@ CAPABILITY = Capability(
         BALLOT_VIEW: (),
         TOPIC_VIEW: (TOPIC_MANAGE,),
         RESOLUTION_VIEW: (RESOLUTION_MANAGE, RESOLUTION_REPORT),
+        MEETING_VIEW: (MEETING_MANAGE,),
     },
     # Raising and supporting a topic add to the compound's list, and are done from the households below it, as
     # reading is: they are not writes over the compound (which would need a role over the whole compound).
-    writes=frozenset({OWNERSHIP_EDIT, VOTE_MANAGE, BALLOT_CAST, TOPIC_MANAGE, RESOLUTION_MANAGE, RESOLUTION_REPORT}),
+    writes=frozenset({OWNERSHIP_EDIT, VOTE_MANAGE, BALLOT_CAST, TOPIC_MANAGE, RESOLUTION_MANAGE, RESOLUTION_REPORT,
+                      MEETING_MANAGE}),
 )

@@ -254,12 +254,53 @@ class Resolution(Placed):
         return self.title
 
 
+class MeetingStatus(models.TextChoices):
+    SCHEDULED = "scheduled", _("已安排")
+    HELD = "held", _("已召开")
+
+
+class Meeting(Placed):
+    """A deliberation meeting (党群议事会) of a compound: its agenda of topics, where and when (a booked room of a
+    station), who was invited and who came, its minutes and decisions."""
+
+    title = models.CharField(_("会议名称"), max_length=80)
+    starts_at = models.DateTimeField(_("开始时间"))
+    ends_at = models.DateTimeField(_("结束时间"))
+    booking = models.ForeignKey("stations.Booking", verbose_name=_("会议室预约"), null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="+")
+    place_note = models.CharField(_("地点"), max_length=120, blank=True)
+    invitees = models.CharField(_("参会方"), max_length=300, blank=True)
+    topics = models.ManyToManyField(Topic, verbose_name=_("议程"), blank=True, related_name="meetings")
+    status = models.CharField(_("状态"), max_length=10, choices=MeetingStatus.choices,
+                              default=MeetingStatus.SCHEDULED)
+    attendance = models.TextField(_("出席"), blank=True)
+    attendees_count = models.PositiveIntegerField(_("出席人数"), default=0)
+    minutes = models.TextField(_("会议纪要"), blank=True)
+    decisions = models.TextField(_("议定事项"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("议事会")
+        verbose_name_plural = _("议事会")
+        ordering = ["-starts_at", "-pk"]
+        constraints = [models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")),
+                                              name="deliberation_meeting_order")]
+
+    def __str__(self):
+        return self.title
+
+
 class DeliberationEvent(TimelineEvent):
     """The timeline of votes, topics and resolutions (one table: an event names the record it is about)."""
 
     vote = models.ForeignKey(Vote, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
     topic = models.ForeignKey(Topic, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
     resolution = models.ForeignKey(Resolution, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
+    meeting = models.ForeignKey("deliberation.Meeting", null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="events")
 
     class Meta(TimelineEvent.Meta):
         indexes = [outbox_index("deliberation_event_outbox")]

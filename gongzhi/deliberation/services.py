@@ -20,9 +20,9 @@ from gongzhi.grid.models import Compound, Household
 from gongzhi.orgs.models import Organisation
 
 from . import tally
-from .capability import (BALLOT_CAST, OWNERSHIP_EDIT, RESOLUTION_MANAGE, RESOLUTION_REPORT, TOPIC_MANAGE,
+from .capability import (BALLOT_CAST, MEETING_MANAGE, OWNERSHIP_EDIT, RESOLUTION_MANAGE, RESOLUTION_REPORT, TOPIC_MANAGE,
                          TOPIC_RAISE, TOPIC_SUPPORT, VOTE_MANAGE, VOTE_VIEW)
-from .models import (Ballot, Channel, DeliberationEvent, ItemKind, Ownership, Resolution, ResolutionStatus,
+from .models import (Ballot, Channel, DeliberationEvent, ItemKind, Meeting, MeetingStatus, Ownership, Resolution, ResolutionStatus,
                      RollEntry, Topic, TopicStatus, TopicSupport, Vote, VoteItem, VoteKind, VoteStatus)
 
 TITLE_MAX = 80
@@ -596,3 +596,98 @@ def resolution_progress(*, user, resolution, progress, note="", version=None, re
     _event(resolution=res, actor=user, action="resolution_done" if value == 100 else "resolution_progress",
            note=note)
     return res
+
+
+# ---- meetings (党群议事会) --------------------------------------------------------------------------------------
+
+@transaction.atomic
+def meeting_schedule(*, user, compound, title, starts_at, ends_at, topics=(), invitees="", room=None, place_note="",
+                     attendees=10, request=None):
+    """Schedule a meeting of the compound's deliberation with an agenda of its topics, in a station's room booked
+    through the stations capability (its rules: the room's hours, size and other bookings) or at a place named."""
+    from gongzhi.stations import services as stations
+
+    errors = {}
+    title = _text(errors, "title", title, label=_("会议名称"), limit=80)
+    invitees = _text(errors, "invitees", invitees, label=_("参会方"), required=False, limit=300)
+    place_note = _text(errors, "place_note", place_note, label=_("地点"), required=False, limit=120)
+    place = _compound(errors, compound)
+    start = _moment(errors, "starts_at", starts_at, _("开始时间"))
+    end = _moment(errors, "ends_at", ends_at, _("结束时间"))
+    if start and end and end <= start:
+        errors["ends_at"] = [_("结束时间应晚于开始时间")]
+    agenda = list(Topic.objects.filter(pk__in=[int(t) for t in topics if str(t).isdigit()]))
+    if place is not None and any(t.compound_id != place.pk for t in agenda):
+        errors["topics"] = [_("议程中的议题应属于该小区")]
+    if room in (None, "") and not place_note:
+        errors["room"] = [_("请选择会议室或填写地点")]
+    meeting = Meeting(title=title, starts_at=start, ends_at=end, invitees=invitees, place_note=place_note,
+                      created_by=user)
+    if place is not None:
+        meeting.compound = place
+        if not can(user, MEETING_MANAGE, meeting):
+            errors["compound"] = [_("该小区不在您可以召集议事会的范围内")]
+    if errors:
+        raise ValidationError(errors)
+    if room not in (None, ""):
+        try:
+            meeting.booking = stations.booking_create(user=user, room_id=room, starts_at=start, ends_at=end,
+                                                      attendees=attendees, purpose=title)
+        except Http404:
+            raise ValidationError({"room": [_("您不能预约该会议室。")]}) from None
+        except stations.Conflict:
+            raise ValidationError({"room": [_("该时段会议室已被预约，请另选时间。")]}) from None
+        except ValidationError as exc:
+            raise ValidationError({"room": [m for ms in (exc.message_dict.values() if hasattr(exc, "error_dict")
+                                                         else [exc.messages]) for m in ms]}) from None
+    meeting.save()
+    meeting.topics.set(agenda)
+    audit(AuditAction.CREATE, user=user, obj=meeting, request=request, detail="schedule",
+          changes={"starts_at": [None, start.isoformat()], "topics": [None, [t.pk for t in agenda]]})
+    _event(meeting=meeting, actor=user, action="meeting_scheduled")
+    return meeting
+
+
+@transaction.atomic
+def meeting_record(*, user, meeting, attendance, attendees_count, minutes, decisions, to_vote=(), version=None,
+                   request=None):
+    """Record what a meeting was: who came, its minutes and decisions; the agenda topics it put to the owners'
+    vote move on."""
+    errors = {}
+    attendance = _text(errors, "attendance", attendance, label=_("出席"), limit=1000)
+    minutes = _text(errors, "minutes", minutes, label=_("会议纪要"), limit=10000)
+    decisions = _text(errors, "decisions", decisions, label=_("议定事项"), limit=4000)
+    try:
+        count = int(str(attendees_count).strip())
+        if not 1 <= count <= 10000:
+            raise ValueError
+    except (TypeError, ValueError):
+        count = None
+        errors["attendees_count"] = [_("出席人数应为1到10000之间的整数")]
+    meeting = _locked(Meeting, meeting)
+    require(user, MEETING_MANAGE, meeting)
+    _check(meeting, version)
+    agenda = {t.pk: t for t in meeting.topics.all()}
+    chosen = [int(t) for t in to_vote if str(t).isdigit()]
+    if any(pk not in agenda for pk in chosen):
+        errors["to_vote"] = [_("只能将本次议程中的议题提交表决")]
+    if timezone.now() < meeting.starts_at:
+        errors["minutes"] = [_("会议尚未开始，不能记录纪要。")]
+    if errors:
+        raise ValidationError(errors)
+    before = meeting.status
+    meeting.attendance, meeting.attendees_count, meeting.minutes, meeting.decisions = attendance, count, minutes, \
+        decisions
+    meeting.status, meeting.version = MeetingStatus.HELD, meeting.version + 1
+    meeting.save()
+    for pk in chosen:
+        topic = agenda[pk]
+        if topic.status in (TopicStatus.OPEN, TopicStatus.AGENDA):
+            if topic.status == TopicStatus.OPEN:
+                topic_decide(user=user, topic=topic, status=TopicStatus.AGENDA, request=request)
+            topic_decide(user=user, topic=topic, status=TopicStatus.TO_VOTE,
+                         outcome=_("议事会决定提交业主表决：%(m)s") % {"m": meeting.title}, request=request)
+    audit(AuditAction.UPDATE, user=user, obj=meeting, request=request, detail="minutes",
+          changes={"status": [before, meeting.status], "attendees_count": [None, count], "to_vote": [None, chosen]})
+    _event(meeting=meeting, actor=user, action="meeting_held")
+    return meeting

@@ -19,6 +19,8 @@ MESSAGES = {
     "resolution_created": lambda e: (_("新的决议待落实"), e.resolution.title),
     "resolution_progress": lambda e: (_("决议落实有进展"), e.resolution.title),
     "resolution_done": lambda e: (_("决议已落实完成"), e.resolution.title),
+    "meeting_scheduled": None,
+    "meeting_held": None,
 }
 
 
@@ -37,7 +39,7 @@ class DeliberationTimeline(timeline.Source):
     }
 
     def load(self, ids):
-        return list(DeliberationEvent.objects.select_related("vote", "topic", "resolution")
+        return list(DeliberationEvent.objects.select_related("vote", "topic", "resolution", "meeting")
                     .filter(pk__in=ids).order_by("id"))
 
     def _parties(self, e):
@@ -81,11 +83,13 @@ class DeliberationTimeline(timeline.Source):
             return f"/deliberation/votes/{event.vote_id}/"
         if event.topic_id:
             return f"/deliberation/topics/{event.topic_id}/"
+        if event.meeting_id:
+            return f"/deliberation/meetings/{event.meeting_id}/"
         return f"/deliberation/resolutions/{event.resolution_id}/" if event.resolution_id else ""
 
     def subject_id(self, event):
-        return event.vote_id or event.topic_id or event.resolution_id
+        return event.vote_id or event.topic_id or event.resolution_id or event.meeting_id
 
     def payload(self, event):
         return {"event": event.action, "vote": event.vote_id, "topic": event.topic_id,
-                "resolution": event.resolution_id, "at": event.at.isoformat()}
+                "resolution": event.resolution_id, "meeting": event.meeting_id, "at": event.at.isoformat()}

@@ -19,4 +19,8 @@ urlpatterns = [
     path("resolutions/new/", views.resolution_new, name="resolution_new"),
     path("resolutions/<int:pk>/", views.resolution_detail, name="resolution"),
     path("resolutions/<int:pk>/progress/", views.resolution_progress, name="resolution_progress"),
+    path("meetings/new/", views.meeting_new, name="meeting_new"),
+    path("meetings/<int:pk>/", views.meeting_detail, name="meeting"),
+    path("meetings/<int:pk>/minutes/", views.meeting_record, name="meeting_record"),
+    path("meetings/<int:pk>/minutes.pdf", views.meeting_pdf, name="meeting_pdf"),
 ]

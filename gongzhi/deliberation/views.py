@@ -8,13 +8,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from gongzhi.accounts.policy import can, get_or_404
+from gongzhi.accounts.policy import can, get_or_404, scoped
 from gongzhi.grid.models import Compound
 
 from . import selectors, services
-from .capability import (RESOLUTION_MANAGE, RESOLUTION_REPORT, RESOLUTION_VIEW, TOPIC_MANAGE, TOPIC_RAISE,
+from .capability import (MEETING_MANAGE, MEETING_VIEW, RESOLUTION_MANAGE, RESOLUTION_REPORT, RESOLUTION_VIEW, TOPIC_MANAGE, TOPIC_RAISE,
                          TOPIC_SUPPORT, TOPIC_VIEW, VOTE_MANAGE, VOTE_VIEW)
-from .models import Channel, ItemKind, Resolution, Topic, TopicStatus, Vote, VoteKind, VoteStatus
+from .models import (Channel, ItemKind, Meeting, MeetingStatus, Resolution, Topic, TopicStatus, Vote, VoteKind,
+                     VoteStatus)
 
 
 def _errors(exc):
@@ -35,6 +36,8 @@ def index(request):
     return render(request, "deliberation/index.html", {
         "votes": list(selectors.votes(u)[:30]), "topics": list(selectors.topics(u)[:30]),
         "resolutions": list(selectors.resolutions(u)[:30]),
+        "meetings": list(scoped(u, MEETING_VIEW, Meeting.objects.select_related("compound"))[:20]),
+        "may_meet": bool(_compounds_for(u, MEETING_MANAGE, Meeting)),
         "may_vote_new": bool(_compounds_for(u, VOTE_MANAGE, Vote)),
         "may_raise": bool(_compounds_for(u, TOPIC_RAISE, Topic)),
         "may_resolve": bool(_compounds_for(u, RESOLUTION_MANAGE, Resolution)),
@@ -275,3 +278,87 @@ def resolution_progress(request, pk):
     except services.Conflict as exc:
         messages.error(request, exc.message)
     return redirect("deliberation:resolution", pk=pk)
+
+
+# ---- meetings ----------------------------------------------------------------------------------------------
+
+def _bookable_rooms(user):
+    from gongzhi.stations.capability import ROOM_BOOK
+    from gongzhi.stations.models import Room
+
+    return list(scoped(user, ROOM_BOOK, Room.objects.filter(is_open=True).select_related("station"))
+                .order_by("station__name", "name"))
+
+
+@login_required
+def meeting_new(request):
+    compounds = _compounds_for(request.user, MEETING_MANAGE, Meeting)
+    if not compounds:
+        raise Http404
+    errors, data = {}, {}
+    if request.method == "POST":
+        data = request.POST
+        try:
+            meeting = services.meeting_schedule(
+                user=request.user, request=request, compound=data.get("compound"), title=data.get("title"),
+                starts_at=data.get("starts_at"), ends_at=data.get("ends_at"), topics=data.getlist("topics"),
+                invitees=data.get("invitees", ""), room=data.get("room") or None,
+                place_note=data.get("place_note", ""), attendees=data.get("attendees") or 10)
+            messages.success(request, _("议事会已安排。"))
+            return redirect("deliberation:meeting", pk=meeting.pk)
+        except ValidationError as exc:
+            errors = _errors(exc)
+    agenda = selectors.topics(request.user).filter(status__in=(TopicStatus.OPEN, TopicStatus.AGENDA),
+                                                   compound__in=compounds)
+    start = (timezone.localtime() + timezone.timedelta(days=2)).replace(hour=19, minute=0, second=0, microsecond=0)
+    return render(request, "deliberation/meeting_new.html", {
+        "errors": errors, "data": data, "compounds": compounds, "rooms": _bookable_rooms(request.user),
+        "agenda": agenda, "starts": start.strftime("%Y-%m-%dT%H:%M"),
+        "ends": (start + timezone.timedelta(hours=1, minutes=30)).strftime("%Y-%m-%dT%H:%M"),
+        "invitees": _("业委会、物业服务企业、小区党支部、社区居委会")}, status=400 if errors else 200)
+
+
+def _meeting(request, pk, action=MEETING_VIEW):
+    return get_or_404(request.user, action, Meeting.objects.select_related("compound", "booking__room__station"),
+                      pk=pk)
+
+
+@login_required
+def meeting_detail(request, pk):
+    meeting = _meeting(request, pk)
+    return render(request, "deliberation/meeting.html", {
+        "meeting": meeting, "agenda": list(meeting.topics.all()),
+        "may_manage": can(request.user, MEETING_MANAGE, meeting),
+        "started": timezone.now() >= meeting.starts_at})
+
+
+@login_required
+@require_POST
+def meeting_record(request, pk):
+    _meeting(request, pk)
+    try:
+        services.meeting_record(user=request.user, meeting=pk, attendance=request.POST.get("attendance", ""),
+                                attendees_count=request.POST.get("attendees_count"),
+                                minutes=request.POST.get("minutes", ""), decisions=request.POST.get("decisions", ""),
+                                to_vote=request.POST.getlist("to_vote"), version=request.POST.get("version"),
+                                request=request)
+        messages.success(request, _("会议纪要已保存。"))
+    except ValidationError as exc:
+        _say_errors(request, exc)
+    except services.Conflict as exc:
+        messages.error(request, exc.message)
+    return redirect("deliberation:meeting", pk=pk)
+
+
+@login_required
+def meeting_pdf(request, pk):
+    from django.http import HttpResponse
+
+    from .pdf import minutes_pdf
+
+    meeting = _meeting(request, pk)
+    if meeting.status != MeetingStatus.HELD:
+        raise Http404
+    response = HttpResponse(minutes_pdf(meeting), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="minutes-{meeting.pk}.pdf"'
+    return response
