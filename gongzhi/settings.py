@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "gongzhi.lists",
     "gongzhi.stations",
     "gongzhi.care",
+    "gongzhi.deliberation",
     "gongzhi.notifications",
     "gongzhi.open311",
     "gongzhi.dashboard",
@@ -288,6 +289,9 @@ WEBHOOKS_ALLOW_LOOPBACK = envbool("WEBHOOKS_ALLOW_LOOPBACK", DEBUG)
 # person chose to hear of that way since the one before: the deadline watch's round (every five minutes under
 # bin/serve) asks for it, so it arrives within minutes of this time.
 NOTIFICATION_DIGEST_TIME = os.environ.get("NOTIFICATION_DIGEST_TIME", "08:00")
+
+# Supports a compound's topic needs to go on the agenda of its deliberation (each topic keeps the number it was raised with).
+DELIBERATION_TOPIC_THRESHOLD = int(os.environ.get("DELIBERATION_TOPIC_THRESHOLD", "10"))
 
 # No personal identifier in any log (gongzhi/core/logs.py): every handler carries the masking filter. Django's
 # own loggers are given these handlers (its defaults would print the runserver log and errors unfiltered).

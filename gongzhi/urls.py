@@ -26,6 +26,7 @@ urlpatterns = [
     path("notices/", include("gongzhi.notices.urls")),
     path("stations/", include("gongzhi.stations.urls")),
     path("care/", include("gongzhi.care.urls")),
+    path("deliberation/", include("gongzhi.deliberation.urls")),
 ]
 
 handler400 = "gongzhi.api.base.api_aware_400"  # JSON under /api/, the page elsewhere

@@ -10,6 +10,7 @@ from gongzhi.notices.api import router as notices_router
 from gongzhi.lists.api import router as lists_router
 from gongzhi.care.api import router as care_router
 from gongzhi.stations.activity_api import router as activities_router
+from gongzhi.deliberation.api import router as deliberation_router
 from gongzhi.stations.api import router as stations_router
 from gongzhi.notifications.api import router as notifications_router
 from gongzhi.orgs.api import router as orgs_router
@@ -44,3 +45,4 @@ api.add_router("/", lists_router)
 api.add_router("/", stations_router, tags=["stations"])
 api.add_router("/", care_router)
 api.add_router("/", activities_router, tags=["stations"])
+api.add_router("/", deliberation_router)
