@@ -25,12 +25,14 @@ _TESTS = os.path.dirname(os.path.abspath(__file__))
 os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (_TESTS, os.environ.get("PYTHONPATH", "")) if p)
 
 # Under mutation testing (bin/mutation) each test runs in a forked process: Hypothesis would take that for a test
-# called from several executors; its examples are fixed there too, so a verdict does not depend on the draw.
+# called from several executors; its examples are fixed there too, so a verdict does not depend on the draw, and
+# nothing is timed (no deadline, no too-slow check), so it does not depend on how loaded the machine is either.
 if os.environ.get("GONGZHI_MUTATION"):
     from hypothesis import HealthCheck, settings as hypothesis_settings
 
-    hypothesis_settings.register_profile("mutation", derandomize=True, database=None,
-                                         suppress_health_check=[HealthCheck.differing_executors])
+    hypothesis_settings.register_profile("mutation", derandomize=True, database=None, deadline=None,
+                                         suppress_health_check=[HealthCheck.differing_executors,
+                                                                HealthCheck.too_slow])
     hypothesis_settings.load_profile("mutation")
 
 # Valid 18-digit ID numbers (check digits computed) for the cast.
