@@ -53,9 +53,50 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     if db["ENGINE"] == "django.db.backends.sqlite3":
         # A file, not shared-cache memory: concurrency tests need real locking (WAL, busy timeout).
         db["TEST"]["NAME"] = str(settings.VAR_DIR / f"test_{os.getpid()}.sqlite3")
+        template = settings.VAR_DIR / MUTATION_TEMPLATE
+        if os.environ.get("GONGZHI_MUTATION") and template.exists():
+            import shutil
+
+            shutil.copyfile(template, db["TEST"]["NAME"])
     else:
         # With xdist the name is already test_<name>_gw0 …, the same in every run: the pid keeps runs apart.
         db["TEST"]["NAME"] = f"{db['TEST'].get('NAME') or 'test_' + db['NAME']}_{os.getpid()}"
+
+
+# Under mutation testing every mutant's run is a fresh process that needs a test database: migrating one costs
+# far more than the tests a mutant is tried on. The first run (mutmut's, on the unmutated code) keeps its freshly
+# migrated SQLite database as a template (bin/mutation deletes it when a run starts afresh); later runs start from
+# a copy of it, which migrate then finds up to date.
+MUTATION_TEMPLATE = "mutation-test-template.sqlite3"
+
+if os.environ.get("GONGZHI_MUTATION"):
+    @pytest.fixture(scope="session")
+    def django_db_keepdb():
+        return True  # the copied template is this run's database: not to be recreated (removed below)
+
+    @pytest.fixture(scope="session")
+    def django_db_setup(django_db_setup):
+        import sqlite3
+        from contextlib import closing
+
+        from django.conf import settings
+        from django.db import connections
+
+        db = settings.DATABASES["default"]
+        if db["ENGINE"] != "django.db.backends.sqlite3":
+            yield
+            return
+        name, template = db["NAME"], settings.VAR_DIR / MUTATION_TEMPLATE
+        if not template.exists():
+            partial = f"{template}.{os.getpid()}"
+            with closing(sqlite3.connect(name)) as source, closing(sqlite3.connect(partial)) as copy:
+                source.backup(copy)  # the WAL's pages too, which a file copy could miss
+            os.replace(partial, template)
+        yield
+        connections.close_all()
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(name + suffix):
+                os.remove(name + suffix)
 
 
 @pytest.fixture(autouse=True)
