@@ -25,12 +25,14 @@ _TESTS = os.path.dirname(os.path.abspath(__file__))
 os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (_TESTS, os.environ.get("PYTHONPATH", "")) if p)
 
 # Under mutation testing (bin/mutation) each test runs in a forked process: Hypothesis would take that for a test
-# called from several executors; its examples are fixed there too, so a verdict does not depend on the draw.
+# called from several executors; its examples are fixed there too, so a verdict does not depend on the draw, and
+# nothing is timed (no deadline, no too-slow check), so it does not depend on how loaded the machine is either.
 if os.environ.get("GONGZHI_MUTATION"):
     from hypothesis import HealthCheck, settings as hypothesis_settings
 
-    hypothesis_settings.register_profile("mutation", derandomize=True, database=None,
-                                         suppress_health_check=[HealthCheck.differing_executors])
+    hypothesis_settings.register_profile("mutation", derandomize=True, database=None, deadline=None,
+                                         suppress_health_check=[HealthCheck.differing_executors,
+                                                                HealthCheck.too_slow])
     hypothesis_settings.load_profile("mutation")
 
 # Valid 18-digit ID numbers (check digits computed) for the cast.
@@ -51,9 +53,50 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     if db["ENGINE"] == "django.db.backends.sqlite3":
         # A file, not shared-cache memory: concurrency tests need real locking (WAL, busy timeout).
         db["TEST"]["NAME"] = str(settings.VAR_DIR / f"test_{os.getpid()}.sqlite3")
+        template = settings.VAR_DIR / MUTATION_TEMPLATE
+        if os.environ.get("GONGZHI_MUTATION") and template.exists():
+            import shutil
+
+            shutil.copyfile(template, db["TEST"]["NAME"])
     else:
         # With xdist the name is already test_<name>_gw0 …, the same in every run: the pid keeps runs apart.
         db["TEST"]["NAME"] = f"{db['TEST'].get('NAME') or 'test_' + db['NAME']}_{os.getpid()}"
+
+
+# Under mutation testing every mutant's run is a fresh process that needs a test database: migrating one costs
+# far more than the tests a mutant is tried on. The first run (mutmut's, on the unmutated code) keeps its freshly
+# migrated SQLite database as a template (bin/mutation deletes it when a run starts afresh); later runs start from
+# a copy of it, which migrate then finds up to date.
+MUTATION_TEMPLATE = "mutation-test-template.sqlite3"
+
+if os.environ.get("GONGZHI_MUTATION"):
+    @pytest.fixture(scope="session")
+    def django_db_keepdb():
+        return True  # the copied template is this run's database: not to be recreated (removed below)
+
+    @pytest.fixture(scope="session")
+    def django_db_setup(django_db_setup):
+        import sqlite3
+        from contextlib import closing
+
+        from django.conf import settings
+        from django.db import connections
+
+        db = settings.DATABASES["default"]
+        if db["ENGINE"] != "django.db.backends.sqlite3":
+            yield
+            return
+        name, template = db["NAME"], settings.VAR_DIR / MUTATION_TEMPLATE
+        if not template.exists():
+            partial = f"{template}.{os.getpid()}"
+            with closing(sqlite3.connect(name)) as source, closing(sqlite3.connect(partial)) as copy:
+                source.backup(copy)  # the WAL's pages too, which a file copy could miss
+            os.replace(partial, template)
+        yield
+        connections.close_all()
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(name + suffix):
+                os.remove(name + suffix)
 
 
 @pytest.fixture(autouse=True)

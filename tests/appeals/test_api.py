@@ -164,6 +164,43 @@ class TestDeadlineWatch:
         assert watch_deadlines(now=a.resolve_due + datetime.timedelta(days=3)) == (0, 0)
         assert not a.events.filter(action__in=["remind", "escalate"]).exists()
 
+    def test_an_appeal_first_seen_past_its_deadline_is_escalated_not_reminded(self, grid, submit):
+        import datetime
+
+        from gongzhi.appeals.deadlines import watch_deadlines
+
+        a = submit(category=grid.policy_q)  # the watch was not running while the deadline came near
+        assert watch_deadlines(now=a.resolve_due + datetime.timedelta(minutes=1)) == (0, 1)
+        assert list(a.events.filter(action__in=["remind", "escalate"]).values_list("action", flat=True)) == \
+            ["escalate"]
+
+    def test_what_the_watch_has_done_it_does_not_pick_up_again(self, grid, submit, act):
+        """Each pass takes at most 1000 appeals: one already reminded, one at the top of the grid, one closed must
+        not be among them (enough of those and the appeals due would never be reached). Nothing to do: two reads."""
+        import datetime
+
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        from gongzhi.appeals.deadlines import watch_deadlines
+
+        def only_reads(now):
+            with CaptureQueriesContext(connection) as ctx:
+                assert watch_deadlines(now=now) == (0, 0)
+            return len(ctx.captured_queries) == 2
+
+        a, closed = submit(category=grid.policy_q), submit(category=grid.policy_q)
+        act(grid.community_worker, closed, "reject", note="非本社区事项")
+        near = a.resolve_due - datetime.timedelta(hours=2)
+        assert watch_deadlines(now=near) == (1, 0)
+        assert only_reads(near)  # reminded
+        watch_deadlines(now=a.resolve_due + datetime.timedelta(minutes=1))
+        top = a.resolve_due + datetime.timedelta(days=10)
+        assert watch_deadlines(now=top) == (0, 1)
+        a.refresh_from_db()
+        assert a.escalation_level == "subdistrict"
+        assert only_reads(top + datetime.timedelta(days=30))  # at the top; the closed one overdue as well
+
     def test_every_appeal_due_is_counted(self, grid, submit):
         import datetime
 

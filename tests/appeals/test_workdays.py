@@ -69,6 +69,34 @@ class TestWorkingDays:
         # Friday 18 Sept to Saturday 10 Oct: the adjusted Sunday and Saturday count, the holidays do not.
         assert working_days_between(at(2026, 9, 18), at(2026, 10, 10)) == 11
 
+    def test_a_long_count_meets_every_holiday_on_its_way(self):
+        """However far a count reaches (here some 420 days), the calendar it reads reaches as far."""
+        start = at(2026, 11, 23)
+        before = add_working_days(start, 300)
+        holiday = local_date(before) - datetime.timedelta(days=7)  # more than 400 days ahead, a weekday
+        assert holiday - local_date(start) > datetime.timedelta(days=400) and holiday.weekday() < 5
+        CalendarDay.objects.create(date=holiday, kind="holiday", name="test")
+        due = add_working_days(start, 300)
+        assert due > before and is_working_day(local_date(due))
+        assert working_days_between(start, due) == 300
+
+    def test_a_count_reads_the_calendar_once_whatever_its_span(self):
+        """Outside a request each read of the calendar asks whether it changed (core.reference): a count reads it
+        once, not once a day, and a count of none reads nothing."""
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        start, end = at(2026, 9, 18), at(2026, 10, 20)
+        for count in (lambda: add_working_days(start, 20), lambda: working_days_between(start, end),
+                      lambda: working_days_between(end, start)):
+            count()  # the calendar loaded, whatever ran before
+            with CaptureQueriesContext(connection) as ctx:
+                count()
+            assert len(ctx.captured_queries) == 1, [q["sql"] for q in ctx.captured_queries]
+        with CaptureQueriesContext(connection) as ctx:
+            assert add_working_days(start, 0) == datetime.datetime(2026, 9, 18, 23, 59, 59, tzinfo=LOCAL)
+        assert not ctx.captured_queries
+
 
 @pytest.mark.django_db
 def test_both_deadlines_from_one_calendar_read(grid):
