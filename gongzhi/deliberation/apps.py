@@ -26,4 +26,4 @@ class DeliberationConfig(AppConfig):
         register_verbs("deliberation.topic", {"raise": _("提出议题"), "support": _("支持议题"), "decide": _("处理议题")})
         register_verbs("deliberation.resolution", {"create": _("登记决议"), "progress": _("报告进展")})
         register_verbs("deliberation.meeting", {"schedule": _("安排议事会"), "minutes": _("记录会议")})
-        register_demo("deliberation", load=demo.load_deliberation, after="stations")
+        register_demo("deliberation", load=demo.load_deliberation, after="care")
