@@ -143,8 +143,9 @@ def no_show_grace():
 
 def past_grace(now):
     """Confirmed bookings nobody checked in to within the grace time: no-shows, whether the sweep has marked them
-    yet or not."""
-    return Q(status=BookingStatus.CONFIRMED, checked_in_at__isnull=True, starts_at__lte=now - no_show_grace())
+    yet or not. An activity's booking is never one: its people check in to the activity, not to the room."""
+    return Q(status=BookingStatus.CONFIRMED, checked_in_at__isnull=True, starts_at__lte=now - no_show_grace(),
+             activity__isnull=True)
 
 
 def holding(now=None):

@@ -149,3 +149,17 @@ def test_on_postgresql_the_constraint_holds_no_show_apart(cast, chess_room):
     rows = Booking.objects.filter(pk__in=[missed.pk, taken.pk]).order_by("starts_at")
     assert [(b.status, b.starts_at < taken.ends_at and b.ends_at > taken.starts_at) for b in rows] == \
         [("no_show", True), ("confirmed", True)]
+
+
+def test_an_activitys_room_is_never_released_as_a_no_show(cast, chess_room):
+    """Its people check in to the activity, not to the room: the sweep and a booking that meets it leave it held."""
+    from gongzhi.stations import activities
+
+    activity = activities.activity_publish(user=cast.community_worker, station_id=chess_room.station.pk,
+                                           title="象棋友谊赛", kind="chess", starts_at=at(9), ends_at=at(11),
+                                           capacity=4, room_id=chess_room.pk, now=at(8))
+    assert services.release_no_shows(now=at(10)) == 0
+    assert Booking.objects.get(pk=activity.booking_id).status == BookingStatus.CONFIRMED
+    with pytest.raises(services.Conflict):
+        book(chess_room, cast.resident1, at(10), now=at(10))
+    assert selectors.free_spans(chess_room, DAY, now=at(10))[0][0] == at(11)
