@@ -193,7 +193,7 @@ def booking_create(request, room_id: int, payload: BookingIn):
 
 # ---- a room's month, and booking it weekly -------------------------------------------------------------------
 
-class DayOut(Schema):
+class RoomMonthDayOut(Schema):
     date: datetime.date
     free_minutes: int
     free: list[SpanOut]
@@ -202,7 +202,7 @@ class DayOut(Schema):
 class MonthOut(Schema):
     room: RoomOut
     month: str
-    days: list[DayOut]
+    days: list[RoomMonthDayOut]
 
 
 @router.get("/stations/rooms/{int:room_id}/month", response={200: MonthOut, 400: ErrorOut, 404: ErrorOut},

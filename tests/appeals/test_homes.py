@@ -125,7 +125,7 @@ def test_each_home_reads_a_fixed_number_of_queries(client, grid, work, username,
 # Deliberation (gongzhi.deliberation.home): those who run it read the agenda, the open resolutions and the open votes
 # (3); those who support topics the open votes and the topics gathering support (2).
 QUERIES = {"community_worker": 31, "street_admin": 34, "property1": 22, "grid_worker": 20, "resident1": 24, "rider1": 11,
-           "member1": 27}
+           "member1": 29}
 
 
 def test_the_subdistrict_sees_each_community_side_by_side(client, grid, work):
