@@ -184,7 +184,7 @@ class OrgMeasureOut(Schema):
     version: int
 
 
-class DecideIn(Schema):
+class CareDecideIn(Schema):
     approved: bool
     decided_on: Text
     amount: Number | None = None
@@ -374,7 +374,7 @@ def org_measure(request, pk: int):
 @router.post("/care/org-measures/{pk}/decision", response={200: OrgMeasureOut, 400: ErrorOut, 404: ErrorOut,
                                                            409: ErrorOut},
              summary="The organisation records its decision on a measure sent to it")
-def decide(request, pk: int, payload: DecideIn):
+def decide(request, pk: int, payload: CareDecideIn):
     try:
         m = services.measure_decide(user=request.user, measure=pk, request=request, **payload.dict())
     except services.Conflict as exc:

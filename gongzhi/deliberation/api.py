@@ -120,7 +120,7 @@ class BallotOut(Schema):
     entered_by: str
 
 
-class VersionIn(Schema):
+class VoteVersionIn(Schema):
     version: int | None = None
 
 
@@ -153,7 +153,7 @@ def get_vote(request, pk: int):
 
 @router.post("/votes/{pk}/open", response={200: VoteOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
              summary="Freeze the roll and open the vote (400 lists the units missing an owner or an area)")
-def open_vote(request, pk: int, payload: VersionIn):
+def open_vote(request, pk: int, payload: VoteVersionIn):
     try:
         vote = services.vote_open(user=request.user, vote=pk, version=payload.version, request=request)
     except services.Conflict as exc:
@@ -269,7 +269,7 @@ def topic_out(t):
             "threshold": t.threshold, "outcome": t.outcome, "version": t.version}
 
 
-class DecideIn(Schema):
+class TopicDecideIn(Schema):
     status: Text
     outcome: Text = ""
     version: int | None = None
@@ -304,7 +304,7 @@ def support_topic(request, pk: int):
 
 
 @router.post("/topics/{pk}/decision", response={200: TopicOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut})
-def decide_topic(request, pk: int, payload: DecideIn):
+def decide_topic(request, pk: int, payload: TopicDecideIn):
     try:
         topic = services.topic_decide(user=request.user, topic=pk, status=payload.status, outcome=payload.outcome,
                                       version=payload.version, request=request)

@@ -624,7 +624,7 @@ class UsageQuery(Schema):
     date_to: str | None = Field(None, alias="to")
 
 
-class MeasureOut(Schema):
+class UsageMeasureOut(Schema):
     key: str
     label: str
 
@@ -634,7 +634,7 @@ class UsageOut(Schema):
     station_name: str
     date_from: datetime.date = Field(serialization_alias="from")
     date_to: datetime.date = Field(serialization_alias="to")
-    measures: list[MeasureOut]
+    measures: list[UsageMeasureOut]
     totals: dict[str, int]
     days: list[dict]
     hours: list[dict]
