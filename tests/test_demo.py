@@ -30,7 +30,7 @@ SMALL = 0.02
 DEMO_DIGEST = "34d2c2a3701e28e6e7a4bc270e81812eb1ab3822805d7cc95b7336f0818a0250"
 FROZEN_AT = datetime.datetime(2026, 3, 10, 2, 0, tzinfo=datetime.timezone.utc)  # a Tuesday, 10:00 in Xingning
 DEMO_USERS = ["admin", "street_admin", "community_worker", "grid_worker1", "grid_worker2", "property1", "property2",
-              "property3", "owners1", "member1", "resident1", "resident2", "rider1", "unit1"]
+              "property3", "owners1", "member1", "resident1", "resident2", "rider1", "unit1", "charity1"]
 
 
 @pytest.fixture(scope="module")
@@ -174,7 +174,8 @@ def test_compound_geometry(full_plan):
 
 def test_each_app_adds_its_step_in_one_declared_order():
     assert [s.name for s in demo.steps()] == ["grid", "people", "accounts.homes", "orgs", "accounts", "notices",
-                                              "open311", "appeals", "lists", "stations", "deliberation"]
+                                              "open311", "appeals", "lists", "stations", "care",
+                                              "deliberation"]
     assert demo.provided("occupants") is not None  # people fill the grid's flats while the grid is planned
 
 
