@@ -292,10 +292,14 @@ def series_create(request, room_id: int, payload: SeriesIn):
                             "skipped": [_week_out(w) for w in made.skipped]})
 
 
-@router.get("/stations/series/{uuid:series_id}", response={200: list[BookingOut], 404: ErrorOut},
+@router.get("/stations/series/{series_id}", response={200: list[BookingOut], 404: ErrorOut},
             summary="The weeks of a weekly booking the caller may see")
-def series_detail(request, series_id: uuid.UUID):
-    rows = recurring.series_of(request.auth, series_id)
+def series_detail(request, series_id: Text):
+    try:
+        series = uuid.UUID(series_id)
+    except ValueError:
+        raise Http404 from None  # not a series' id, so no series the caller may see
+    rows = recurring.series_of(request.auth, series)
     if not rows:
         raise Http404
     return [_booking_out(b) for b in rows]

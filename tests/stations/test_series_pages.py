@@ -47,6 +47,7 @@ def test_api_lists_conflicts_refuses_then_skips(api, cast, chess_room, tomorrow)
     assert [b["id"] for b in r.json()] == [b["id"] for b in made["bookings"]]
     assert api.get(cast.resident2, f"/api/v1/stations/series/{made['series']}").status_code == 404
     assert api.get(cast.property1, f"/api/v1/stations/series/{made['series']}").status_code == 200  # a keeper
+    assert api.get(cast.property1, f"/api/v1/stations/series/{made['series'][:-1]}").status_code == 404
 
 
 @pytest.mark.parametrize("change,field", [({"weeks": 13}, "weeks"), ({"weeks": 1}, "weeks"),
