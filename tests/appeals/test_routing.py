@@ -1,9 +1,11 @@
+from decimal import Decimal
+
 import pytest
 from django.core.exceptions import ValidationError
 
 from conftest import square  # tests/conftest.py
 from gongzhi.appeals.models import RoutingRule
-from gongzhi.appeals.routing import locate, route
+from gongzhi.appeals.routing import locate, route, validate_point
 from gongzhi.orgs.models import Organisation, OrgKind
 
 
@@ -128,3 +130,30 @@ def test_a_point_is_shown_as_where_it_lies_not_as_coordinates(grid, submit, clie
     assert "位置在宁江新城一期范围内" in body and "24.1405, 115.7302</span>" not in body
     client.cookies["django_language"] = "en"
     assert "Location is within 宁江新城一期" in client.get(f"/appeals/{a.pk}/").content.decode()
+
+
+class TestValidatePoint:
+    """The bounds are inclusive, each bad coordinate is named with its own message, and a good one is kept to the
+    micro-degree (about 0.1 m), the precision the appeal's columns store."""
+
+    @pytest.mark.parametrize("lat,lng", [(90, 180), (-90, -180), ("90.0", "-180.000")])
+    def test_the_bounds_themselves_are_valid(self, lat, lng):
+        assert validate_point(lat, lng) == (Decimal(str(lat)).quantize(Decimal("0.000001")),
+                                            Decimal(str(lng)).quantize(Decimal("0.000001")))
+
+    def test_kept_to_six_decimals(self):
+        lat, lng = validate_point("24.14051249", 115.7302)
+        assert (lat, lng) == (Decimal("24.140512"), Decimal("115.730200"))
+        assert str(lat) == "24.140512" and str(lng) == "115.730200"
+
+    @pytest.mark.parametrize("lat,lng,bad", [
+        ("90.000001", 0, {"lat"}), (-90.5, 0, {"lat"}), (0, "180.000001", {"lng"}), (0, -181, {"lng"}),
+        ("north", 0, {"lat"}), (0, "", {"lng"}), (None, None, {"lat", "lng"}), ("NaN", "Infinity", {"lat", "lng"}),
+        (91, 181, {"lat", "lng"}),
+    ])
+    def test_each_bad_coordinate_is_named(self, lat, lng, bad):
+        with pytest.raises(ValidationError) as e:
+            validate_point(lat, lng)
+        assert set(e.value.message_dict) == bad
+        messages = {"lat": ["纬度应在 -90 到 90 之间"], "lng": ["经度应在 -180 到 180 之间"]}
+        assert e.value.message_dict == {k: messages[k] for k in bad}
