@@ -6,7 +6,8 @@ from django.core.exceptions import ValidationError
 from conftest import square  # tests/conftest.py
 from gongzhi.appeals.models import RoutingRule
 from gongzhi.appeals.routing import locate, route, validate_point
-from gongzhi.orgs.models import Organisation, OrgKind
+from gongzhi.core import reference
+from gongzhi.orgs.models import Coverage, Organisation, OrgKind
 
 
 @pytest.mark.django_db
@@ -157,3 +158,72 @@ class TestValidatePoint:
         assert set(e.value.message_dict) == bad
         messages = {"lat": ["纬度应在 -90 到 90 之间"], "lng": ["经度应在 -180 到 180 之间"]}
         assert e.value.message_dict == {k: messages[k] for k in bad}
+
+
+@pytest.mark.django_db
+class TestRulePrecedence:
+    """Among the rules that apply, the deepest category wins first, then the narrowest place (compound, community,
+    everywhere), then the highest priority; a rule whose organisation is inactive or whose kind serves no one there
+    gives way to the next."""
+
+    def rule(self, name, org, **kw):
+        return RoutingRule.objects.create(name=name, organisation=org, **kw)
+
+    def test_the_narrowest_place_wins_at_the_same_category(self, grid):
+        self.rule("everywhere", grid.dept, category=grid.lift, priority=100)
+        self.rule("community", grid.dept2, category=grid.lift, community=grid.C, priority=50)
+        compound = self.rule("compound", grid.owners_k1, category=grid.lift, compound=grid.K1)
+        assert route(grid.lift, grid.K1)[1] == compound
+        assert route(grid.lift, grid.K2)[1].name == "community"  # K2 is in the community, not the compound
+        assert route(grid.lift, grid.K3)[1].name == "everywhere"  # K3 is in another community
+
+    def test_the_deepest_category_wins_before_the_place(self, grid):
+        self.rule("parent in K1", grid.owners_k1, category=grid.lift.parent, compound=grid.K1, priority=100)
+        deep = self.rule("lift anywhere", grid.dept, category=grid.lift)
+        self.rule("any category in K1", grid.dept2, compound=grid.K1, priority=200)
+        assert route(grid.lift, grid.K1)[1] == deep
+
+    def test_priority_decides_between_equals(self, grid):
+        self.rule("low", grid.dept, category=grid.lift, priority=1)
+        high = self.rule("high", grid.dept2, category=grid.lift, priority=2)
+        assert route(grid.lift, grid.K1)[:2] == (grid.dept2, high)
+
+    def test_a_rule_for_another_category_does_not_apply(self, grid):
+        self.rule("lighting", grid.dept, category=grid.lighting)
+        assert route(grid.lift, grid.K1)[:2] == (grid.property_co, None)
+
+    def test_an_inactive_organisation_gives_way_to_the_next_rule(self, grid):
+        self.rule("first", grid.owners_k1, category=grid.lift, priority=9)
+        second = self.rule("second", grid.dept, category=grid.lift, priority=1)
+        grid.owners_k1.is_active = False
+        grid.owners_k1.save()
+        assert route(grid.lift, grid.K1)[:2] == (grid.dept, second)
+
+    def test_a_kind_rule_at_its_own_level_or_else_the_categorys(self, grid):
+        RoutingRule.objects.create(name="offices", category=grid.lift, handler_kind=OrgKind.SUBDISTRICT_OFFICE,
+                                   handler_level="subdistrict")
+        org, rule, note = route(grid.lift, grid.K1)
+        assert org == grid.street_office and note == "规则“offices”：福兴街道办事处"
+        rule.handler_kind, rule.handler_level = OrgKind.OWNERS_COMMITTEE, ""  # the category's level: compound
+        rule.save()
+        assert route(grid.lift, grid.K1)[0] == grid.owners_k1
+        assert route(grid.lift, grid.K2)[:2] == (grid.property_co, None)  # K2 has no committee: the default
+
+    def test_a_community_level_does_not_look_at_the_compound(self, grid):
+        committee_of_c = Organisation.objects.create(kind=OrgKind.OWNERS_COMMITTEE, code="O9", name="社区业委会联席会")
+        Coverage.objects.create(organisation=committee_of_c, community=grid.C)
+        RoutingRule.objects.create(name="c", category=grid.lift, handler_kind=OrgKind.OWNERS_COMMITTEE,
+                                   handler_level="community")
+        assert route(grid.lift, grid.K1)[0] == committee_of_c  # not K1's own committee (compound level)
+
+    def test_the_notes_say_exactly_why(self, grid):
+        assert route(grid.lift, grid.K1)[2] == "分类默认：君胜物业"
+        self.rule("一期", grid.owners_k1, category=grid.lift)
+        assert route(grid.lift, grid.K1)[2] == "规则“一期”：指定宁江新城一期业委会"
+
+    def test_nobody_at_all_leaves_it_for_the_desk(self, grid):
+        Organisation.objects.exclude(kind=OrgKind.COMMUNITY_OFFICE).update(is_active=False)
+        assert route(grid.lift, grid.K1) == (grid.office, None, "无匹配承办单位，由社区分拨：新城社区居委会")
+        Organisation.objects.update(is_active=False)
+        reference.bump()  # what an organisation's edit does: the processes read the organisations again
+        assert route(grid.lift, grid.K1) == (None, None, "无匹配承办单位，待人工派单")

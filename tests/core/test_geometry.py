@@ -60,9 +60,23 @@ class TestArea:
         with pytest.raises(GeometryError, match="Self-intersection"):
             parse_area(bowtie)
 
-    def test_coordinates_off_the_globe_are_refused(self):
+    @pytest.mark.parametrize("lat,lng", [(24.14, 200.0), (24.14, -180.5), (90.0, 115.73), (-90.5, 115.73)])
+    def test_coordinates_off_the_globe_are_refused(self, lat, lng):
         with pytest.raises(GeometryError, match="outside"):
-            parse_area(square(24.14, 200.0))
+            parse_area(square(lat, lng))
+
+    def test_an_area_touching_the_globes_edges_is_kept(self):
+        whole = {"type": "Polygon", "coordinates": [[[-180, -90], [180, -90], [180, 90], [-180, 90], [-180, -90]]]}
+        assert parse_area(whole).bounds == (-180, -90, 180, 90)
+
+    @pytest.mark.parametrize("value,reason", [
+        ({"type": "Point", "coordinates": [115.73, 24.14]}, "not a Polygon or MultiPolygon"),
+        ({"type": "Polygon", "coordinates": "x"}, "malformed coordinates"),
+        ({"type": "Polygon", "coordinates": []}, "empty"),
+    ])
+    def test_each_kind_of_refusal_says_why(self, value, reason):
+        with pytest.raises(GeometryError, match=f"^{reason}"):
+            parse_area(value)
 
 
 class TestCovering:
@@ -85,6 +99,10 @@ class TestDistance:
         assert distance_m(0, 0, 1, 0) == pytest.approx(111_195, abs=1)  # one degree of latitude
         assert distance_m(24.14, 115.73, 24.14, 115.73) == 0
         assert distance_m(24.14, 115.73, 24.1425, 115.73) == pytest.approx(278, abs=1)
+        assert distance_m(0, 0, 0, 1) == pytest.approx(111_195, abs=1)  # a degree of longitude on the equator
+        assert distance_m(60, 10, 60, 11) == pytest.approx(55_597, abs=1)  # shorter by cos(60°) up north
+        assert distance_m(-60, 10, -60, 11) == pytest.approx(55_597, abs=1)
+        assert distance_m(0, 0, 0, 180) == pytest.approx(20_015_115, abs=1)  # antipodes: half the circumference
 
     @given(st.floats(-89, 89), st.floats(-179, 179), st.floats(-89, 89), st.floats(-179, 179))
     def test_symmetric_and_bounded(self, a, b, c, d):
