@@ -4,9 +4,10 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from conftest import square  # tests/conftest.py
-from gongzhi.appeals.models import RoutingRule
+from gongzhi.appeals.models import Category, RoutingRule
 from gongzhi.appeals.routing import locate, route, validate_point
 from gongzhi.core import reference
+from gongzhi.grid.models import Compound
 from gongzhi.orgs.models import Coverage, Organisation, OrgKind
 
 
@@ -61,12 +62,25 @@ class TestLocate:
     def test_nearest_within_limit(self, grid, settings):
         settings.APPEAL_NEAREST_COMPOUND_M = 300
         compound, note = locate(24.1425, 115.730)  # ~280 m north of K1's centre, outside its square
-        assert compound == grid.K1 and "最近" in note
+        assert compound == grid.K1 and note == "位置距宁江新城一期 277 米（最近小区）"
 
-    def test_far_from_everything(self, grid):
+    def test_far_from_everything(self, grid, settings):
+        settings.APPEAL_NEAREST_COMPOUND_M = 500
         with pytest.raises(ValidationError) as e:
             locate(23.0, 113.0)
-        assert "location" in e.value.message_dict
+        assert e.value.message_dict == {
+            "location": ["该位置不在任何小区范围内，且 500 米内没有小区，请选择小区或重新定位"]}
+
+    def test_only_the_candidates_given_are_considered(self, grid, settings):
+        settings.APPEAL_NEAREST_COMPOUND_M = 0
+        assert locate(24.1405, 115.7302)[0] == grid.K1
+        with pytest.raises(ValidationError):
+            locate(24.1405, 115.7302, candidates=[grid.K2, grid.K3])  # inside K1, which is not among them
+
+    def test_a_candidate_not_yet_saved_is_tested_by_its_own_boundary(self, grid, settings):
+        settings.APPEAL_NEAREST_COMPOUND_M = 0
+        planned = Compound(community=grid.C, code="K8", name="宁江新城三期", boundary=square(24.20, 115.80))
+        assert locate(24.2005, 115.8005, candidates=[grid.K1, planned]) == (planned, "位置在宁江新城三期范围内")
 
 
 @pytest.mark.django_db
@@ -215,6 +229,25 @@ class TestRulePrecedence:
         RoutingRule.objects.create(name="c", category=grid.lift, handler_kind=OrgKind.OWNERS_COMMITTEE,
                                    handler_level="community")
         assert route(grid.lift, grid.K1)[0] == committee_of_c  # not K1's own committee (compound level)
+
+    def test_a_category_rule_anywhere_beats_a_rule_for_any_category_in_the_compound(self, grid):
+        parent = self.rule("parent anywhere", grid.dept, category=grid.lift.parent)
+        self.rule("any category in K1", grid.dept2, compound=grid.K1, priority=200)
+        assert route(grid.lift, grid.K1)[1] == parent
+
+    def test_a_subdistrict_level_skips_what_covers_only_the_compound(self, grid):
+        nearby = Organisation.objects.create(kind=OrgKind.GOV_DEPARTMENT, code="D9", name="一期城管网格站")
+        Coverage.objects.create(organisation=nearby, compound=grid.K1)
+        assert grid.illegal.handler_kind == OrgKind.GOV_DEPARTMENT and grid.illegal.handler_level == "subdistrict"
+        assert route(grid.illegal, grid.K1)[0] == grid.dept
+
+    def test_a_compound_or_category_the_cache_has_not_seen_yet(self, grid):
+        new_compound = Compound(pk=10**9, community=grid.C, code="K7", name="新建小区")
+        assert route(grid.lighting, new_compound)[0] == grid.office  # the community's office covers it
+        new_category = Category(pk=10**9, code="new", name="新分类", parent=grid.lift.parent,
+                                handler_kind=OrgKind.COMMUNITY_OFFICE, handler_level="community")
+        self.rule("parent", grid.dept, category=grid.lift.parent)
+        assert route(new_category, grid.K1)[:1] == (grid.dept,)  # its parent's rule reaches it
 
     def test_the_notes_say_exactly_why(self, grid):
         assert route(grid.lift, grid.K1)[2] == "分类默认：君胜物业"

@@ -1,5 +1,6 @@
 """core.geometry: areas (Polygon, MultiPolygon, holes, edges), distances and the nearest of several."""
 import pytest
+import shapely
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -60,10 +61,19 @@ class TestArea:
         with pytest.raises(GeometryError, match="Self-intersection"):
             parse_area(bowtie)
 
-    @pytest.mark.parametrize("lat,lng", [(24.14, 200.0), (24.14, -180.5), (90.0, 115.73), (-90.5, 115.73)])
+    @pytest.mark.parametrize("lat,lng", [(24.14, 200.0), (24.14, 180.0), (24.14, -180.5), (90.0, 115.73),
+                                         (-90.5, 115.73)])
     def test_coordinates_off_the_globe_are_refused(self, lat, lng):
-        with pytest.raises(GeometryError, match="outside"):
+        with pytest.raises(GeometryError, match=r"^coordinates outside longitude -180\.\.180 / latitude -90\.\.90$"):
             parse_area(square(lat, lng))
+
+    @pytest.mark.parametrize("ring", [[[0, 0], [0, 1], [0, 2], [0, 0]], [[0, 0], [1, 0], [2, 0], [0, 0]]])
+    def test_a_flat_ring_is_refused_as_invalid_not_as_off_the_globe(self, ring):
+        with pytest.raises(GeometryError, match="^Self-intersection"):
+            parse_area({"type": "Polygon", "coordinates": [ring]})
+
+    def test_an_area_is_prepared_once_for_many_points(self):
+        assert shapely.is_prepared(Area.from_geojson(square(24.14, 115.73)).geom)
 
     def test_an_area_touching_the_globes_edges_is_kept(self):
         whole = {"type": "Polygon", "coordinates": [[[-180, -90], [180, -90], [180, 90], [-180, 90], [-180, -90]]]}
@@ -109,6 +119,21 @@ class TestDistance:
         there = distance_m(a, b, c, d)
         assert there == pytest.approx(distance_m(c, d, a, b), abs=1e-6)
         assert 0 <= there <= 20_015_087  # half the circumference
+
+    def test_a_point_with_half_a_place_is_left_out(self):
+        points = [("no lng", 24.14, None), ("no lat", None, 115.73), ("a", 24.141, 115.73)]
+        assert nearest(24.14, 115.73, points)[1] == "a"
+        assert [i for _d, i in by_distance(24.14, 115.73, points)] == ["a"]
+
+    def test_the_limit_itself_is_within(self):
+        d = distance_m(24.14, 115.73, 24.141, 115.73)
+        assert nearest(24.14, 115.73, [("a", 24.141, 115.73)], within_m=d) == (d, "a")
+        assert by_distance(24.14, 115.73, [("a", 24.141, 115.73)], within_m=d) == [(d, "a")]
+
+    def test_ties_keep_the_callers_order_not_the_items_order(self):
+        points = [("b", 24.141, 115.73), ("a", 24.141, 115.73), ("c", 24.139, 115.73)]
+        assert [i for _d, i in by_distance(24.14, 115.73, points)] == ["b", "a", "c"]
+        assert nearest(24.14, 115.73, points)[1] == "b"
 
     def test_nearest_within_a_limit_and_ties_to_the_first(self):
         points = [("none", None, None), ("far", 24.20, 115.73), ("a", 24.141, 115.73), ("b", 24.139, 115.73)]
