@@ -8,7 +8,7 @@ import datetime
 from decimal import Decimal
 
 from django.apps import apps
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from gongzhi.accounts.capabilities import PLACED, SELF, discover
@@ -47,7 +47,8 @@ def build(rnd):
         elif model is Organisation:
             w.records[model] = list(w.orgs)
         else:
-            w.records[model] = [make(w, model, rec) for _ in range(rnd.randint(2, 6))]
+            made = (make(w, model, rec) for _ in range(rnd.randint(2, 6)))
+            w.records[model] = [obj for obj in made if obj is not None]
     return w
 
 
@@ -169,7 +170,9 @@ def _meeting_or_not(w, f, rests):
 
 
 def make(w, model, rec=None, fixed=None, depth=0):
-    """One saved instance of `model`: its place and relationships drawn at random, other required fields filled."""
+    """One saved instance of `model`: its place and relationships drawn at random, other required fields filled.
+    None when the draw breaks one of the model's constraints (a second ownership of one household): the world
+    simply has one record fewer."""
     fixed = dict(fixed or {})
     if rec is not None:
         _place(w, model, rec, fixed)
@@ -192,7 +195,11 @@ def make(w, model, rec=None, fixed=None, depth=0):
         if f.has_default() or f.null or (f.blank and isinstance(f, (models.CharField, models.TextField))):
             continue
         setattr(obj, f.name, _value(w, f))
-    obj.save()
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError:
+        return None
     if rec is not None and rec.many:  # rows that each name one node: none, one or a few, anywhere on the grid
         ref_field = model._meta.get_field(rec.place)
         for _ in range(w.rnd.randint(0, 2)):
@@ -228,7 +235,7 @@ def _existing_or_new(w, model, depth):
         return w.pick(w.users)
     if model is Organisation:
         return w.pick(w.orgs)
-    found = model._default_manager.order_by("?").first()
+    found = w.pick(model._default_manager.order_by("pk"))  # the seed decides, not the database's order
     if found is not None or depth > 2:
         return found
     return make(w, model, depth=depth + 1)
