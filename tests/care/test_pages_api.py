@@ -1,6 +1,7 @@
 """Assistance end to end through the pages and the JSON API: the walk from referral to closing, the audited
 reads, the public notice, and bad input answered with the field at fault and nothing changed."""
 import datetime
+import re
 
 import pytest
 
@@ -11,6 +12,7 @@ from gongzhi.core.models import AuditEntry
 from .conftest import TODAY
 
 pytestmark = pytest.mark.django_db
+HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 def login(client, user):
@@ -82,6 +84,38 @@ def test_dibao_public_notice_shows_only_what_may_be_public(care, opened, client)
     main = client.get(f"/care/notice/{m.notice_code}/").content.decode().split("<main")[1]
     assert "650" in main and "李娜" not in main
     assert client.get("/care/notice/nope/").status_code == 404
+
+
+def test_dibao_public_notice_in_english_shows_only_what_may_be_public(care, opened, client):
+    """The same notice read in English: every word of the page is English; the only Chinese left is the data
+    a notice may show (the masked surname, the compound, the community), and nothing private."""
+    w = care.community_worker
+    m = services.measure_add(user=w, case=opened.pk, kind="dibao", started_on=TODAY)
+    services.measure_update(user=w, measure=m.pk, dibao_stage="assessment", on=TODAY)
+    m = services.measure_update(user=w, measure=m.pk, dibao_stage="public_notice", on=TODAY, notice_to=TODAY)
+    client.logout()
+    client.cookies["django_language"] = "en"
+    for step in ("notice", "approved"):
+        r = client.get(f"/care/notice/{m.notice_code}/", HTTP_ACCEPT_LANGUAGE="en")
+        page = r.content.decode()
+        assert r.status_code == 200 and '<html lang="en"' in page
+        main = page.split("<main")[1].split("</main>")[0]
+        assert "Public notice: minimum living allowance" in main and "Applicant" in main and "Notice period" in main
+        assert "李*" in main and "宁江新城一期" in main and "新城社区" in main
+        for private in ("李娜", "1栋101", "宁江新城一期1栋", care.R1b.id_number_clear(), care.R1b.phone_clear(),
+                        care.R1b.phone_masked, care.R1b.id_number_masked, "透析", "800", "失业", "张伟"):
+            assert private not in page, (step, private)
+        # no Chinese fallback anywhere on the page: what is left once the notice's data is taken out is English
+        rest = page
+        for data in ("李*", "宁江新城一期", "新城社区", "共治", "中文"):  # 中文: the language switch
+            rest = rest.replace(data, "")
+        assert not HAN.findall(rest), (step, sorted(set(HAN.findall(rest))))
+        if step == "notice":
+            assert "Monthly allowance" not in main
+            m = services.measure_update(user=w, measure=m.pk, dibao_stage="decision", on=TODAY, outcome="approved",
+                                        amount="650")
+        else:
+            assert "650" in main and "Monthly allowance" in main and "Approved on" in main
 
 
 def test_refused_dibao_has_no_notice(care, opened, client):
