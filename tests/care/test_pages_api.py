@@ -223,3 +223,27 @@ def test_a_hardship_appeal_becomes_a_referral_linked_both_ways(care, client):
     assert f"/care/cases/{case.pk}/" not in page and "转为帮扶转介</button>" not in page
     assert login(client, care.grid_worker).post(f"/care/from-appeal/{appeal.pk}/").status_code == 404
     assert Case.objects.count() == 1
+
+
+def test_the_pages_in_english_leave_no_chinese_but_the_data(care, opened, client):
+    """Every product word of the assistance pages is English once English is chosen, punctuation included; what
+    Chinese is left is the data (names, places, what the worker typed)."""
+    w = care.community_worker
+    m = services.measure_add(user=w, case=opened.pk, kind="scholarship", started_on=TODAY,
+                             organisation=care.charity.pk, beneficiary_name="张小明", application_note="初二学生")
+    data = ("兴宁市善小助学协会", "另一个基金会", "宁江新城一期", "宁江新城二期", "户口簿、失业证", "李娜", "李*", "1栋",
+            "网格员", "张小明", "初二学生")
+    client.cookies["django_language"] = "en"
+    pages = {w: [f"/care/cases/{opened.pk}/", "/care/", "/care/visits/", "/care/export/", "/care/refer/", "/"],
+             care.charity1: ["/care/measures/", f"/care/measures/{m.pk}/", "/"],
+             care.property1: ["/care/referrals/", f"/care/cases/{opened.pk}/", "/care/refer/"],
+             care.grid_worker: ["/care/", "/care/visits/", "/"]}
+    for user, urls in pages.items():
+        client.force_login(user)
+        for url in urls:
+            r = client.get(url)
+            assert r.status_code == 200, (user.username, url)
+            main = r.content.decode().split("<main")[1].split("</main>")[0]
+            for word in data:
+                main = main.replace(word, "")
+            assert not HAN.findall(main) and not re.findall("[：（）、]", main), (user.username, url, main[:3000])
