@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+# The suite runs on every core (pytest-xdist); PYTEST_ARGS= runs it in one process, PYTEST_ARGS=tests/x picks.
+PYTEST_ARGS ?= -n auto
 
 .PHONY: setup run test bench clean-db mutation
 

@@ -133,6 +133,18 @@ def _fresh_rate_limits():
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a request through the test client leaves the language it
+    activated (LocaleMiddleware) on the thread, so one test in English would turn the next one's messages."""
+    from django.conf import settings as django_settings
+    from django.utils import translation
+
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _fast_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.GONGZHI_SMS_SENDER = "gongzhi.accounts.sms.MemorySender"  # texts kept, read by the tests

@@ -1,5 +1,23 @@
 """Form helpers shared by every app's pages."""
+from contextlib import contextmanager
+
+from django.contrib import messages
 from django.core.exceptions import ValidationError
+
+from .errors import Conflict
+
+
+@contextmanager
+def refusal_as_message(request):
+    """For an action form whose page is not drawn again (a button on a record's page, then a redirect): a write
+    the service refuses (ValidationError, Conflict) becomes one error message on the next page, and the code
+    after the write inside the block (its success message) does not run."""
+    try:
+        yield
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except Conflict as exc:
+        messages.error(request, exc.message)
 
 
 def add_service_errors(form, exc: ValidationError, rename=None):

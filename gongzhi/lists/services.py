@@ -15,17 +15,53 @@ from django.utils.translation import gettext as _
 from gongzhi.accounts.policy import acts_for, can, require
 from gongzhi.core import timeline
 from gongzhi.core.audit import audit
+from gongzhi.core.errors import Conflict as CoreConflict
 from gongzhi.core.images import store_photo, validate_image
 from gongzhi.core.models import AuditAction
 from gongzhi.grid.models import Compound
 from gongzhi.orgs.models import Organisation
 
-from .capability import (LEDGER_CORRECT, NEED_POST, NEED_REVIEW, PROJECT_MANAGE, PROJECT_SERVE, PROJECT_TAKE,
-                         REGISTRATION_RATE, REGISTRATION_REVIEW, REGISTRATION_SUBMIT, RESOURCE_OFFER, SERVICE_CONFIRM, SERVICE_RATE,
-                         SERVICE_VIEW)
-from .models import (Category, Grade, LedgerEntry, ListsEvent, Need, NeedStatus, Project, ProjectKind, ProjectMode,
-                     MemberSkill, ProjectStatus, ProviderKind, Rating, Registration, RegistrationKind, RegistrationStatus,
-                     Resource, ResourceKind, Served, ServicePhoto, ServiceRecord, ServiceStatus, Take, YearlyRating)
+from .capability import (
+    LEDGER_CORRECT,
+    NEED_POST,
+    NEED_REVIEW,
+    PROJECT_MANAGE,
+    PROJECT_SERVE,
+    PROJECT_TAKE,
+    REGISTRATION_RATE,
+    REGISTRATION_REVIEW,
+    REGISTRATION_SUBMIT,
+    RESOURCE_OFFER,
+    SERVICE_CONFIRM,
+    SERVICE_RATE,
+    SERVICE_VIEW,
+)
+from .models import (
+    Category,
+    Grade,
+    LedgerEntry,
+    ListsEvent,
+    MemberSkill,
+    Need,
+    NeedStatus,
+    Project,
+    ProjectKind,
+    ProjectMode,
+    ProjectStatus,
+    ProviderKind,
+    Rating,
+    Registration,
+    RegistrationKind,
+    RegistrationStatus,
+    Resource,
+    ResourceKind,
+    Served,
+    ServicePhoto,
+    ServiceRecord,
+    ServiceStatus,
+    Take,
+    YearlyRating,
+)
 
 TITLE_MAX = 60
 TEXT_MAX = 1000
@@ -35,12 +71,8 @@ MAX_PLACES = 200
 MAX_WINDOW_DAYS = 366
 
 
-class Conflict(Exception):
+class Conflict(CoreConflict):
     """Someone changed the record first (or the project filled up): nothing was written."""
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = str(message)
 
 
 def _event(**kw):

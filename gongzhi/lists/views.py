@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from gongzhi.accounts.policy import acting_org_ids, can, get_or_404, scoped
+from gongzhi.core.forms import refusal_as_message
 from gongzhi.core.images import serve_photo
 from gongzhi.grid.models import Compound
 
@@ -35,11 +36,6 @@ def _compounds_for(user, action, model):
             out.append(k)
     return out
 
-
-
-def _say_errors(request, exc):
-    """A refused write whose page is not redrawn (the action forms on a record's page): its reasons as one message."""
-    messages.error(request, " ".join(m for ms in _errors(exc).values() for m in ms))
 
 @login_required
 def index(request):
@@ -100,14 +96,10 @@ def need_detail(request, pk):
 @login_required
 @require_POST
 def need_decline(request, pk):
-    try:
+    with refusal_as_message(request):
         services.need_decline(user=request.user, need=pk, reason=request.POST.get("reason"),
                               version=request.POST.get("version"), request=request)
         messages.success(request, _("已标记为不予采纳。"))
-    except ValidationError as exc:
-        _say_errors(request, exc)
-    except services.Conflict as exc:
-        messages.error(request, exc.message)
     return redirect("lists:need", pk=pk)
 
 
@@ -115,17 +107,15 @@ def need_decline(request, pk):
 @require_POST
 def project_new(request):
     p = request.POST
-    try:
+    with refusal_as_message(request):
         project = services.project_create(
             user=request.user, request=request, needs=p.getlist("needs"), title=p.get("title"), mode=p.get("mode"),
             places=p.get("places") or 1, kind=p.get("kind") or "one_off", description=p.get("description", ""),
             providers=p.getlist("providers"), units=p.getlist("units"))
-    except ValidationError as exc:
-        _say_errors(request, exc)
-        first = (p.getlist("needs") or [""])[0]
-        return redirect("lists:need", pk=first) if str(first).isdigit() else redirect("lists:needs")
-    messages.success(request, _("项目已创建。"))
-    return redirect("lists:project", pk=project.pk)
+        messages.success(request, _("项目已创建。"))
+        return redirect("lists:project", pk=project.pk)
+    first = (p.getlist("needs") or [""])[0]
+    return redirect("lists:need", pk=first) if str(first).isdigit() else redirect("lists:needs")
 
 
 @login_required
@@ -157,11 +147,9 @@ def project_detail(request, pk):
 @login_required
 @require_POST
 def project_take(request, pk):
-    try:
+    with refusal_as_message(request):
         services.project_take(user=request.user, project=pk, request=request)
         messages.success(request, _("接单成功。"))
-    except services.Conflict as exc:
-        messages.error(request, exc.message)
     return redirect("lists:project", pk=pk)
 
 
@@ -169,20 +157,15 @@ def project_take(request, pk):
 @require_POST
 def service_new(request, pk):
     p = request.POST
-    try:
+    with refusal_as_message(request):
         service = services.service_record(user=request.user, project=pk, request=request,
                                           served_on=p.get("served_on"), hours=p.get("hours"),
                                           people_served=p.get("people_served") or 1, note=p.get("note", ""),
                                           organisation=p.get("organisation") or None,
                                           photos=request.FILES.getlist("photos"))
-    except ValidationError as exc:
-        _say_errors(request, exc)
-        return redirect("lists:project", pk=pk)
-    except services.Conflict as exc:
-        messages.error(request, exc.message)
-        return redirect("lists:project", pk=pk)
-    messages.success(request, _("服务已记录，等待居民评价和社区确认。"))
-    return redirect("lists:service", pk=service.pk)
+        messages.success(request, _("服务已记录，等待居民评价和社区确认。"))
+        return redirect("lists:service", pk=service.pk)
+    return redirect("lists:project", pk=pk)
 
 
 @login_required
@@ -203,13 +186,9 @@ def service_detail(request, pk):
 @login_required
 @require_POST
 def service_photo_add(request, pk):
-    try:
+    with refusal_as_message(request):
         services.service_photo_add(user=request.user, service=pk, file=request.FILES.get("photo"), request=request)
         messages.success(request, _("照片已上传。"))
-    except ValidationError as exc:
-        _say_errors(request, exc)
-    except services.Conflict as exc:
-        messages.error(request, exc.message)
     return redirect("lists:service", pk=pk)
 
 
@@ -227,26 +206,20 @@ def service_photo(request, pk, photo, size):
 @login_required
 @require_POST
 def service_rate(request, pk):
-    try:
+    with refusal_as_message(request):
         services.service_rate(user=request.user, service=pk, rating=request.POST.get("rating"),
                               comment=request.POST.get("comment", ""), request=request)
         messages.success(request, _("感谢您的评价。"))
-    except ValidationError as exc:
-        _say_errors(request, exc)
-    except services.Conflict as exc:
-        messages.error(request, exc.message)
     return redirect("lists:service", pk=pk)
 
 
 @login_required
 @require_POST
 def service_confirm(request, pk):
-    try:
+    with refusal_as_message(request):
         services.service_confirm(user=request.user, service=pk, version=request.POST.get("version"),
                                  request=request)
         messages.success(request, _("服务已确认，并计入服务台账。"))
-    except services.Conflict as exc:
-        messages.error(request, exc.message)
     return redirect("lists:service", pk=pk)
 
 
@@ -305,30 +278,22 @@ def _acting_units(user):
 @login_required
 @require_POST
 def registration_decide(request, pk):
-    try:
+    with refusal_as_message(request):
         services.registration_decide(user=request.user, registration=pk, confirm=request.POST.get("confirm") == "1",
                                      reason=request.POST.get("reason", ""),
                                      commitment_hours=request.POST.get("commitment_hours") or None, request=request)
         messages.success(request, _("已处理报到登记。"))
-    except ValidationError as exc:
-        _say_errors(request, exc)
-    except services.Conflict as exc:
-        messages.error(request, exc.message)
     return redirect("lists:registrations")
 
 
 @login_required
 @require_POST
 def registration_rate(request, pk):
-    try:
+    with refusal_as_message(request):
         services.registration_rate(user=request.user, registration=pk, year=request.POST.get("year"),
                                    grade=request.POST.get("grade"), comment=request.POST.get("comment", ""),
                                    request=request)
         messages.success(request, _("年度评价已保存。"))
-    except ValidationError as exc:
-        _say_errors(request, exc)
-    except services.Conflict as exc:
-        messages.error(request, exc.message)
     return redirect("lists:registrations")
 
 
@@ -379,12 +344,10 @@ def ledger(request):
     if not can(u, LEDGER_CORRECT):
         raise Http404
     if request.method == "POST":
-        try:
+        with refusal_as_message(request):
             services.ledger_correct(user=u, entry=request.POST.get("entry"), reason=request.POST.get("reason"),
                                     request=request)
             messages.success(request, _("已冲正该台账记录。"))
-        except ValidationError as exc:
-            _say_errors(request, exc)
         return redirect("lists:ledger")
     lines = list(selectors.ledger(u).select_related("compound")[:100])
     reversed_ids = set(selectors.ledger(u).filter(reverses__in=[e.pk for e in lines])

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from gongzhi.accounts.policy import require
 from gongzhi.core import timeline
 from gongzhi.core.audit import audit, diff
+from gongzhi.core.errors import Conflict as CoreConflict
 from gongzhi.core.models import AuditAction
 from gongzhi.orgs.models import Organisation, OrgKind
 
@@ -24,14 +25,10 @@ from .capability import NOTICE_EDIT, NOTICE_PUBLISH
 from .models import BODY_MAX, TITLE_MAX, Kind, Notice, NoticeEvent, NoticeReach, Status
 
 
-class Conflict(Exception):
+class Conflict(CoreConflict):
     """Someone else changed the notice since the editor read it."""
 
-    status = 409
-
-    def __init__(self, message=None):
-        self.message = str(message or gettext_lazy("该公告已被他人修改，请刷新后查看最新内容再操作"))
-        super().__init__(self.message)
+    default_message = gettext_lazy("该公告已被他人修改，请刷新后查看最新内容再操作")
 
 
 def _clean(*, title, body, kind, expires_at, now):

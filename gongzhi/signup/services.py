@@ -11,6 +11,7 @@ from gongzhi.accounts.codes import code_error, code_request, code_take
 from gongzhi.accounts.models import CodePurpose, Role, RoleAssignment, User
 from gongzhi.accounts.policy import require
 from gongzhi.core.audit import audit
+from gongzhi.core.errors import Conflict as CoreConflict
 from gongzhi.core.identity import validate_mobile
 from gongzhi.core.models import AuditAction
 from gongzhi.grid.models import Household
@@ -23,12 +24,8 @@ NAME_MAX = 50
 REASON_MAX = 200
 
 
-class Conflict(Exception):
+class Conflict(CoreConflict):
     """Someone else decided it first."""
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = str(message)
 
 
 def signup_code(*, mobile, request=None):

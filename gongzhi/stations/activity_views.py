@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from gongzhi.accounts.policy import can
+from gongzhi.core.forms import refusal_as_message
 from gongzhi.core.workdays import LOCAL
 
 from . import activities, selectors
@@ -172,7 +173,7 @@ def activity_act(request, pk):
     if sel.activity(user, pk) is None:
         raise Http404
     act, data = request.POST.get("act"), request.POST
-    try:
+    with refusal_as_message(request):
         if act == "signup":
             s = activities.signup_create(user=user, activity_id=pk)
             done = _("报名成功") if s.status == SignupStatus.CONFIRMED else \
@@ -191,11 +192,6 @@ def activity_act(request, pk):
             done = _("已登记签到")
         else:
             raise Http404
-    except Conflict as e:
-        messages.error(request, e.message)
-    except ValidationError as e:
-        messages.error(request, "；".join(e.messages))
-    else:
         messages.success(request, done)
     return redirect("stations:activity", pk)
 

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from gongzhi.accounts.policy import require
 from gongzhi.core import timeline
 from gongzhi.core.audit import audit
+from gongzhi.core.errors import Conflict as CoreConflict
 from gongzhi.core.models import AuditAction
 from gongzhi.core.workdays import LOCAL
 
@@ -50,14 +51,10 @@ from .models import (
 PURPOSE_MAX = 100
 
 
-class Conflict(Exception):
+class Conflict(CoreConflict):
     """The booking lost to another one, or changed since it was read."""
 
-    status = 409
-
-    def __init__(self, message=None):
-        self.message = str(message or gettext_lazy("该时段已被预约，请换一个时段"))
-        super().__init__(self.message)
+    default_message = gettext_lazy("该时段已被预约，请换一个时段")
 
 
 def _aware(value):

@@ -2,10 +2,9 @@
 GET /api/v1/stations/kept/{id}/usage, and for a cockpit reading that.
 
 Each figure is a Measure: a set of rows, the path from a row to its station and the moment that counts it.
-The ones here are the QR visits, the bookings (by the time they use the room), the check-ins to bookings and
-the no-shows. Another part of stations adds its own with `register(Measure(...))` at import time of its module
-(activity attendance: `Measure("attendance", _("活动签到"), lambda: Attendance.objects.all(),
-"activity__room__station_id", "checked_in_at")`), and every page, the API and their tests pick it up: the
+The ones here are the QR visits, the bookings (by the time they use the room), the check-ins to bookings, the
+no-shows and the attendance of activities (by the time people checked in). Another part adds its own with
+`register(Measure(...))` when its module is imported, and every page, the API and their tests pick it up: the
 figures are read from the registry, never listed by name.
 
 One grouped query per measure, however long the range: counts per (station, local hour) from the database,
@@ -24,7 +23,7 @@ from django.utils.translation import gettext_lazy
 
 from gongzhi.core.workdays import LOCAL
 
-from .models import Booking, BookingStatus, StationVisit
+from .models import ActivitySignup, Booking, BookingStatus, StationVisit
 
 # The longest range one request reads: a year of days, with room for a leap one.
 MAX_DAYS = 366
@@ -61,6 +60,9 @@ register(Measure("check_ins", gettext_lazy("预约签到"), lambda: Booking.obje
                  "room__station_id", "checked_in_at"))
 register(Measure("no_shows", gettext_lazy("未签到释放"), lambda: Booking.objects.filter(status=BookingStatus.NO_SHOW),
                  "room__station_id", "starts_at"))
+register(Measure("attendance", gettext_lazy("活动签到"),
+                 lambda: ActivitySignup.objects.filter(attended_at__isnull=False), "activity__station_id",
+                 "attended_at"))
 
 
 @dataclass

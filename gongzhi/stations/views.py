@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from gongzhi.accounts.policy import can
 from gongzhi.core.audit import audit
+from gongzhi.core.forms import refusal_as_message
 from gongzhi.core.models import AuditAction
 from gongzhi.core.workdays import LOCAL
 from gongzhi.grid.models import Compound
@@ -257,13 +258,8 @@ def booking_act(request, pk):
            "refuse": services.booking_refuse, "cancel_series": recurring.series_cancel}.get(request.POST.get("act"))
     if act is None:
         raise Http404
-    try:
+    with refusal_as_message(request):
         done = act(user=user, booking_id=pk)
-    except services.Conflict as e:
-        messages.error(request, e.message)
-    except ValidationError as e:
-        messages.error(request, "；".join(e.messages))
-    else:
         messages.success(request, _("已取消 %(n)d 周的预约") % {"n": len(done)} if isinstance(done, list)
                          else _("已处理"))
     return redirect("stations:booking", pk)

@@ -1,10 +1,14 @@
+from decimal import Decimal
+
 import pytest
 from django.core.exceptions import ValidationError
 
 from conftest import square  # tests/conftest.py
-from gongzhi.appeals.models import RoutingRule
-from gongzhi.appeals.routing import locate, route
-from gongzhi.orgs.models import Organisation, OrgKind
+from gongzhi.appeals.models import Category, RoutingRule
+from gongzhi.appeals.routing import locate, route, validate_point
+from gongzhi.core import reference
+from gongzhi.grid.models import Compound
+from gongzhi.orgs.models import Coverage, Organisation, OrgKind
 
 
 @pytest.mark.django_db
@@ -58,12 +62,25 @@ class TestLocate:
     def test_nearest_within_limit(self, grid, settings):
         settings.APPEAL_NEAREST_COMPOUND_M = 300
         compound, note = locate(24.1425, 115.730)  # ~280 m north of K1's centre, outside its square
-        assert compound == grid.K1 and "最近" in note
+        assert compound == grid.K1 and note == "位置距宁江新城一期 277 米（最近小区）"
 
-    def test_far_from_everything(self, grid):
+    def test_far_from_everything(self, grid, settings):
+        settings.APPEAL_NEAREST_COMPOUND_M = 500
         with pytest.raises(ValidationError) as e:
             locate(23.0, 113.0)
-        assert "location" in e.value.message_dict
+        assert e.value.message_dict == {
+            "location": ["该位置不在任何小区范围内，且 500 米内没有小区，请选择小区或重新定位"]}
+
+    def test_only_the_candidates_given_are_considered(self, grid, settings):
+        settings.APPEAL_NEAREST_COMPOUND_M = 0
+        assert locate(24.1405, 115.7302)[0] == grid.K1
+        with pytest.raises(ValidationError):
+            locate(24.1405, 115.7302, candidates=[grid.K2, grid.K3])  # inside K1, which is not among them
+
+    def test_a_candidate_not_yet_saved_is_tested_by_its_own_boundary(self, grid, settings):
+        settings.APPEAL_NEAREST_COMPOUND_M = 0
+        planned = Compound(community=grid.C, code="K8", name="宁江新城三期", boundary=square(24.20, 115.80))
+        assert locate(24.2005, 115.8005, candidates=[grid.K1, planned]) == (planned, "位置在宁江新城三期范围内")
 
 
 @pytest.mark.django_db
@@ -128,3 +145,118 @@ def test_a_point_is_shown_as_where_it_lies_not_as_coordinates(grid, submit, clie
     assert "位置在宁江新城一期范围内" in body and "24.1405, 115.7302</span>" not in body
     client.cookies["django_language"] = "en"
     assert "Location is within 宁江新城一期" in client.get(f"/appeals/{a.pk}/").content.decode()
+
+
+class TestValidatePoint:
+    """The bounds are inclusive, each bad coordinate is named with its own message, and a good one is kept to the
+    micro-degree (about 0.1 m), the precision the appeal's columns store."""
+
+    @pytest.mark.parametrize("lat,lng", [(90, 180), (-90, -180), ("90.0", "-180.000")])
+    def test_the_bounds_themselves_are_valid(self, lat, lng):
+        assert validate_point(lat, lng) == (Decimal(str(lat)).quantize(Decimal("0.000001")),
+                                            Decimal(str(lng)).quantize(Decimal("0.000001")))
+
+    def test_kept_to_six_decimals(self):
+        lat, lng = validate_point("24.14051249", 115.7302)
+        assert (lat, lng) == (Decimal("24.140512"), Decimal("115.730200"))
+        assert str(lat) == "24.140512" and str(lng) == "115.730200"
+
+    @pytest.mark.parametrize("lat,lng,bad", [
+        ("90.000001", 0, {"lat"}), (-90.5, 0, {"lat"}), (0, "180.000001", {"lng"}), (0, -181, {"lng"}),
+        ("north", 0, {"lat"}), (0, "", {"lng"}), (None, None, {"lat", "lng"}), ("NaN", "Infinity", {"lat", "lng"}),
+        (91, 181, {"lat", "lng"}),
+    ])
+    def test_each_bad_coordinate_is_named(self, lat, lng, bad):
+        with pytest.raises(ValidationError) as e:
+            validate_point(lat, lng)
+        assert set(e.value.message_dict) == bad
+        messages = {"lat": ["纬度应在 -90 到 90 之间"], "lng": ["经度应在 -180 到 180 之间"]}
+        assert e.value.message_dict == {k: messages[k] for k in bad}
+
+
+@pytest.mark.django_db
+class TestRulePrecedence:
+    """Among the rules that apply, the deepest category wins first, then the narrowest place (compound, community,
+    everywhere), then the highest priority; a rule whose organisation is inactive or whose kind serves no one there
+    gives way to the next."""
+
+    def rule(self, name, org, **kw):
+        return RoutingRule.objects.create(name=name, organisation=org, **kw)
+
+    def test_the_narrowest_place_wins_at_the_same_category(self, grid):
+        self.rule("everywhere", grid.dept, category=grid.lift, priority=100)
+        self.rule("community", grid.dept2, category=grid.lift, community=grid.C, priority=50)
+        compound = self.rule("compound", grid.owners_k1, category=grid.lift, compound=grid.K1)
+        assert route(grid.lift, grid.K1)[1] == compound
+        assert route(grid.lift, grid.K2)[1].name == "community"  # K2 is in the community, not the compound
+        assert route(grid.lift, grid.K3)[1].name == "everywhere"  # K3 is in another community
+
+    def test_the_deepest_category_wins_before_the_place(self, grid):
+        self.rule("parent in K1", grid.owners_k1, category=grid.lift.parent, compound=grid.K1, priority=100)
+        deep = self.rule("lift anywhere", grid.dept, category=grid.lift)
+        self.rule("any category in K1", grid.dept2, compound=grid.K1, priority=200)
+        assert route(grid.lift, grid.K1)[1] == deep
+
+    def test_priority_decides_between_equals(self, grid):
+        self.rule("low", grid.dept, category=grid.lift, priority=1)
+        high = self.rule("high", grid.dept2, category=grid.lift, priority=2)
+        assert route(grid.lift, grid.K1)[:2] == (grid.dept2, high)
+
+    def test_a_rule_for_another_category_does_not_apply(self, grid):
+        self.rule("lighting", grid.dept, category=grid.lighting)
+        assert route(grid.lift, grid.K1)[:2] == (grid.property_co, None)
+
+    def test_an_inactive_organisation_gives_way_to_the_next_rule(self, grid):
+        self.rule("first", grid.owners_k1, category=grid.lift, priority=9)
+        second = self.rule("second", grid.dept, category=grid.lift, priority=1)
+        grid.owners_k1.is_active = False
+        grid.owners_k1.save()
+        assert route(grid.lift, grid.K1)[:2] == (grid.dept, second)
+
+    def test_a_kind_rule_at_its_own_level_or_else_the_categorys(self, grid):
+        RoutingRule.objects.create(name="offices", category=grid.lift, handler_kind=OrgKind.SUBDISTRICT_OFFICE,
+                                   handler_level="subdistrict")
+        org, rule, note = route(grid.lift, grid.K1)
+        assert org == grid.street_office and note == "规则“offices”：福兴街道办事处"
+        rule.handler_kind, rule.handler_level = OrgKind.OWNERS_COMMITTEE, ""  # the category's level: compound
+        rule.save()
+        assert route(grid.lift, grid.K1)[0] == grid.owners_k1
+        assert route(grid.lift, grid.K2)[:2] == (grid.property_co, None)  # K2 has no committee: the default
+
+    def test_a_community_level_does_not_look_at_the_compound(self, grid):
+        committee_of_c = Organisation.objects.create(kind=OrgKind.OWNERS_COMMITTEE, code="O9", name="社区业委会联席会")
+        Coverage.objects.create(organisation=committee_of_c, community=grid.C)
+        RoutingRule.objects.create(name="c", category=grid.lift, handler_kind=OrgKind.OWNERS_COMMITTEE,
+                                   handler_level="community")
+        assert route(grid.lift, grid.K1)[0] == committee_of_c  # not K1's own committee (compound level)
+
+    def test_a_category_rule_anywhere_beats_a_rule_for_any_category_in_the_compound(self, grid):
+        parent = self.rule("parent anywhere", grid.dept, category=grid.lift.parent)
+        self.rule("any category in K1", grid.dept2, compound=grid.K1, priority=200)
+        assert route(grid.lift, grid.K1)[1] == parent
+
+    def test_a_subdistrict_level_skips_what_covers_only_the_compound(self, grid):
+        nearby = Organisation.objects.create(kind=OrgKind.GOV_DEPARTMENT, code="D9", name="一期城管网格站")
+        Coverage.objects.create(organisation=nearby, compound=grid.K1)
+        assert grid.illegal.handler_kind == OrgKind.GOV_DEPARTMENT and grid.illegal.handler_level == "subdistrict"
+        assert route(grid.illegal, grid.K1)[0] == grid.dept
+
+    def test_a_compound_or_category_the_cache_has_not_seen_yet(self, grid):
+        new_compound = Compound(pk=10**9, community=grid.C, code="K7", name="新建小区")
+        assert route(grid.lighting, new_compound)[0] == grid.office  # the community's office covers it
+        new_category = Category(pk=10**9, code="new", name="新分类", parent=grid.lift.parent,
+                                handler_kind=OrgKind.COMMUNITY_OFFICE, handler_level="community")
+        self.rule("parent", grid.dept, category=grid.lift.parent)
+        assert route(new_category, grid.K1)[:1] == (grid.dept,)  # its parent's rule reaches it
+
+    def test_the_notes_say_exactly_why(self, grid):
+        assert route(grid.lift, grid.K1)[2] == "分类默认：君胜物业"
+        self.rule("一期", grid.owners_k1, category=grid.lift)
+        assert route(grid.lift, grid.K1)[2] == "规则“一期”：指定宁江新城一期业委会"
+
+    def test_nobody_at_all_leaves_it_for_the_desk(self, grid):
+        Organisation.objects.exclude(kind=OrgKind.COMMUNITY_OFFICE).update(is_active=False)
+        assert route(grid.lift, grid.K1) == (grid.office, None, "无匹配承办单位，由社区分拨：新城社区居委会")
+        Organisation.objects.update(is_active=False)
+        reference.bump()  # what an organisation's edit does: the processes read the organisations again
+        assert route(grid.lift, grid.K1) == (None, None, "无匹配承办单位，待人工派单")

@@ -1,5 +1,6 @@
 """core.geometry: areas (Polygon, MultiPolygon, holes, edges), distances and the nearest of several."""
 import pytest
+import shapely
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -60,9 +61,32 @@ class TestArea:
         with pytest.raises(GeometryError, match="Self-intersection"):
             parse_area(bowtie)
 
-    def test_coordinates_off_the_globe_are_refused(self):
-        with pytest.raises(GeometryError, match="outside"):
-            parse_area(square(24.14, 200.0))
+    @pytest.mark.parametrize("lat,lng", [(24.14, 200.0), (24.14, 180.0), (24.14, -180.5), (90.0, 115.73),
+                                         (-90.5, 115.73)])
+    def test_coordinates_off_the_globe_are_refused(self, lat, lng):
+        with pytest.raises(GeometryError, match=r"^coordinates outside longitude -180\.\.180 / latitude -90\.\.90$"):
+            parse_area(square(lat, lng))
+
+    @pytest.mark.parametrize("ring", [[[0, 0], [0, 1], [0, 2], [0, 0]], [[0, 0], [1, 0], [2, 0], [0, 0]]])
+    def test_a_flat_ring_is_refused_as_invalid_not_as_off_the_globe(self, ring):
+        with pytest.raises(GeometryError, match="^Self-intersection"):
+            parse_area({"type": "Polygon", "coordinates": [ring]})
+
+    def test_an_area_is_prepared_once_for_many_points(self):
+        assert shapely.is_prepared(Area.from_geojson(square(24.14, 115.73)).geom)
+
+    def test_an_area_touching_the_globes_edges_is_kept(self):
+        whole = {"type": "Polygon", "coordinates": [[[-180, -90], [180, -90], [180, 90], [-180, 90], [-180, -90]]]}
+        assert parse_area(whole).bounds == (-180, -90, 180, 90)
+
+    @pytest.mark.parametrize("value,reason", [
+        ({"type": "Point", "coordinates": [115.73, 24.14]}, "not a Polygon or MultiPolygon"),
+        ({"type": "Polygon", "coordinates": "x"}, "malformed coordinates"),
+        ({"type": "Polygon", "coordinates": []}, "empty"),
+    ])
+    def test_each_kind_of_refusal_says_why(self, value, reason):
+        with pytest.raises(GeometryError, match=f"^{reason}"):
+            parse_area(value)
 
 
 class TestCovering:
@@ -85,12 +109,31 @@ class TestDistance:
         assert distance_m(0, 0, 1, 0) == pytest.approx(111_195, abs=1)  # one degree of latitude
         assert distance_m(24.14, 115.73, 24.14, 115.73) == 0
         assert distance_m(24.14, 115.73, 24.1425, 115.73) == pytest.approx(278, abs=1)
+        assert distance_m(0, 0, 0, 1) == pytest.approx(111_195, abs=1)  # a degree of longitude on the equator
+        assert distance_m(60, 10, 60, 11) == pytest.approx(55_597, abs=1)  # shorter by cos(60°) up north
+        assert distance_m(-60, 10, -60, 11) == pytest.approx(55_597, abs=1)
+        assert distance_m(0, 0, 0, 180) == pytest.approx(20_015_115, abs=1)  # antipodes: half the circumference
 
     @given(st.floats(-89, 89), st.floats(-179, 179), st.floats(-89, 89), st.floats(-179, 179))
     def test_symmetric_and_bounded(self, a, b, c, d):
         there = distance_m(a, b, c, d)
         assert there == pytest.approx(distance_m(c, d, a, b), abs=1e-6)
         assert 0 <= there <= 20_015_087  # half the circumference
+
+    def test_a_point_with_half_a_place_is_left_out(self):
+        points = [("no lng", 24.14, None), ("no lat", None, 115.73), ("a", 24.141, 115.73)]
+        assert nearest(24.14, 115.73, points)[1] == "a"
+        assert [i for _d, i in by_distance(24.14, 115.73, points)] == ["a"]
+
+    def test_the_limit_itself_is_within(self):
+        d = distance_m(24.14, 115.73, 24.141, 115.73)
+        assert nearest(24.14, 115.73, [("a", 24.141, 115.73)], within_m=d) == (d, "a")
+        assert by_distance(24.14, 115.73, [("a", 24.141, 115.73)], within_m=d) == [(d, "a")]
+
+    def test_ties_keep_the_callers_order_not_the_items_order(self):
+        points = [("b", 24.141, 115.73), ("a", 24.141, 115.73), ("c", 24.139, 115.73)]
+        assert [i for _d, i in by_distance(24.14, 115.73, points)] == ["b", "a", "c"]
+        assert nearest(24.14, 115.73, points)[1] == "b"
 
     def test_nearest_within_a_limit_and_ties_to_the_first(self):
         points = [("none", None, None), ("far", 24.20, 115.73), ("a", 24.141, 115.73), ("b", 24.139, 115.73)]

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from gongzhi.core.workdays import LOCAL
-from gongzhi.stations import services, usage
+from gongzhi.stations import activities, services, usage
 from gongzhi.stations.models import Kind, Room, RoomReach, StationVisit
 
 from .conftest import ALL_DAY
@@ -48,25 +48,34 @@ def world(cast, make_station):
     gone = book(chess, at(D2, 10))
     services.booking_cancel(user=cast.resident1, booking_id=gone.pk, now=at(D2, 8))
     book(reading, at(D2, 19), user=cast.resident2)
+
+    # An activity on D2 at 16:00 (no room): two sign up, one comes (checked in 15:55, counted in that hour).
+    lecture = activities.activity_publish(user=cast.community_worker, station_id=station.pk, title="党课",
+                                          kind="lecture", starts_at=at(D2, 16), ends_at=at(D2, 17), capacity=5,
+                                          now=at(D1, 8))
+    came_to = activities.signup_create(user=cast.resident1, activity_id=lecture.pk, now=at(D1, 9))
+    activities.signup_create(user=cast.resident2, activity_id=lecture.pk, now=at(D1, 9))
+    activities.attendance_record(user=cast.community_worker, signup_id=came_to.pk, now=at(D2, 15, 55))
     return {"station": station, "other": other, "came": came}
 
 
-ZERO = {"visits": 0, "bookings": 0, "check_ins": 0, "no_shows": 0}
+ZERO = {"visits": 0, "bookings": 0, "check_ins": 0, "no_shows": 0, "attendance": 0}
 
 
 def test_counts_per_day_hour_and_cell_are_exact(world):
     with timezone.override("UTC"):  # whatever the request's time zone, the figures are in China's time
         figures = usage.count([world["station"].pk], D1, D2)[world["station"].pk]
-    assert figures.keys == ("visits", "bookings", "check_ins", "no_shows")
-    assert figures.days == [{"date": D1, "visits": 3, "bookings": 2, "check_ins": 1, "no_shows": 1},
-                            {"date": D2, "visits": 1, "bookings": 1, "check_ins": 0, "no_shows": 0}]
+    assert figures.keys == ("visits", "bookings", "check_ins", "no_shows", "attendance")
+    assert figures.days == [{"date": D1, "visits": 3, "bookings": 2, "check_ins": 1, "no_shows": 1, "attendance": 0},
+                            {"date": D2, "visits": 1, "bookings": 1, "check_ins": 0, "no_shows": 0, "attendance": 1}]
     hours = {h["hour"]: {k: v for k, v in h.items() if k != "hour"} for h in figures.hours}
     assert hours == {h: ZERO for h in range(24)} | {
         8: {**ZERO, "check_ins": 1}, 9: {**ZERO, "visits": 2, "bookings": 1},
-        14: {**ZERO, "visits": 1, "bookings": 1, "no_shows": 1}, 19: {**ZERO, "bookings": 1},
-        23: {**ZERO, "visits": 1}}
-    assert [(c["date"], c["hour"]) for c in figures.cells] == [(D1, 8), (D1, 9), (D1, 14), (D2, 19), (D2, 23)]
-    assert figures.totals == {"visits": 4, "bookings": 3, "check_ins": 1, "no_shows": 1}
+        14: {**ZERO, "visits": 1, "bookings": 1, "no_shows": 1}, 15: {**ZERO, "attendance": 1},
+        19: {**ZERO, "bookings": 1}, 23: {**ZERO, "visits": 1}}
+    assert [(c["date"], c["hour"]) for c in figures.cells] == [(D1, 8), (D1, 9), (D1, 14), (D2, 15), (D2, 19),
+                                                               (D2, 23)]
+    assert figures.totals == {"visits": 4, "bookings": 3, "check_ins": 1, "no_shows": 1, "attendance": 1}
 
 
 def test_every_day_of_the_range_is_listed_even_an_empty_one(world):
@@ -91,10 +100,11 @@ def test_api_for_keepers_only(api, cast, world):
     assert r.status_code == 200
     data = r.json()
     assert (data["from"], data["to"], data["station_name"]) == ("2026-03-02", "2026-03-03", "宁江新城一期二期党群驿站")
-    assert data["totals"] == {"visits": 4, "bookings": 3, "check_ins": 1, "no_shows": 1}
-    assert data["days"][0] == {"date": "2026-03-02", "visits": 3, "bookings": 2, "check_ins": 1, "no_shows": 1}
-    assert [m["key"] for m in data["measures"]] == ["visits", "bookings", "check_ins", "no_shows"]
-    assert len(data["hours"]) == 24 and len(data["cells"]) == 5
+    assert data["totals"] == {"visits": 4, "bookings": 3, "check_ins": 1, "no_shows": 1, "attendance": 1}
+    assert data["days"][0] == {"date": "2026-03-02", "visits": 3, "bookings": 2, "check_ins": 1, "no_shows": 1,
+                               "attendance": 0}
+    assert [m["key"] for m in data["measures"]] == ["visits", "bookings", "check_ins", "no_shows", "attendance"]
+    assert len(data["hours"]) == 24 and len(data["cells"]) == 6
     for outsider in (cast.resident1, cast.rider1, cast.grid_worker, cast.member1):
         assert api.get(outsider, path).status_code == 404
 
@@ -122,5 +132,6 @@ def test_keeper_page_shows_the_figures(client, cast, world):
     assert r.status_code == 200 and "使用情况" in body
     assert "扫码签到 <strong>4</strong>" in body and "活动室预约 <strong>3</strong>" in body
     assert "预约签到 <strong>1</strong>" in body and "未签到释放 <strong>1</strong>" in body
+    assert "活动签到 <strong>1</strong>" in body
     r = client.get(f"/stations/kept/{world['station'].pk}/", {"from": "2026-03-05", "to": "2026-03-01"})
     assert r.status_code == 200 and "结束日期不能早于开始日期" in r.content.decode()
