@@ -20,6 +20,7 @@ from gongzhi.appeals.capability import APPEAL_DISPATCH
 from gongzhi.appeals.models import Appeal
 from gongzhi.core import crypto, timeline
 from gongzhi.core.audit import SENSITIVE, audit
+from gongzhi.core.errors import Conflict as CoreConflict
 from gongzhi.core.models import AuditAction
 from gongzhi.grid.models import Household
 from gongzhi.orgs.models import Organisation, OrgKind
@@ -43,12 +44,8 @@ ORG_TYPES = (OrgKind.SOCIAL_ORG, OrgKind.RESIDENT_UNIT)
 DIBAO_ORDER = list(DibaoStage.values)
 
 
-class Conflict(Exception):
-    """Someone changed the record first: nothing was written."""
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = str(message)
+class Conflict(CoreConflict):
+    """Someone changed the record first: nothing was written (409 in the API)."""
 
 
 def _event(**kw):
