@@ -111,6 +111,12 @@ class AssignIn(Schema):
     worker: Id
 
 
+class UnassignIn(Schema):
+    worker: Id
+    replacement: Id | None = None
+    version: int | None = None
+
+
 class VerifyIn(Schema):
     visited_on: Text
     findings: Text
@@ -286,6 +292,16 @@ def reveal(request, pk: int):
 @router.post("/care/cases/{pk}/assign", response={200: CaseOut, 400: ErrorOut, 404: ErrorOut})
 def assign(request, pk: int, payload: AssignIn):
     services.assign(user=request.user, case=pk, worker=payload.worker, request=request)
+    return _case_out(_case(request, pk))
+
+
+@router.post("/care/cases/{pk}/unassign", response={200: CaseOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+             summary="Take a case worker off the case (the last one of a case in progress only with a replacement)")
+def unassign(request, pk: int, payload: UnassignIn):
+    try:
+        services.unassign(user=request.user, case=pk, request=request, **payload.dict())
+    except services.Conflict as exc:
+        return _conflict(exc)
     return _case_out(_case(request, pk))
 
 

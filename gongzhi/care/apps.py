@@ -22,7 +22,8 @@ class CareConfig(AppConfig):
             register_panel(panel)
         register_verbs("care.case", {
             "refer": _("转介"), "refer_from_appeal": _("由诉求转介"), "view": _("查看个案"),
-            "reveal": _("查看个案敏感信息"), "assign": _("分派个案工作者"), "verify": _("入户核实"),
+            "reveal": _("查看个案敏感信息"), "assign": _("分派个案工作者"),
+            "unassign": _("移除个案工作者"), "verify": _("入户核实"),
             "not_eligible": _("核实不符合条件"), "open": _("立案帮扶"), "edit": _("修改个案"),
             "followup": _("回访"), "close": _("结案"), "reopen": _("重新开案"), "export": _("导出个案")})
         register_verbs("care.measure", {"add": _("新增措施"), "update": _("更新措施"), "decide": _("组织决定"),

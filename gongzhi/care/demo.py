@@ -50,11 +50,10 @@ def load_care(plan):
     rng = random.Random(plan.seed + 5)
     User = get_user_model()
     users = {u.username: u for u in User.objects.filter(
-        username__in=["community_worker", "grid_worker1", "grid_worker2", "property1", "member1"])}
-    if len(users) < 5 or User.objects.filter(username="charity1").exists():
+        username__in=["community_worker", "grid_worker1", "grid_worker2", "property1"])}
+    if len(users) < 4 or User.objects.filter(username="charity1").exists():
         return {"care_cases": 0}
-    worker, grid1, grid2, prop, member = (users[k] for k in ("community_worker", "grid_worker1", "grid_worker2",
-                                                              "property1", "member1"))
+    worker, grid1, grid2, prop = (users[k] for k in ("community_worker", "grid_worker1", "grid_worker2", "property1"))
     charity = Organisation.objects.create(kind=OrgKind.SOCIAL_ORG, code="SH-SX", name=CHARITY,
                                           phone="0753-3338899", description="为困难家庭学生提供助学金的公益组织（虚构）。")
     charity1 = User.objects.create_user(username="charity1", password=DEMO_PASSWORD, display_name="善小助学协会干事")
@@ -104,8 +103,8 @@ def load_care(plan):
         services.measure_update(user=worker, measure=job.pk, outcome="done", ended_on=_back(28),
                                 note="已入职君胜物业，月薪2300元")
         services.followup_record(user=grid1, case=case.pk, done_on=_back(27), note="母亲已上班，孩子正常上学。")
-        # Waiting to be assigned: a member noticed an elderly couple.
-        _refer(member, second[0].household, "老两口独自生活，老伴卧床，家里冰箱是空的。", 2)
+        # Waiting to be assigned: the grid worker of compound 2 noticed an elderly couple on a round.
+        _refer(grid2, second[0].household, "走访时发现老两口独自生活，老伴卧床，家里冰箱是空的。", 2)
         # Being verified by the grid worker.
         verifying = _refer(grid1, first[1].household, "走访时得知家中孩子患白血病，治疗费用很高。", 6)
         services.assign(user=worker, case=verifying, worker=grid1.pk)

@@ -274,7 +274,7 @@ class CareVisit(Placed):
 
 
 EVENT_LABELS = {
-    "referred": _("转介"), "assigned": _("分派个案工作者"), "opened": _("立案帮扶"),
+    "referred": _("转介"), "assigned": _("分派个案工作者"), "unassigned": _("移除个案工作者"), "opened": _("立案帮扶"),
     "not_eligible": _("核实不符合条件"), "measure_added": _("新增措施"), "measure_sent": _("措施已交承办组织"),
     "measure_updated": _("更新措施"), "measure_decided": _("承办组织已决定"), "followup_recorded": _("记录回访"),
     "followup_due": _("回访到期提醒"), "closed": _("结案"), "reopened": _("重新开案"),

@@ -20,6 +20,7 @@ from gongzhi.appeals.capability import APPEAL_DISPATCH
 from gongzhi.appeals.models import Appeal
 from gongzhi.core import crypto, timeline
 from gongzhi.core.audit import SENSITIVE, audit
+from gongzhi.core.errors import Conflict as CoreConflict
 from gongzhi.core.models import AuditAction
 from gongzhi.grid.models import Household
 from gongzhi.orgs.models import Organisation, OrgKind
@@ -43,12 +44,8 @@ ORG_TYPES = (OrgKind.SOCIAL_ORG, OrgKind.RESIDENT_UNIT)
 DIBAO_ORDER = list(DibaoStage.values)
 
 
-class Conflict(Exception):
-    """Someone changed the record first: nothing was written."""
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = str(message)
+class Conflict(CoreConflict):
+    """Someone changed the record first: nothing was written (409 in the API)."""
 
 
 def _event(**kw):
@@ -220,6 +217,72 @@ def assign(*, user, case, worker, request=None):
         _bump(case, "stage")
     audit(AuditAction.UPDATE, user=user, obj=case, detail="assign", request=request, changes=changes)
     _event(case=case, actor=user, action="assigned", note=str(person))
+    return case
+
+
+def _forget_for(person, case):
+    """The removed worker's messages about the case go from their inbox and their next digest: what they were
+    told named the case, which they may no longer read (an email already sent cannot be taken back; a digest
+    already sent lists what it listed, and the next one asks the policy afresh)."""
+    from gongzhi.notifications.models import DigestEntry, Notification
+
+    Notification.objects.filter(recipient=person, source="care", subject_id=case.pk).delete()
+    DigestEntry.objects.filter(recipient=person, source="care", subject_id=case.pk, digested_at__isnull=True).delete()
+
+
+@transaction.atomic
+def unassign(*, user, case, worker, replacement=None, version=None, request=None):
+    """The community's leadership takes a case worker off a case; from the commit on, the worker reads nothing
+    of it (page, API, lists, search, notifications). A case being verified or helped always keeps a worker:
+    removing its last one needs a replacement, assigned in the same step. Open measures the removed worker
+    owned pass to the replacement, else to the longest-serving worker left."""
+    case = _locked(Case, case)
+    require(user, CASE_ASSIGN, case)
+    errors = {}
+    link = case.workers.select_related("user").filter(user_id=worker).first() if str(worker or "").isdigit() \
+        else None
+    if link is None:
+        errors["worker"] = [_("该人员不是本个案的工作者")]
+    successor = None
+    if replacement not in (None, ""):
+        successor = User.objects.filter(pk=replacement, is_active=True).first() \
+            if str(replacement).isdigit() else None
+        if successor is None or not can(successor, CASE_SERVE, case):
+            errors["replacement"] = [_("请选择该户所在网格的社区工作者或网格员")]
+        elif link is not None and successor.pk == link.user_id:
+            errors["replacement"] = [_("接替人不能是被移除的工作者本人")]
+        elif case.workers.filter(user=successor).exists():
+            errors["replacement"] = [_("该人员已是本个案的工作者")]
+    if errors:
+        raise ValidationError(errors)
+    _check(case, version)
+    person = link.user
+    others = list(case.workers.exclude(pk=link.pk).select_related("user").order_by("assigned_at", "id"))
+    if not others and successor is None and case.stage in (Stage.VERIFYING, Stage.OPEN):
+        raise ValidationError({"replacement": [
+            _("%(name)s是该个案唯一的工作者：个案办理中不能没有工作者，请同时选择接替人。") % {"name": person}]})
+    link.delete()
+    if successor is not None:
+        CaseWorker.objects.create(case=case, user=successor, assigned_by=user)
+    heir = successor or (others[0].user if others else None)
+    handed = []
+    if heir is not None:
+        for m in case.measures.select_for_update().filter(owner=person, outcome__in=OPEN_OUTCOMES):
+            m.owner = heir
+            m.version += 1
+            m.save(update_fields=["owner", "version"])
+            audit(AuditAction.UPDATE, user=user, obj=m, detail="update", request=request,
+                  changes={"owner": [person.get_username(), heir.get_username()]})
+            handed.append(m.pk)
+    _forget_for(person, case)
+    changes = {"workers": [person.get_username(), successor.get_username() if successor else None]}
+    if handed:
+        changes["measures_handed_over"] = [None, len(handed)]
+    _bump(case, "stage")
+    audit(AuditAction.UPDATE, user=user, obj=case, detail="unassign", request=request, changes=changes)
+    _event(case=case, actor=user, action="unassigned", note=str(person))
+    if successor is not None:
+        _event(case=case, actor=user, action="assigned", note=str(successor))
     return case
 
 

@@ -22,6 +22,7 @@ TO_REFERRER = ("assigned", "not_eligible", "closed", "reopened")
 KINDS = {
     "referred": Kind(gettext_lazy("新的帮扶转介"), INSTANT),
     "assigned": Kind(gettext_lazy("分派帮扶个案"), INSTANT, mandatory=True),
+    "unassigned": Kind(gettext_lazy("帮扶个案工作者变更"), INBOX),
     "opened": Kind(gettext_lazy("帮扶个案立案"), INBOX),
     "not_eligible": Kind(gettext_lazy("帮扶核实结论"), INBOX),
     "measure_added": Kind(gettext_lazy("新增帮扶措施"), INBOX),

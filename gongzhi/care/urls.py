@@ -10,6 +10,7 @@ urlpatterns = [
     path("cases/<int:pk>/", views.case_detail, name="case"),
     path("cases/<int:pk>/reveal/", views.case_reveal, name="case_reveal"),
     path("cases/<int:pk>/assign/", views.case_assign, name="case_assign"),
+    path("cases/<int:pk>/unassign/", views.case_unassign, name="case_unassign"),
     path("cases/<int:pk>/verify/", views.case_verify, name="case_verify"),
     path("cases/<int:pk>/measures/", views.measure_new, name="measure_new"),
     path("cases/<int:pk>/followup/", views.followup, name="followup"),

@@ -111,10 +111,13 @@ def _detail(request, case, *, revealed=None, errors=None, status=200):
         m.public = presenter.on_notice(m)
         m.next_stage = presenter.next_dibao_stage(m)
     template = case.template
+    workers = list(case.workers.select_related("user").order_by("assigned_at", "id"))
+    candidates = list(selectors.candidates(case)) if can(u, CASE_ASSIGN, case) else []
+    serving = {w.user_id for w in workers}
     return render(request, "care/case.html", {
         "case": case, "work": work, "may_assign": can(u, CASE_ASSIGN, case), "revealed": revealed,
-        "workers": list(case.workers.select_related("user")), "measures": measures,
-        "candidates": selectors.candidates(case) if can(u, CASE_ASSIGN, case) else [],
+        "workers": workers, "measures": measures, "candidates": candidates,
+        "replacements": [c for c in candidates if c.pk not in serving],
         "events": list(case.events.select_related("actor", "measure").order_by("at", "id")),
         "followups": list(case.followups.select_related("done_by")), "case_types": CaseType.choices,
         "templates": {k: TEMPLATES[k] for k in CaseType.values},
@@ -152,6 +155,14 @@ def _act(request, pk, fn, success, **kw):
 @require_POST
 def case_assign(request, pk):
     return _act(request, pk, services.assign, _("已分派个案工作者。"), worker=request.POST.get("worker"))
+
+
+@login_required
+@require_POST
+def case_unassign(request, pk):
+    p = request.POST
+    return _act(request, pk, services.unassign, _("已移除个案工作者。"), worker=p.get("worker"),
+                replacement=p.get("replacement"), version=p.get("version"))
 
 
 @login_required

@@ -1,12 +1,22 @@
 import datetime
 
 import pytest
+from django.conf import settings
+from django.utils import translation
 
 from gongzhi.accounts.models import Role, RoleAssignment, User
 from gongzhi.care import services
 from gongzhi.orgs.models import Organisation, OrgKind
 
 TODAY = datetime.date.today()
+
+
+@pytest.fixture(autouse=True)
+def _default_language_after():
+    """A page asked for in English leaves English active in the thread (LocaleMiddleware activates, nothing
+    deactivates): the next test's messages would be English. Back to the default after each test."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """Assistance end to end through the pages and the JSON API: the walk from referral to closing, the audited
 reads, the public notice, and bad input answered with the field at fault and nothing changed."""
 import datetime
+import re
 
 import pytest
 
@@ -11,6 +12,7 @@ from gongzhi.core.models import AuditEntry
 from .conftest import TODAY
 
 pytestmark = pytest.mark.django_db
+HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 def login(client, user):
@@ -82,6 +84,38 @@ def test_dibao_public_notice_shows_only_what_may_be_public(care, opened, client)
     main = client.get(f"/care/notice/{m.notice_code}/").content.decode().split("<main")[1]
     assert "650" in main and "李娜" not in main
     assert client.get("/care/notice/nope/").status_code == 404
+
+
+def test_dibao_public_notice_in_english_shows_only_what_may_be_public(care, opened, client):
+    """The same notice read in English: every word of the page is English; the only Chinese left is the data
+    a notice may show (the masked surname, the compound, the community), and nothing private."""
+    w = care.community_worker
+    m = services.measure_add(user=w, case=opened.pk, kind="dibao", started_on=TODAY)
+    services.measure_update(user=w, measure=m.pk, dibao_stage="assessment", on=TODAY)
+    m = services.measure_update(user=w, measure=m.pk, dibao_stage="public_notice", on=TODAY, notice_to=TODAY)
+    client.logout()
+    client.cookies["django_language"] = "en"
+    for step in ("notice", "approved"):
+        r = client.get(f"/care/notice/{m.notice_code}/", HTTP_ACCEPT_LANGUAGE="en")
+        page = r.content.decode()
+        assert r.status_code == 200 and '<html lang="en"' in page
+        main = page.split("<main")[1].split("</main>")[0]
+        assert "Public notice: minimum living allowance" in main and "Applicant" in main and "Notice period" in main
+        assert "李*" in main and "宁江新城一期" in main and "新城社区" in main
+        for private in ("李娜", "1栋101", "宁江新城一期1栋", care.R1b.id_number_clear(), care.R1b.phone_clear(),
+                        care.R1b.phone_masked, care.R1b.id_number_masked, "透析", "800", "失业", "张伟"):
+            assert private not in page, (step, private)
+        # no Chinese fallback anywhere on the page: what is left once the notice's data is taken out is English
+        rest = page
+        for data in ("李*", "宁江新城一期", "新城社区", "共治", "中文"):  # 中文: the language switch
+            rest = rest.replace(data, "")
+        assert not HAN.findall(rest), (step, sorted(set(HAN.findall(rest))))
+        if step == "notice":
+            assert "Monthly allowance" not in main
+            m = services.measure_update(user=w, measure=m.pk, dibao_stage="decision", on=TODAY, outcome="approved",
+                                        amount="650")
+        else:
+            assert "650" in main and "Monthly allowance" in main and "Approved on" in main
 
 
 def test_refused_dibao_has_no_notice(care, opened, client):
@@ -189,3 +223,27 @@ def test_a_hardship_appeal_becomes_a_referral_linked_both_ways(care, client):
     assert f"/care/cases/{case.pk}/" not in page and "转为帮扶转介</button>" not in page
     assert login(client, care.grid_worker).post(f"/care/from-appeal/{appeal.pk}/").status_code == 404
     assert Case.objects.count() == 1
+
+
+def test_the_pages_in_english_leave_no_chinese_but_the_data(care, opened, client):
+    """Every product word of the assistance pages is English once English is chosen, punctuation included; what
+    Chinese is left is the data (names, places, what the worker typed)."""
+    w = care.community_worker
+    m = services.measure_add(user=w, case=opened.pk, kind="scholarship", started_on=TODAY,
+                             organisation=care.charity.pk, beneficiary_name="张小明", application_note="初二学生")
+    data = ("兴宁市善小助学协会", "另一个基金会", "宁江新城一期", "宁江新城二期", "户口簿、失业证", "李娜", "李*", "1栋",
+            "网格员", "张小明", "初二学生")
+    client.cookies["django_language"] = "en"
+    pages = {w: [f"/care/cases/{opened.pk}/", "/care/", "/care/visits/", "/care/export/", "/care/refer/", "/"],
+             care.charity1: ["/care/measures/", f"/care/measures/{m.pk}/", "/"],
+             care.property1: ["/care/referrals/", f"/care/cases/{opened.pk}/", "/care/refer/"],
+             care.grid_worker: ["/care/", "/care/visits/", "/"]}
+    for user, urls in pages.items():
+        client.force_login(user)
+        for url in urls:
+            r = client.get(url)
+            assert r.status_code == 200, (user.username, url)
+            main = r.content.decode().split("<main")[1].split("</main>")[0]
+            for word in data:
+                main = main.replace(word, "")
+            assert not HAN.findall(main) and not re.findall("[：（）、]", main), (user.username, url, main[:3000])
