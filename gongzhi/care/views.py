@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from gongzhi.accounts.policy import can, deny, get_or_404, holds_by_place
+from gongzhi.core.forms import refusal_as_message
 from gongzhi.grid.models import Compound, Household
 from gongzhi.orgs.models import Organisation
 from gongzhi.people.models import Resident
@@ -29,15 +30,6 @@ def _errors(exc):
     return exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
 
 
-def _say(request, exc):
-    messages.error(request, " ".join(m for ms in _errors(exc).values() for m in ms))
-
-
-def _refused(request, exc):
-    if isinstance(exc, services.Conflict):
-        messages.error(request, exc.message)
-    else:
-        _say(request, exc)
 
 
 @login_required
@@ -143,11 +135,9 @@ def case_reveal(request, pk):
 
 
 def _act(request, pk, fn, success, **kw):
-    try:
+    with refusal_as_message(request):
         fn(user=request.user, case=pk, request=request, **kw)
         messages.success(request, success)
-    except (ValidationError, services.Conflict) as exc:
-        _refused(request, exc)
     return redirect("care:case", pk=pk)
 
 
@@ -192,14 +182,12 @@ def measure_new(request, pk):
 def measure_update(request, pk):
     p = request.POST
     measure = get_object_or_404(Measure, pk=pk)
-    try:
+    with refusal_as_message(request):
         services.measure_update(user=request.user, measure=pk, version=p.get("version"), outcome=p.get("outcome"),
                                 ended_on=p.get("ended_on"), amount=p.get("amount"), period=p.get("period"),
                                 dibao_stage=p.get("dibao_stage"), on=p.get("on"), notice_to=p.get("notice_to"),
                                 note=p.get("note", ""), request=request)
         messages.success(request, _("已更新措施。"))
-    except (ValidationError, services.Conflict) as exc:
-        _refused(request, exc)
     return redirect("care:case", pk=measure.case_id)
 
 
@@ -227,12 +215,10 @@ def reopen(request, pk):
 @login_required
 @require_POST
 def from_appeal(request, appeal_pk):
-    try:
+    with refusal_as_message(request):
         case = services.refer_from_appeal(user=request.user, appeal=appeal_pk, request=request)
         messages.success(request, _("已转为帮扶转介 %(n)s。") % {"n": case.number})
         return redirect("care:case", pk=case.pk)
-    except ValidationError as exc:
-        _say(request, exc)
     return redirect("appeals:detail", appeal_pk)
 
 
