@@ -110,3 +110,33 @@ def may_manage(user, vote):
 def agenda(user):
     """Topics on the agenda of the compounds the user runs."""
     return topics(user).filter(Q(status=TopicStatus.AGENDA) | Q(status=TopicStatus.TO_VOTE))
+
+
+def mediations(user, *, status="", dispute_type="", q=""):
+    """The mediation records the user may read (the community's leadership, the assigned mediators), newest first.
+    `q` finds a record by its number or by words of its summary; names are never searched (they are encrypted)."""
+    from .capability import MEDIATION_VIEW
+    from .models import DisputeType, Mediation, MediationStatus
+
+    qs = scoped(user, MEDIATION_VIEW, Mediation.objects.select_related("compound"))
+    if status in MediationStatus.values:
+        qs = qs.filter(status=status)
+    if dispute_type in DisputeType.values:
+        qs = qs.filter(dispute_type=dispute_type)
+    q = (q or "").strip()[:50]
+    if q:
+        number = q.upper().removeprefix("TJ")
+        qs = qs.filter(Q(summary__icontains=q) | Q(pk=int(number))) if number.isdigit() and len(number) < 10 \
+            else qs.filter(summary__icontains=q)
+    return qs.order_by("-created_at", "-pk")
+
+
+def mediation(user, pk, action=None):
+    """One record the user may `action` (read by default), with what its page shows; 404 otherwise."""
+    from gongzhi.accounts.policy import get_or_404
+
+    from .capability import MEDIATION_VIEW
+    from .models import Mediation
+
+    return get_or_404(user, action or MEDIATION_VIEW, Mediation.objects.select_related("compound", "household")
+                      .prefetch_related("parties", "mediators__user", "sessions__recorded_by"), pk=pk)
