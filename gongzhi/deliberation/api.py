@@ -476,3 +476,189 @@ def record_minutes(request, pk: int, payload: MinutesIn):
     except services.Conflict as exc:
         return _conflict(exc)
     return meeting_out(_meetings().get(pk=pk))
+
+
+# ---- mediation ---------------------------------------------------------------------------------------------
+# Confidential: a record out of reach is 404 on every path, and is neither listed nor counted. Names and phones
+# come masked; the clear ones only from the audited reveal.
+
+class MediationPartyIn(Schema):
+    side: Text = "applicant"
+    name: Text
+    phone: Text = ""
+
+
+class MediationIn(Schema):
+    compound: Id
+    household: Id | None = None
+    dispute_type: Text
+    summary: Text
+    parties: list[MediationPartyIn]
+    mediators: list[Id]
+
+
+class MediationPartyOut(Schema):
+    id: int
+    side: str
+    side_label: str
+    name: str
+    phone: str
+    revealed: bool
+
+
+class MediationSessionOut(Schema):
+    id: int
+    kind: str
+    kind_label: str
+    held_on: datetime.date
+    attended: str
+    notes: str
+    recorded_by: str
+
+
+class MediationListOut(Schema):
+    id: int
+    number: str
+    compound: int
+    compound_name: str
+    dispute_type: str
+    dispute_type_label: str
+    status: str
+    status_label: str
+    created_at: datetime.datetime
+    follow_up_on: datetime.date | None
+
+
+class MediationOut(MediationListOut):
+    summary: str
+    household: str
+    appeal: int | None
+    parties: list[MediationPartyOut]
+    mediators: list[str]
+    sessions: list[MediationSessionOut]
+    agreement: str
+    agreed_on: datetime.date | None
+    handed_to: str
+    handed_to_label: str
+    handover_reason: str
+    handed_over_at: datetime.datetime | None
+    closing_note: str
+    closed_at: datetime.datetime | None
+    version: int
+    steps: list[str]
+
+
+class MediationSessionIn(Schema):
+    held_on: Text
+    notes: Text
+    attended: Text = ""
+    version: int | None = None
+
+
+class MediationAgreementIn(Schema):
+    agreement: Text
+    agreed_on: Text
+    follow_up_on: Text | None = None
+    version: int | None = None
+
+
+class MediationHandOverIn(Schema):
+    handed_to: Text
+    reason: Text
+    version: int | None = None
+
+
+class MediationFollowUpIn(Schema):
+    held_on: Text
+    notes: Text
+    close: bool = False
+    version: int | None = None
+
+
+class MediationCloseIn(Schema):
+    reason: Text
+    version: int | None = None
+
+
+def _mediation_out(request, pk, revealed=None):
+    from . import presenter
+
+    out = presenter.detail(selectors.mediation(request.user, pk), request.user, revealed)
+    out.pop("may_manage", None)
+    return out
+
+
+@router.get("/mediations", response=Page[MediationListOut],
+            summary="Mediation records you may read (the community's leadership, the assigned mediators)")
+def list_mediations(request, status: Text = "", dispute_type: Text = "", q: Text = "", limit: int = 50,
+                    offset: int = 0):
+    from . import presenter
+
+    page = paginate(selectors.mediations(request.user, status=status, dispute_type=dispute_type, q=q), limit, offset)
+    return {"count": page["count"], "items": [presenter.list_row(m) for m in page["items"]]}
+
+
+@router.post("/mediations", response={201: MediationOut, 400: ErrorOut}, summary="Open a mediation record")
+def open_mediation(request, payload: MediationIn):
+    data = payload.dict()
+    record = services.mediation_open(user=request.user, request=request, **data)
+    return Status(201, _mediation_out(request, record.pk))
+
+
+@router.get("/mediations/{pk}", response={200: MediationOut, 404: ErrorOut},
+            summary="One mediation record, the parties' names and phones masked")
+def get_mediation(request, pk: int):
+    return _mediation_out(request, pk)
+
+
+@router.post("/mediations/{pk}/reveal", response={200: MediationOut, 404: ErrorOut},
+             summary="The record with the parties' names and phones in clear (audited)")
+def reveal_mediation(request, pk: int):
+    record = selectors.mediation(request.user, pk)
+    return _mediation_out(request, pk, services.mediation_reveal(user=request.user, mediation=record, request=request))
+
+
+def _mediation_step(request, pk, write):
+    from .capability import MEDIATION_WORK
+
+    selectors.mediation(request.user, pk, MEDIATION_WORK)
+    try:
+        write()
+    except services.Conflict as exc:
+        return _conflict(exc)
+    return _mediation_out(request, pk)
+
+
+STEP_RESPONSES = {200: MediationOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+
+
+@router.post("/mediations/{pk}/sessions", response=STEP_RESPONSES, summary="Record a mediation session")
+def mediation_session(request, pk: int, payload: MediationSessionIn):
+    return _mediation_step(request, pk, lambda: services.mediation_session(
+        user=request.user, request=request, mediation=pk, **payload.dict()))
+
+
+@router.post("/mediations/{pk}/agreement", response=STEP_RESPONSES, summary="Record the agreement reached")
+def mediation_agreement(request, pk: int, payload: MediationAgreementIn):
+    return _mediation_step(request, pk, lambda: services.mediation_agree(
+        user=request.user, request=request, mediation=pk, **payload.dict()))
+
+
+@router.post("/mediations/{pk}/hand-over", response=STEP_RESPONSES,
+             summary="Hand the dispute over to the sub-district or judicial mediation")
+def mediation_hand_over(request, pk: int, payload: MediationHandOverIn):
+    return _mediation_step(request, pk, lambda: services.mediation_hand_over(
+        user=request.user, request=request, mediation=pk, **payload.dict()))
+
+
+@router.post("/mediations/{pk}/follow-up", response=STEP_RESPONSES,
+             summary="Record a follow-up of an agreement or a hand-over (close=true closes the record)")
+def mediation_follow_up(request, pk: int, payload: MediationFollowUpIn):
+    return _mediation_step(request, pk, lambda: services.mediation_follow_up(
+        user=request.user, request=request, mediation=pk, **payload.dict()))
+
+
+@router.post("/mediations/{pk}/close", response=STEP_RESPONSES, summary="Close a record (withdrawn, settled)")
+def mediation_close(request, pk: int, payload: MediationCloseIn):
+    return _mediation_step(request, pk, lambda: services.mediation_close(
+        user=request.user, request=request, mediation=pk, **payload.dict()))

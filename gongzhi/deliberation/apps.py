@@ -26,4 +26,7 @@ class DeliberationConfig(AppConfig):
         register_verbs("deliberation.topic", {"raise": _("提出议题"), "support": _("支持议题"), "decide": _("处理议题")})
         register_verbs("deliberation.resolution", {"create": _("登记决议"), "progress": _("报告进展")})
         register_verbs("deliberation.meeting", {"schedule": _("安排议事会"), "minutes": _("记录会议")})
+        register_verbs("deliberation.mediation", {
+            "open": _("受理纠纷"), "session": _("记录调解"), "agree": _("登记调解协议"), "hand_over": _("移交纠纷"),
+            "follow_up": _("回访"), "close": _("调解结案"), "reveal": _("查看当事人信息")})
         register_demo("deliberation", load=demo.load_deliberation, after="care")

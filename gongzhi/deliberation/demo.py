@@ -76,6 +76,56 @@ def _past_vote(rng, *, user, compound, title, item, days_ago, skip_every, refuse
     return vote
 
 
+def _mediations(compound, worker, grid_worker):
+    """Four disputes at each stage of mediation: one agreed and to be followed up, one handed over to the
+    sub-district, one just received, and one turned from a 邻里纠纷 appeal, agreed, followed up and closed."""
+    from gongzhi.appeals.models import Appeal
+
+    today = timezone.localdate()
+    mediators = [worker.pk] + ([grid_worker.pk] if grid_worker else [])
+    dog = services.mediation_open(user=worker, compound=compound.pk, dispute_type="noise",
+                                  summary="邻居养狗夜间吠叫，协商无果", mediators=mediators,
+                                  parties=[{"side": "applicant", "name": "周桂芳", "phone": "13912340001"},
+                                           {"side": "respondent", "name": "郑海涛", "phone": "13912340007"}])
+    services.mediation_session(user=worker, mediation=dog, held_on=today - datetime.timedelta(days=6),
+                               attended="双方当事人、网格员、楼长", notes="双方陈述情况；养犬方同意夜间将狗留在室内。")
+    services.mediation_agree(user=worker, mediation=dog, agreed_on=today - datetime.timedelta(days=6),
+                             follow_up_on=today + datetime.timedelta(days=8),
+                             agreement="养犬方晚10点后将犬只留在室内并加装隔音垫；双方互留联系方式，有问题先沟通。")
+    fees = services.mediation_open(
+        user=worker, compound=compound.pk, dispute_type="property_fees", mediators=mediators,
+        summary="业主以车库渗水未修为由拒缴两年物业费，物业拟起诉",
+        parties=[{"side": "applicant", "name": "欧阳建国", "phone": "13712340002"},
+                 {"side": "respondent", "name": "君胜物业（项目经理）", "phone": "0753-2212345"}])
+    services.mediation_session(user=worker, mediation=fees, held_on=today - datetime.timedelta(days=20),
+                               attended="业主、物业项目经理、社区调解员", notes="物业同意先修渗水；业主要求减免，物业不同意。")
+    services.mediation_session(user=worker, mediation=fees, held_on=today - datetime.timedelta(days=12),
+                               attended="业主、物业项目经理", notes="减免比例分歧大，双方同意提交街道调委会。")
+    services.mediation_hand_over(user=worker, mediation=fees, handed_to="subdistrict",
+                                 reason="两次调解未能就减免比例达成一致，双方同意由街道人民调解委员会调解")
+    services.mediation_open(user=worker, compound=compound.pk, dispute_type="parking", mediators=mediators,
+                            summary="固定车位被他人长期占用",
+                            parties=[{"side": "applicant", "name": "黄志强", "phone": "13612340003"},
+                                     {"side": "respondent", "name": "林晓明", "phone": "13512340004"}])
+    parties = [{"side": "applicant", "name": "陈美玲", "phone": "13812340005"},
+               {"side": "respondent", "name": "吴国华", "phone": "13812340006"}]
+    appeal = Appeal.objects.filter(compound=compound, category__code=services.DISPUTE_CATEGORY).order_by("pk").first()
+    if appeal is not None:  # the desk turned the appeal into this record: linked both ways
+        leak = services.mediation_from_appeal(user=worker, appeal=appeal, dispute_type="neighbours",
+                                              mediators=mediators, parties=parties)
+    else:
+        leak = services.mediation_open(user=worker, compound=compound.pk, dispute_type="neighbours",
+                                       mediators=mediators, summary="楼上漏水致楼下天花板受损，赔偿未谈拢",
+                                       parties=parties)
+    services.mediation_session(user=worker, mediation=leak, held_on=today - datetime.timedelta(days=40),
+                               attended="双方当事人、物业维修工", notes="物业确认为楼上卫生间防水层老化。")
+    services.mediation_agree(user=worker, mediation=leak, agreed_on=today - datetime.timedelta(days=40),
+                             follow_up_on=today - datetime.timedelta(days=25),
+                             agreement="楼上负责重做防水并赔偿楼下天花板修复费2000元，30日内完成。")
+    services.mediation_follow_up(user=worker, mediation=leak, held_on=today - datetime.timedelta(days=24),
+                                 notes="防水已重做，赔偿已付清，双方满意。", close=True)
+
+
 def load_deliberation(plan):
     rng = random.Random(plan.seed + 5)
     User = get_user_model()
@@ -148,4 +198,5 @@ def load_deliberation(plan):
                                            due_on=(now - datetime.timedelta(days=5)).date(), responsible_user=owners1,
                                            topic=topics["楼道重新粉刷"].pk)
         services.resolution_progress(user=owners1, resolution=paint, progress=100, note="已粉刷完毕，业主验收通过")
+        _mediations(compound, worker, User.objects.filter(username="grid_worker1").first())
     return {"deliberation_votes": Vote.objects.filter(compound=compound).count()}

@@ -9,6 +9,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from gongzhi.core import crypto
+from gongzhi.core.identity import mask_mobile
 from gongzhi.core.timeline import TimelineEvent, outbox_index
 from gongzhi.grid.places import Placed
 
@@ -293,6 +295,134 @@ class Meeting(Placed):
         return self.title
 
 
+class DisputeType(models.TextChoices):
+    NEIGHBOURS = "neighbours", _("邻里纠纷")
+    PROPERTY_FEES = "property_fees", _("物业费纠纷")
+    NOISE = "noise", _("噪音扰民")
+    PARKING = "parking", _("停车纠纷")
+    OTHER = "other", _("其他纠纷")
+
+
+class MediationStatus(models.TextChoices):
+    OPEN = "open", _("已受理")
+    MEDIATING = "mediating", _("调解中")
+    AGREED = "agreed", _("已达成协议")
+    HANDED_OVER = "handed_over", _("已移交")
+    CLOSED = "closed", _("已结案")
+
+
+class HandOver(models.TextChoices):
+    SUBDISTRICT = "subdistrict", _("街道人民调解委员会")
+    JUDICIAL = "judicial", _("司法所（司法调解）")
+    COURT = "court", _("人民法院诉前调解")
+
+
+class Mediation(Placed):
+    """One dispute brought to the community's mediation (矛盾纠纷调解): its parties, the mediators assigned, its
+    sessions, and how it ended (an agreement followed up, or a hand-over when mediation here failed).
+
+    Confidential: read by the community's leadership and by its mediators alone (capability.py). The parties' names
+    and phones are personal data, stored encrypted with a masked copy for lists (MediationParty)."""
+
+    dispute_type = models.CharField(_("纠纷类型"), max_length=14, choices=DisputeType.choices)
+    summary = models.CharField(_("纠纷概要"), max_length=200)
+    status = models.CharField(_("状态"), max_length=12, choices=MediationStatus.choices,
+                              default=MediationStatus.OPEN)
+    # A 邻里纠纷 appeal the desk turned into this record (the appeal's page links back through `mediations`).
+    appeal = models.ForeignKey("appeals.Appeal", verbose_name=_("来源诉求"), null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="mediations")
+    agreement = models.TextField(_("调解协议"), blank=True)
+    agreed_on = models.DateField(_("达成协议日期"), null=True, blank=True)
+    follow_up_on = models.DateField(_("回访日期"), null=True, blank=True)
+    handed_to = models.CharField(_("移交至"), max_length=12, choices=HandOver.choices, blank=True)
+    handover_reason = models.CharField(_("移交原因"), max_length=300, blank=True)
+    handed_over_at = models.DateTimeField(_("移交时间"), null=True, blank=True)
+    closing_note = models.CharField(_("结案说明"), max_length=300, blank=True)
+    closed_at = models.DateTimeField(_("结案时间"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("调解记录")
+        verbose_name_plural = _("调解记录")
+        indexes = [models.Index(fields=["compound", "status", "-created_at"], name="deliberation_mediation_list")]
+
+    def __str__(self):
+        return _("调解记录 %(n)s") % {"n": self.number}
+
+    @property
+    def number(self):
+        return f"TJ{self.pk:05d}" if self.pk else ""
+
+
+class PartySide(models.TextChoices):
+    APPLICANT = "applicant", _("申请方")
+    RESPONDENT = "respondent", _("被申请方")
+
+
+class MediationParty(models.Model):
+    """A party to a dispute: the name and phone encrypted, a masked copy for every screen before a reveal."""
+
+    mediation = models.ForeignKey(Mediation, on_delete=models.CASCADE, related_name="parties")
+    side = models.CharField(_("当事方"), max_length=10, choices=PartySide.choices)
+    name_enc = models.TextField(blank=True, editable=False)
+    phone_enc = models.TextField(blank=True, editable=False)
+    name_masked = models.CharField(_("姓名"), max_length=60, editable=False)
+    phone_masked = models.CharField(_("电话"), max_length=20, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["mediation_id", "side", "id"]
+
+    def set_name(self, value):
+        from .presenter import mask_name
+
+        self.name_enc, self.name_masked = crypto.encrypt(value), mask_name(value)
+
+    def set_phone(self, value):
+        self.phone_enc, self.phone_masked = crypto.encrypt(value), mask_mobile(value)
+
+    def name_clear(self):
+        return crypto.decrypt(self.name_enc)
+
+    def phone_clear(self):
+        return crypto.decrypt(self.phone_enc)
+
+
+class Mediator(models.Model):
+    """A mediator assigned to a dispute: the relationship the declaration grants the record's work through."""
+
+    mediation = models.ForeignKey(Mediation, on_delete=models.CASCADE, related_name="mediators")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("调解员"), on_delete=models.CASCADE,
+                             related_name="mediations")
+    assigned_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["mediation", "user"], name="deliberation_mediator_once")]
+
+
+class SessionKind(models.TextChoices):
+    SESSION = "session", _("调解")
+    FOLLOW_UP = "follow_up", _("回访")
+
+
+class MediationSession(models.Model):
+    """A mediation session (who came, what was said) or a follow-up after the agreement or the hand-over."""
+
+    mediation = models.ForeignKey(Mediation, on_delete=models.CASCADE, related_name="sessions")
+    kind = models.CharField(max_length=10, choices=SessionKind.choices, default=SessionKind.SESSION)
+    held_on = models.DateField(_("日期"))
+    attended = models.CharField(_("参加人员"), max_length=300, blank=True)
+    notes = models.TextField(_("情况记录"))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["held_on", "id"]
+
+
 class DeliberationEvent(TimelineEvent):
     """The timeline of votes, topics and resolutions (one table: an event names the record it is about)."""
 
@@ -301,6 +431,7 @@ class DeliberationEvent(TimelineEvent):
     resolution = models.ForeignKey(Resolution, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
     meeting = models.ForeignKey("deliberation.Meeting", null=True, blank=True, on_delete=models.CASCADE,
                                 related_name="events")
+    mediation = models.ForeignKey(Mediation, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
 
     class Meta(TimelineEvent.Meta):
         indexes = [outbox_index("deliberation_event_outbox")]

@@ -1,8 +1,10 @@
 """Reads of deliberation, each scoped by the user through the policy; and a vote's result, counted by tally.py from
 its frozen roll and its ballots."""
+import json
 from fractions import Fraction
 
-from django.db.models import Q
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from gongzhi.accounts.policy import can, scoped
@@ -55,13 +57,21 @@ def result_visible(user, vote):
     return vote.status == VoteStatus.CLOSED or (not vote.secret and vote.status == VoteStatus.OPEN)
 
 
+def _ballots(vote):
+    """{head: choices} of the vote's ballots. The choices come as JSON text decoded in one call: a JSONField decodes
+    row by row, which for thousands of ballots cost more than the count itself."""
+    rows = list(Ballot.objects.filter(vote=vote).annotate(raw=Cast("choices", TextField())).values_list("head", "raw"))
+    decoded = json.loads("[" + ",".join(raw for _head, raw in rows) + "]")
+    return {head: choices for (head, _raw), choices in zip(rows, decoded)}
+
+
 def counted(vote):
     """The vote's tally (tally.AssemblyResult or ConsultationResult) from its roll and ballots."""
     items = list(vote.items.all())
-    ballots = dict(Ballot.objects.filter(vote=vote).values_list("head", "choices"))
+    ballots = _ballots(vote)
     if vote.is_assembly:
-        units = [tally.Unit(hh, head, Fraction(str(area)) if area is not None else None, dev)
-                 for hh, head, area, dev in RollEntry.objects.filter(vote=vote)
+        # The register's Decimals go to the tally as they are: it sums them as integer hundredths.
+        units = [tally.Unit(hh, head, area, dev) for hh, head, area, dev in RollEntry.objects.filter(vote=vote)
                  .values_list("household_id", "head", "area", "developer_held")]
         return items, tally.assembly_result(units, ballots, [(str(i.pk), i.item_kind == "special") for i in items])
     eligible = set(RollEntry.objects.filter(vote=vote).values_list("head", flat=True))
@@ -110,3 +120,33 @@ def may_manage(user, vote):
 def agenda(user):
     """Topics on the agenda of the compounds the user runs."""
     return topics(user).filter(Q(status=TopicStatus.AGENDA) | Q(status=TopicStatus.TO_VOTE))
+
+
+def mediations(user, *, status="", dispute_type="", q=""):
+    """The mediation records the user may read (the community's leadership, the assigned mediators), newest first.
+    `q` finds a record by its number or by words of its summary; names are never searched (they are encrypted)."""
+    from .capability import MEDIATION_VIEW
+    from .models import DisputeType, Mediation, MediationStatus
+
+    qs = scoped(user, MEDIATION_VIEW, Mediation.objects.select_related("compound"))
+    if status in MediationStatus.values:
+        qs = qs.filter(status=status)
+    if dispute_type in DisputeType.values:
+        qs = qs.filter(dispute_type=dispute_type)
+    q = (q or "").strip()[:50]
+    if q:
+        number = q.upper().removeprefix("TJ")
+        qs = qs.filter(Q(summary__icontains=q) | Q(pk=int(number))) if number.isdigit() and len(number) < 10 \
+            else qs.filter(summary__icontains=q)
+    return qs.order_by("-created_at", "-pk")
+
+
+def mediation(user, pk, action=None):
+    """One record the user may `action` (read by default), with what its page shows; 404 otherwise."""
+    from gongzhi.accounts.policy import get_or_404
+
+    from .capability import MEDIATION_VIEW
+    from .models import Mediation
+
+    return get_or_404(user, action or MEDIATION_VIEW, Mediation.objects.select_related("compound", "household")
+                      .prefetch_related("parties", "mediators__user", "sessions__recorded_by"), pk=pk)

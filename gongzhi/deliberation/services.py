@@ -13,8 +13,8 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts.policy import can, require
-from gongzhi.core import timeline
-from gongzhi.core.audit import audit
+from gongzhi.core import crypto, timeline
+from gongzhi.core.audit import SENSITIVE, audit
 from gongzhi.core.models import AuditAction
 from gongzhi.grid.models import Compound, Household
 from gongzhi.orgs.models import Organisation
@@ -691,3 +691,305 @@ def meeting_record(*, user, meeting, attendance, attendees_count, minutes, decis
           changes={"status": [before, meeting.status], "attendees_count": [None, count], "to_vote": [None, chosen]})
     _event(meeting=meeting, actor=user, action="meeting_held")
     return meeting
+
+
+# ---- mediation (矛盾纠纷调解) ------------------------------------------------------------------------------------
+# Confidential records: every refusal is a 404, names and phones are written encrypted and audited only as changed
+# (core.audit.SENSITIVE), and the clear values are read through `mediation_reveal` alone, audited.
+
+DISPUTE_CATEGORY = "dispute"  # the appeal category the desk may turn into a mediation record
+MAX_PARTIES = 10
+MAX_MEDIATORS = 5
+PHONE_CHARS = set("0123456789-+ ")
+
+
+def _date(errors, field, value, label, *, required=True):
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        return value
+    text = str(value or "").strip()
+    if not text:
+        if required:
+            errors[field] = [_("请填写%(label)s") % {"label": label}]
+        return None
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        errors[field] = [_("请填写有效的%(label)s（年-月-日）") % {"label": label}]
+        return None
+
+
+def _parties(errors, parties):
+    from .models import PartySide
+
+    rows = []
+    if not isinstance(parties, (list, tuple)) or not parties:
+        errors["parties"] = [_("请至少填写一方当事人")]
+        return rows
+    if len(parties) > MAX_PARTIES:
+        errors["parties"] = [_("当事人最多%(n)s个") % {"n": MAX_PARTIES}]
+        return rows
+    for p in parties:
+        p = p if isinstance(p, dict) else {}
+        name = str(p.get("name") or "").strip()
+        phone = str(p.get("phone") or "").strip()
+        side = str(p.get("side") or PartySide.APPLICANT)
+        if not name or len(name) > 40:
+            errors["parties"] = [_("请填写每位当事人的姓名（不超过40个字）")]
+        elif side not in PartySide.values:
+            errors["parties"] = [_("当事方应为申请方或被申请方")]
+        elif phone and (len(phone) > 20 or not set(phone) <= PHONE_CHARS or sum(c.isdigit() for c in phone) < 7):
+            errors["parties"] = [_("当事人电话格式不正确")]
+        else:
+            rows.append((side, name, phone))
+    if not errors.get("parties") and not any(side == PartySide.APPLICANT for side, _n, _p in rows):
+        errors["parties"] = [_("请至少填写一位申请方当事人")]
+    return rows
+
+
+def _mediators(errors, mediation, mediators):
+    from gongzhi.accounts.models import User
+
+    from .capability import MEDIATION_SERVE
+
+    ids = [str(m).strip() for m in (mediators or ()) if str(m).strip()]
+    if not ids:
+        errors["mediators"] = [_("请至少指定一名调解员")]
+        return []
+    if len(ids) > MAX_MEDIATORS or not all(i.isdigit() for i in ids):
+        errors["mediators"] = [_("请从列表中选择调解员（最多%(n)s名）") % {"n": MAX_MEDIATORS}]
+        return []
+    people = list(User.objects.filter(pk__in=ids, is_active=True))
+    if len(people) != len(set(ids)) or not all(can(p, MEDIATION_SERVE, mediation) for p in people):
+        errors["mediators"] = [_("调解员应为该小区所在社区的工作人员、网格员或党员")]
+        return []
+    return people
+
+
+def mediation_candidates(mediation):
+    """Who may be named a mediator of a record at this place (the opening form's list)."""
+    from gongzhi.accounts.policy import users_with
+
+    from .capability import MEDIATION_SERVE
+
+    return users_with(MEDIATION_SERVE, mediation, by_relation=False).order_by("username")
+
+
+@transaction.atomic
+def mediation_open(*, user, compound, dispute_type, summary, parties, mediators, household=None, appeal=None,
+                   request=None):
+    """Open a mediation record for a dispute: its type, a summary, its parties (names and phones encrypted) and
+    the mediators assigned."""
+    from .capability import MEDIATION_MANAGE
+    from .models import DisputeType, Mediation, MediationParty, Mediator
+
+    errors = {}
+    place = _compound(errors, compound)
+    unit = None
+    if household not in (None, ""):
+        unit = Household.objects.select_related("building").filter(pk=household).first() \
+            if str(household).isdigit() else None
+        if unit is None or (place is not None and unit.building.compound_id != place.pk):
+            errors["household"] = [_("请选择该小区内的房屋")]
+            unit = None
+    if str(dispute_type or "") not in DisputeType.values:
+        errors["dispute_type"] = [_("请选择纠纷类型")]
+    summary = _text(errors, "summary", summary, label=_("纠纷概要"), limit=200)
+    rows = _parties(errors, parties)
+    record = Mediation(compound=place, building_id=unit.building_id if unit else None, household=unit,
+                       dispute_type=str(dispute_type or ""), summary=summary, created_by=user, appeal=appeal)
+    if place is not None and not can(user, MEDIATION_MANAGE, record):
+        # Out of the user's reach: said as the form's field, as for any place the user cannot choose.
+        errors["compound"] = [_("该小区不在您可以受理调解的范围内")]
+    people = _mediators(errors, record, mediators) if place is not None else []
+    if errors:
+        raise ValidationError(errors)
+    record.save()
+    for side, name, phone in rows:
+        party = MediationParty(mediation=record, side=side)
+        party.set_name(name)
+        party.set_phone(phone)
+        party.save()
+    Mediator.objects.bulk_create([Mediator(mediation=record, user=p) for p in people])
+    audit(AuditAction.CREATE, user=user, obj=record, request=request, detail="open",
+          changes={"compound": [None, place.pk], "dispute_type": [None, record.dispute_type],
+                   "parties": ["", SENSITIVE], "mediators": [None, [p.get_username() for p in people]],
+                   "appeal": [None, appeal.pk if appeal else None]})
+    _event(mediation=record, actor=user, action="mediation_opened", internal=True)
+    return record
+
+
+@transaction.atomic
+def mediation_from_appeal(*, user, appeal, dispute_type, mediators, parties=None, request=None):
+    """The desk turns a 邻里纠纷 appeal into a mediation record: the record names the appeal, the appeal lists it.
+    The summary is the appeal's title; the parties are those given, else the appeal's contact as the applicant."""
+    from gongzhi.appeals.capability import APPEAL_DISPATCH
+    from gongzhi.appeals.models import Appeal
+
+    from .models import PartySide
+
+    found = Appeal.objects.select_for_update().select_related("category").filter(
+        pk=getattr(appeal, "pk", appeal)).first()
+    if found is None:
+        raise Http404
+    require(user, APPEAL_DISPATCH, found)
+    if found.category.code != DISPUTE_CATEGORY:
+        raise ValidationError({"appeal": [_("只有“邻里纠纷”类诉求可以转为调解")]})
+    if found.mediations.exists():
+        raise ValidationError({"appeal": [_("该诉求已转为调解记录")]})
+    person = found.reporter.resident if found.reporter_id and found.reporter.resident_id else None
+    # A staff member who reported it on patrol is not a party: then the record says "the appellant" until revealed.
+    name = found.contact_name or (person.name if person else "") or _("诉求人")
+    phone = crypto.decrypt(found.contact_phone_enc) or (person.phone_clear() if person else "")
+    return mediation_open(user=user, compound=found.compound_id, household=found.household_id,
+                          dispute_type=dispute_type, summary=found.title[:200],
+                          parties=parties or [{"side": PartySide.APPLICANT, "name": name, "phone": phone}],
+                          mediators=mediators, appeal=found, request=request)
+
+
+def _mediation_locked(user, pk, action):
+    from .models import Mediation
+
+    record = Mediation.objects.select_for_update().filter(pk=getattr(pk, "pk", pk)).first()
+    if record is None:
+        raise Http404
+    require(user, action, record)
+    return record
+
+
+def _moved(record, user, request, detail, changes, action, note=""):
+    record.version += 1
+    record.save()
+    audit(AuditAction.UPDATE, user=user, obj=record, request=request, detail=detail, changes=changes)
+    _event(mediation=record, actor=user, action=action, note=note, internal=True)
+    return record
+
+
+@transaction.atomic
+def mediation_session(*, user, mediation, held_on, notes, attended="", version=None, request=None):
+    """A mediation session held: its date, who came, what was said. The first moves the record into mediation."""
+    from .capability import MEDIATION_WORK
+    from .models import MediationSession, MediationStatus
+
+    errors = {}
+    day = _date(errors, "held_on", held_on, _("调解日期"))
+    if day and day > timezone.localdate():
+        errors["held_on"] = [_("调解日期不能晚于今天")]
+    notes = _text(errors, "notes", notes, label=_("调解记录"))
+    attended = _text(errors, "attended", attended, label=_("参加人员"), required=False, limit=300)
+    record = _mediation_locked(user, mediation, MEDIATION_WORK)
+    _check(record, version)
+    if record.status not in (MediationStatus.OPEN, MediationStatus.MEDIATING):
+        errors["status"] = [_("该调解已%(status)s，不能再记录调解。") % {"status": record.get_status_display()}]
+    if errors:
+        raise ValidationError(errors)
+    MediationSession.objects.create(mediation=record, held_on=day, attended=attended, notes=notes, recorded_by=user)
+    changes = {"notes": ["", SENSITIVE]}
+    if record.status != MediationStatus.MEDIATING:
+        changes["status"] = [record.status, MediationStatus.MEDIATING]
+        record.status = MediationStatus.MEDIATING
+    return _moved(record, user, request, "session", changes, "mediation_session")
+
+
+@transaction.atomic
+def mediation_agree(*, user, mediation, agreement, agreed_on, follow_up_on=None, version=None, request=None):
+    """The parties reached an agreement: its terms, the day, and when the mediators will follow it up."""
+    from .capability import MEDIATION_WORK
+    from .models import MediationStatus
+
+    errors = {}
+    agreement = _text(errors, "agreement", agreement, label=_("调解协议内容"))
+    day = _date(errors, "agreed_on", agreed_on, _("达成协议日期"))
+    follow = _date(errors, "follow_up_on", follow_up_on, _("回访日期"), required=False)
+    if day and day > timezone.localdate():
+        errors["agreed_on"] = [_("达成协议日期不能晚于今天")]
+    if day and follow and follow < day:
+        errors["follow_up_on"] = [_("回访日期不能早于达成协议日期")]
+    record = _mediation_locked(user, mediation, MEDIATION_WORK)
+    _check(record, version)
+    if record.status != MediationStatus.MEDIATING:
+        errors["status"] = [_("只有调解中的纠纷可以登记调解协议（请先记录调解过程）。")]
+    if errors:
+        raise ValidationError(errors)
+    before = record.status
+    record.status, record.agreement, record.agreed_on, record.follow_up_on = MediationStatus.AGREED, agreement, day, follow
+    return _moved(record, user, request, "agree", {"status": [before, record.status], "agreement": ["", SENSITIVE]},
+                  "mediation_agreed")
+
+
+@transaction.atomic
+def mediation_hand_over(*, user, mediation, handed_to, reason, version=None, request=None):
+    """Mediation here failed: the dispute goes to the sub-district's committee or to judicial mediation."""
+    from .capability import MEDIATION_WORK
+    from .models import HandOver, MediationStatus
+
+    errors = {}
+    if str(handed_to or "") not in HandOver.values:
+        errors["handed_to"] = [_("请选择移交对象")]
+    reason = _text(errors, "reason", reason, label=_("移交原因"), limit=300)
+    record = _mediation_locked(user, mediation, MEDIATION_WORK)
+    _check(record, version)
+    if record.status not in (MediationStatus.OPEN, MediationStatus.MEDIATING):
+        errors["status"] = [_("该调解已%(status)s，不能移交。") % {"status": record.get_status_display()}]
+    if errors:
+        raise ValidationError(errors)
+    before = record.status
+    record.status, record.handed_to, record.handover_reason = MediationStatus.HANDED_OVER, handed_to, reason
+    record.handed_over_at = timezone.now()
+    return _moved(record, user, request, "hand_over", {"status": [before, record.status], "handed_to": [None, handed_to]},
+                  "mediation_handed_over")
+
+
+@transaction.atomic
+def mediation_follow_up(*, user, mediation, held_on, notes, close=False, version=None, request=None):
+    """A follow-up of an agreement kept (or not) or of a handed-over dispute; with `close`, the record is closed."""
+    from .capability import MEDIATION_WORK
+    from .models import MediationSession, MediationStatus, SessionKind
+
+    errors = {}
+    day = _date(errors, "held_on", held_on, _("回访日期"))
+    if day and day > timezone.localdate():
+        errors["held_on"] = [_("回访日期不能晚于今天")]
+    notes = _text(errors, "notes", notes, label=_("回访情况"))
+    record = _mediation_locked(user, mediation, MEDIATION_WORK)
+    _check(record, version)
+    if record.status not in (MediationStatus.AGREED, MediationStatus.HANDED_OVER):
+        errors["status"] = [_("只有已达成协议或已移交的纠纷需要回访。")]
+    if errors:
+        raise ValidationError(errors)
+    MediationSession.objects.create(mediation=record, kind=SessionKind.FOLLOW_UP, held_on=day, notes=notes,
+                                    recorded_by=user)
+    before, changes = record.status, {"follow_up": [None, str(day)], "notes": ["", SENSITIVE]}
+    record.follow_up_on = None
+    if close:
+        record.status, record.closed_at, record.closing_note = MediationStatus.CLOSED, timezone.now(), notes[:300]
+        changes["status"] = [before, record.status]
+    return _moved(record, user, request, "follow_up", changes,
+                  "mediation_closed" if close else "mediation_followed_up")
+
+
+@transaction.atomic
+def mediation_close(*, user, mediation, reason, version=None, request=None):
+    """Close a dispute not mediated to an agreement here (withdrawn, settled by the parties themselves)."""
+    from .capability import MEDIATION_WORK
+    from .models import MediationStatus
+
+    errors = {}
+    reason = _text(errors, "reason", reason, label=_("结案说明"), limit=300)
+    record = _mediation_locked(user, mediation, MEDIATION_WORK)
+    _check(record, version)
+    if record.status == MediationStatus.CLOSED:
+        errors["status"] = [_("该调解已结案。")]
+    if errors:
+        raise ValidationError(errors)
+    before = record.status
+    record.status, record.closed_at, record.closing_note = MediationStatus.CLOSED, timezone.now(), reason
+    return _moved(record, user, request, "close", {"status": [before, record.status]}, "mediation_closed")
+
+
+def mediation_reveal(*, user, mediation, request=None):
+    """The parties' clear names and phones, for one who may read the record; audited."""
+    from .capability import MEDIATION_VIEW
+
+    require(user, MEDIATION_VIEW, mediation)
+    audit(AuditAction.REVEAL, user=user, obj=mediation, detail="reveal", request=request)
+    return {p.pk: {"name": p.name_clear(), "phone": p.phone_clear()} for p in mediation.parties.all()}

@@ -1,12 +1,13 @@
 """Who hears of deliberation's events (gongzhi.core.timeline): the policy's answer for each, never the one who
-acted. Messages name the vote, topic or resolution by its title; no one's ballot is ever in one."""
+acted. Messages name the vote, topic or resolution by its title; no one's ballot is ever in one. A mediation record
+is named by its number and type only, never by its parties or its summary, and told to those who may read it."""
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from gongzhi.accounts.policy import users_acting_for, users_with
 from gongzhi.core import timeline
 
-from .capability import RESOLUTION_MANAGE, TOPIC_MANAGE
+from .capability import MEDIATION_VIEW, MEDIATION_WORK, RESOLUTION_MANAGE, TOPIC_MANAGE
 from .models import DeliberationEvent, RollEntry
 
 MESSAGES = {
@@ -21,7 +22,17 @@ MESSAGES = {
     "resolution_done": lambda e: (_("决议已落实完成"), e.resolution.title),
     "meeting_scheduled": None,
     "meeting_held": None,
+    "mediation_opened": lambda e: (_("您被指定为纠纷调解员"), _mediation_name(e.mediation)),
+    "mediation_session": None,
+    "mediation_agreed": lambda e: (_("纠纷已达成调解协议"), _mediation_name(e.mediation)),
+    "mediation_handed_over": lambda e: (_("纠纷已移交上级调解"), _mediation_name(e.mediation)),
+    "mediation_followed_up": None,
+    "mediation_closed": lambda e: (_("调解已结案"), _mediation_name(e.mediation)),
 }
+
+
+def _mediation_name(m):
+    return f"{m.number} · {m.get_dispute_type_display()}"
 
 
 class DeliberationTimeline(timeline.Source):
@@ -36,10 +47,14 @@ class DeliberationTimeline(timeline.Source):
         "resolution_created": timeline.Kind(gettext_lazy("决议待落实"), default=timeline.INBOX),
         "resolution_progress": timeline.Kind(gettext_lazy("决议落实进展"), default=timeline.INBOX),
         "resolution_done": timeline.Kind(gettext_lazy("决议落实完成"), default=timeline.INBOX),
+        "mediation_opened": timeline.Kind(gettext_lazy("指定调解员")),
+        "mediation_agreed": timeline.Kind(gettext_lazy("调解达成协议"), default=timeline.INBOX),
+        "mediation_handed_over": timeline.Kind(gettext_lazy("纠纷移交")),
+        "mediation_closed": timeline.Kind(gettext_lazy("调解结案"), default=timeline.INBOX),
     }
 
     def load(self, ids):
-        return list(DeliberationEvent.objects.select_related("vote", "topic", "resolution", "meeting")
+        return list(DeliberationEvent.objects.select_related("vote", "topic", "resolution", "meeting", "mediation")
                     .filter(pk__in=ids).order_by("id"))
 
     def _parties(self, e):
@@ -61,6 +76,12 @@ class DeliberationTimeline(timeline.Source):
                 out = {pk: "committee" for pk in users_with(RESOLUTION_MANAGE, r, by_relation=False)
                        .values_list("pk", flat=True)}
             return out, orgs
+        if a == "mediation_opened":  # the mediators named, as the policy grants them the record
+            m = e.mediation
+            return {pk: "mediator" for pk in users_with(MEDIATION_WORK, m).filter(
+                pk__in=m.mediators.values("user")).values_list("pk", flat=True)}, set()
+        if a.startswith("mediation_"):  # how it ended: everyone who may read the record
+            return {pk: "mediation" for pk in users_with(MEDIATION_VIEW, e.mediation).values_list("pk", flat=True)}, set()
         return {}, set()
 
     def audience(self, events):
@@ -85,11 +106,14 @@ class DeliberationTimeline(timeline.Source):
             return f"/deliberation/topics/{event.topic_id}/"
         if event.meeting_id:
             return f"/deliberation/meetings/{event.meeting_id}/"
+        if event.mediation_id:
+            return f"/deliberation/mediations/{event.mediation_id}/"
         return f"/deliberation/resolutions/{event.resolution_id}/" if event.resolution_id else ""
 
     def subject_id(self, event):
-        return event.vote_id or event.topic_id or event.resolution_id or event.meeting_id
+        return event.vote_id or event.topic_id or event.resolution_id or event.meeting_id or event.mediation_id
 
     def payload(self, event):
         return {"event": event.action, "vote": event.vote_id, "topic": event.topic_id,
-                "resolution": event.resolution_id, "meeting": event.meeting_id, "at": event.at.isoformat()}
+                "resolution": event.resolution_id, "meeting": event.meeting_id,
+                "mediation": event.mediation_id, "at": event.at.isoformat()}

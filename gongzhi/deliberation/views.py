@@ -41,6 +41,7 @@ def index(request):
         "may_vote_new": bool(_compounds_for(u, VOTE_MANAGE, Vote)),
         "may_raise": bool(_compounds_for(u, TOPIC_RAISE, Topic)),
         "may_resolve": bool(_compounds_for(u, RESOLUTION_MANAGE, Resolution)),
+        "may_mediate": _may_mediate(u),
     })
 
 
@@ -362,3 +363,160 @@ def meeting_pdf(request, pk):
     response = HttpResponse(minutes_pdf(meeting), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="minutes-{meeting.pk}.pdf"'
     return response
+
+
+# ---- mediation ---------------------------------------------------------------------------------------------
+# Confidential records: anyone the policy does not let read one gets 404 on every page of it, as if it did not exist.
+
+def _mediation_compounds(user):
+    from .capability import MEDIATION_MANAGE
+    from .models import Mediation
+
+    return _compounds_for(user, MEDIATION_MANAGE, Mediation)
+
+
+def _may_mediate(user):
+    """The community's leadership, or a mediator of some record (a relationship, not a role)."""
+    from .capability import MEDIATION_VIEW
+
+    return can(user, MEDIATION_VIEW) or selectors.mediations(user).exists()
+
+
+@login_required
+def mediation_list(request):
+    from .models import DisputeType, MediationStatus
+
+    if not _may_mediate(request.user):
+        raise Http404
+    g = request.GET
+    rows = selectors.mediations(request.user, status=g.get("status", ""), dispute_type=g.get("type", ""),
+                                q=g.get("q", ""))
+    return render(request, "deliberation/mediations.html", {
+        "rows": list(rows[:100]), "statuses": MediationStatus.choices, "types": DisputeType.choices,
+        "status": g.get("status", ""), "type": g.get("type", ""), "q": g.get("q", "")[:50],
+        "may_open": bool(_mediation_compounds(request.user))})
+
+
+def _candidates(compounds):
+    from .models import Mediation
+
+    seen, out = set(), []
+    for k in compounds:
+        for u in services.mediation_candidates(Mediation(compound=k)):
+            if u.pk not in seen:
+                seen.add(u.pk)
+                out.append(u)
+    return out
+
+
+@login_required
+def mediation_new(request):
+    from .models import DisputeType, PartySide
+
+    compounds = _mediation_compounds(request.user)
+    if not compounds:
+        raise Http404
+    errors, data = {}, {}
+    if request.method == "POST":
+        data = request.POST
+        parties = [{"side": s, "name": n, "phone": p} for s, n, p in
+                   zip(data.getlist("party_side"), data.getlist("party_name"), data.getlist("party_phone")) if n.strip()]
+        try:
+            record = services.mediation_open(
+                user=request.user, request=request, compound=data.get("compound"),
+                household=data.get("household") or None, dispute_type=data.get("dispute_type"),
+                summary=data.get("summary"), parties=parties, mediators=data.getlist("mediators"))
+            messages.success(request, _("调解记录已建立，已通知调解员。"))
+            return redirect("deliberation:mediation", pk=record.pk)
+        except ValidationError as exc:
+            errors = _errors(exc)
+    return render(request, "deliberation/mediation_new.html", {
+        "errors": errors, "data": data, "compounds": compounds, "types": DisputeType.choices,
+        "sides": PartySide.choices, "candidates": _candidates(compounds),
+        "chosen": data.getlist("mediators") if data else []}, status=400 if errors else 200)
+
+
+def _mediation_page(request, record, *, revealed=None, errors=None, status=200):
+    from . import presenter
+    from .models import HandOver
+
+    return render(request, "deliberation/mediation.html", {
+        "m": presenter.detail(record, request.user, revealed), "record": record, "errors": errors or {},
+        "handovers": HandOver.choices, "today": timezone.localdate().isoformat(), "revealed": bool(revealed),
+        "appeal_visible": bool(record.appeal_id) and _appeal_visible(request.user, record.appeal_id)},
+        status=status)
+
+
+def _appeal_visible(user, appeal_id):
+    from gongzhi.appeals.capability import APPEAL_VIEW
+    from gongzhi.appeals.models import Appeal
+
+    return scoped(user, APPEAL_VIEW, Appeal.objects.filter(pk=appeal_id)).exists()
+
+
+@login_required
+def mediation_detail(request, pk):
+    return _mediation_page(request, selectors.mediation(request.user, pk))
+
+
+@login_required
+@require_POST
+def mediation_reveal(request, pk):
+    record = selectors.mediation(request.user, pk)
+    return _mediation_page(request, record, revealed=services.mediation_reveal(user=request.user, mediation=record,
+                                                                               request=request))
+
+
+MEDIATION_STEPS = {
+    "session": (lambda r, u, p: services.mediation_session(
+        user=u, request=r, mediation=p, held_on=r.POST.get("held_on"), attended=r.POST.get("attended", ""),
+        notes=r.POST.get("notes"), version=r.POST.get("version")), _("调解过程已记录。")),
+    "agree": (lambda r, u, p: services.mediation_agree(
+        user=u, request=r, mediation=p, agreement=r.POST.get("agreement"), agreed_on=r.POST.get("agreed_on"),
+        follow_up_on=r.POST.get("follow_up_on") or None, version=r.POST.get("version")), _("调解协议已登记。")),
+    "hand_over": (lambda r, u, p: services.mediation_hand_over(
+        user=u, request=r, mediation=p, handed_to=r.POST.get("handed_to"), reason=r.POST.get("reason"),
+        version=r.POST.get("version")), _("纠纷已移交。")),
+    "follow_up": (lambda r, u, p: services.mediation_follow_up(
+        user=u, request=r, mediation=p, held_on=r.POST.get("held_on"), notes=r.POST.get("notes"),
+        close=bool(r.POST.get("close")), version=r.POST.get("version")), _("回访已记录。")),
+    "close": (lambda r, u, p: services.mediation_close(
+        user=u, request=r, mediation=p, reason=r.POST.get("reason"), version=r.POST.get("version")),
+        _("调解已结案。")),
+}
+
+
+@login_required
+@require_POST
+def mediation_step(request, pk, step):
+    from .capability import MEDIATION_WORK
+
+    record = selectors.mediation(request.user, pk, MEDIATION_WORK)
+    write, said = MEDIATION_STEPS[step]
+    try:
+        write(request, request.user, record.pk)
+    except ValidationError as exc:
+        return _mediation_page(request, selectors.mediation(request.user, pk), errors=_errors(exc), status=400)
+    except services.Conflict as exc:
+        messages.error(request, exc.message)
+        return redirect("deliberation:mediation", pk=pk)
+    messages.success(request, said)
+    return redirect("deliberation:mediation", pk=pk)
+
+
+@login_required
+@require_POST
+def mediation_from_appeal(request, appeal_pk):
+    from gongzhi.appeals.capability import APPEAL_DISPATCH
+    from gongzhi.appeals.models import Appeal
+
+    get_or_404(request.user, APPEAL_DISPATCH, Appeal.objects.all(), pk=appeal_pk)
+    try:
+        record = services.mediation_from_appeal(user=request.user, appeal=appeal_pk,
+                                                dispute_type=request.POST.get("dispute_type"),
+                                                mediators=request.POST.getlist("mediators"), request=request)
+    except ValidationError as exc:
+        _say_errors(request, exc)
+        return redirect("appeals:detail", pk=appeal_pk)
+    messages.success(request, _("已转为调解记录。"))
+    return redirect("deliberation:mediation", pk=record.pk)
