@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from gongzhi.accounts.policy import can, require
 from gongzhi.core import crypto, timeline
 from gongzhi.core.audit import SENSITIVE, audit
+from gongzhi.core.errors import Conflict as CoreConflict
 from gongzhi.core.models import AuditAction
 from gongzhi.grid.models import Compound, Household
 from gongzhi.orgs.models import Organisation
@@ -31,12 +32,8 @@ MAX_ITEMS = 20
 MAX_PERIOD_DAYS = 90
 
 
-class Conflict(Exception):
+class Conflict(CoreConflict):
     """Someone changed the record first: nothing was written."""
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = str(message)
 
 
 def _event(**kw):

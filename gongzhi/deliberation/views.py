@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from gongzhi.accounts.policy import can, get_or_404, scoped
+from gongzhi.core.forms import refusal_as_message
 from gongzhi.grid.models import Compound
 
 from . import selectors, services
@@ -20,10 +21,6 @@ from .models import (Channel, ItemKind, Meeting, MeetingStatus, Resolution, Topi
 
 def _errors(exc):
     return exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-
-
-def _say_errors(request, exc):
-    messages.error(request, " ".join(m for ms in _errors(exc).values() for m in ms))
 
 
 def _compounds_for(user, action, model):
@@ -103,14 +100,10 @@ def vote_detail(request, pk):
 def vote_ballot(request, pk):
     vote = _vote(request, pk)
     choices = {str(i.pk): request.POST.get(f"item_{i.pk}", "") for i in vote.items.all()}
-    try:
+    with refusal_as_message(request):
         services.ballot_cast(user=request.user, vote=vote.pk, choices=choices, unit=request.POST.get("unit") or None,
                              request=request)
         messages.success(request, _("您的选票已提交。截止前可修改。") if vote.changeable else _("您的选票已提交。"))
-    except ValidationError as exc:
-        _say_errors(request, exc)
-    except services.Conflict as exc:
-        messages.error(request, exc.message)
     return redirect("deliberation:vote", pk=vote.pk)
 
 
@@ -121,16 +114,12 @@ def vote_enter(request, pk):
     if not can(request.user, VOTE_MANAGE, vote):
         raise Http404
     choices = {str(i.pk): request.POST.get(f"item_{i.pk}", "") for i in vote.items.all()}
-    try:
+    with refusal_as_message(request):
         services.ballot_enter(user=request.user, vote=vote.pk, unit=request.POST.get("unit"), choices=choices,
                               channel=request.POST.get("channel", Channel.PAPER),
                               proxy_name=request.POST.get("proxy_name", ""),
                               proxy_authorisation=request.POST.get("proxy_authorisation", ""), request=request)
         messages.success(request, _("选票已录入。"))
-    except ValidationError as exc:
-        _say_errors(request, exc)
-    except services.Conflict as exc:
-        messages.error(request, exc.message)
     return redirect("deliberation:vote", pk=vote.pk)
 
 
@@ -140,17 +129,13 @@ def vote_step(request, pk, step):
     vote = _vote(request, pk)
     if not can(request.user, VOTE_MANAGE, vote):
         raise Http404
-    try:
+    with refusal_as_message(request):
         if step == "open":
             services.vote_open(user=request.user, vote=vote.pk, version=request.POST.get("version"), request=request)
             messages.success(request, _("名册已锁定，表决开始。"))
         else:
             services.vote_close(user=request.user, vote=vote.pk, request=request)
             messages.success(request, _("表决已结束，结果已公告。"))
-    except ValidationError as exc:
-        _say_errors(request, exc)
-    except services.Conflict as exc:
-        messages.error(request, exc.message)
     return redirect("deliberation:vote", pk=vote.pk)
 
 
@@ -202,11 +187,9 @@ def topic_detail(request, pk):
 @require_POST
 def topic_support(request, pk):
     get_or_404(request.user, TOPIC_VIEW, Topic.objects.all(), pk=pk)
-    try:
+    with refusal_as_message(request):
         topic = services.topic_support(user=request.user, topic=pk, request=request)
         messages.success(request, _("已列入议程，感谢支持！") if topic.status == TopicStatus.AGENDA else _("感谢支持！"))
-    except ValidationError as exc:
-        _say_errors(request, exc)
     return redirect("deliberation:topic", pk=pk)
 
 
@@ -214,15 +197,11 @@ def topic_support(request, pk):
 @require_POST
 def topic_decide(request, pk):
     get_or_404(request.user, TOPIC_MANAGE, Topic.objects.all(), pk=pk)
-    try:
+    with refusal_as_message(request):
         services.topic_decide(user=request.user, topic=pk, status=request.POST.get("status"),
                               outcome=request.POST.get("outcome", ""), version=request.POST.get("version"),
                               request=request)
         messages.success(request, _("议题状态已更新。"))
-    except ValidationError as exc:
-        _say_errors(request, exc)
-    except services.Conflict as exc:
-        messages.error(request, exc.message)
     return redirect("deliberation:topic", pk=pk)
 
 
@@ -269,15 +248,11 @@ def resolution_detail(request, pk):
 @require_POST
 def resolution_progress(request, pk):
     get_or_404(request.user, RESOLUTION_VIEW, Resolution.objects.all(), pk=pk)
-    try:
+    with refusal_as_message(request):
         services.resolution_progress(user=request.user, resolution=pk, progress=request.POST.get("progress"),
                                      note=request.POST.get("note", ""), version=request.POST.get("version"),
                                      request=request)
         messages.success(request, _("进展已更新。"))
-    except ValidationError as exc:
-        _say_errors(request, exc)
-    except services.Conflict as exc:
-        messages.error(request, exc.message)
     return redirect("deliberation:resolution", pk=pk)
 
 
@@ -337,17 +312,13 @@ def meeting_detail(request, pk):
 @require_POST
 def meeting_record(request, pk):
     _meeting(request, pk)
-    try:
+    with refusal_as_message(request):
         services.meeting_record(user=request.user, meeting=pk, attendance=request.POST.get("attendance", ""),
                                 attendees_count=request.POST.get("attendees_count"),
                                 minutes=request.POST.get("minutes", ""), decisions=request.POST.get("decisions", ""),
                                 to_vote=request.POST.getlist("to_vote"), version=request.POST.get("version"),
                                 request=request)
         messages.success(request, _("会议纪要已保存。"))
-    except ValidationError as exc:
-        _say_errors(request, exc)
-    except services.Conflict as exc:
-        messages.error(request, exc.message)
     return redirect("deliberation:meeting", pk=pk)
 
 
@@ -511,12 +482,10 @@ def mediation_from_appeal(request, appeal_pk):
     from gongzhi.appeals.models import Appeal
 
     get_or_404(request.user, APPEAL_DISPATCH, Appeal.objects.all(), pk=appeal_pk)
-    try:
+    with refusal_as_message(request):
         record = services.mediation_from_appeal(user=request.user, appeal=appeal_pk,
                                                 dispute_type=request.POST.get("dispute_type"),
                                                 mediators=request.POST.getlist("mediators"), request=request)
-    except ValidationError as exc:
-        _say_errors(request, exc)
-        return redirect("appeals:detail", pk=appeal_pk)
-    messages.success(request, _("已转为调解记录。"))
-    return redirect("deliberation:mediation", pk=record.pk)
+        messages.success(request, _("已转为调解记录。"))
+        return redirect("deliberation:mediation", pk=record.pk)
+    return redirect("appeals:detail", pk=appeal_pk)
