@@ -306,3 +306,27 @@ def grid(cast):
     c.policy_q = Category.objects.get(code="policy")
     c.hardship = Category.objects.get(code="hardship")
     return c
+
+
+def random_staff(rnd, count, password, most_roles=1):
+    """`count` users named gen0…, each holding 1 to `most_roles` roles drawn at random, over a random node of the grid
+    or, three times in ten, an organisation: the outsiders a confidentiality test tries its record against."""
+    from gongzhi.accounts.models import Role, RoleAssignment, User
+    from gongzhi.grid.models import Building, Community, Compound, Household, Subdistrict
+    from gongzhi.orgs.models import Organisation
+
+    nodes = [*Subdistrict.objects.all(), *Community.objects.all(), *Compound.objects.all(), *Building.objects.all(),
+             *Household.objects.all()]
+    orgs = list(Organisation.objects.all())
+    made = []
+    for i in range(count):
+        u = User.objects.create_user(username=f"gen{i}", password=password)
+        for _ in range(rnd.randint(1, most_roles)):
+            ra = RoleAssignment(user=u, role=rnd.choice(Role.values))
+            if orgs and rnd.random() < 0.3:
+                ra.organisation = rnd.choice(orgs)
+            else:
+                ra.set_node(rnd.choice(nodes))
+            ra.save()
+        made.append(u)
+    return made

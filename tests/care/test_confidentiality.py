@@ -7,14 +7,13 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from gongzhi.accounts.models import Role, RoleAssignment, User
+from conftest import random_staff  # tests/conftest.py
+from gongzhi.accounts.models import User
 from gongzhi.accounts.policy import holds_by_place
 from gongzhi.care import services
 from gongzhi.care.capability import CASE_VIEW
 from gongzhi.care.models import Case, CaseWorker, Measure
-from gongzhi.grid.models import Building, Community, Compound, Household, Subdistrict
 from gongzhi.notifications.models import Notification
-from gongzhi.orgs.models import Organisation
 
 from .conftest import TODAY
 
@@ -110,21 +109,7 @@ def test_every_demo_account_sees_only_what_its_place_or_relationship_allows(clie
 def test_generated_users_and_notifications(care, client, api, django_capture_on_commit_callbacks):
     """Random users holding random roles anywhere: none outside a case reads it; notifications reach only the
     insiders (the referrer its broad status), and no message carries a circumstance."""
-    rnd = random.Random(13)
-    nodes = [Subdistrict.objects.first(), *Community.objects.all(), *Compound.objects.all(), *Building.objects.all(),
-             *Household.objects.all()]
-    orgs = list(Organisation.objects.all())
-    generated = []
-    for i in range(24):
-        u = User.objects.create_user(username=f"gen{i}", password=care.password)
-        for _ in range(rnd.randint(1, 2)):
-            ra = RoleAssignment(user=u, role=rnd.choice(Role.values))
-            if rnd.random() < 0.3:
-                ra.organisation = rnd.choice(orgs)
-            else:
-                ra.set_node(rnd.choice(nodes))
-            ra.save()
-        generated.append(u)
+    generated = random_staff(random.Random(13), 24, care.password, most_roles=2)
     with django_capture_on_commit_callbacks(execute=True):
         case = services.refer(user=care.property1, household=care.H1.pk, note="母亲失业孩子辍学")
     with django_capture_on_commit_callbacks(execute=True):

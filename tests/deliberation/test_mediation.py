@@ -9,14 +9,13 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from conftest import random_staff  # tests/conftest.py
 from gongzhi.accounts.models import Role, RoleAssignment, User
 from gongzhi.appeals.models import Appeal, Category
 from gongzhi.core.models import AuditAction, AuditEntry
 from gongzhi.deliberation import selectors, services
 from gongzhi.deliberation.models import Mediation, MediationParty, MediationSession
-from gongzhi.grid.models import Building, Community, Compound, Household, Subdistrict
 from gongzhi.notifications.models import Notification
-from gongzhi.orgs.models import Organisation
 
 TODAY = timezone.localdate()
 SECRETS = ("周桂芳", "13912340001", "吴国华")
@@ -197,20 +196,7 @@ def test_confidential_to_the_community_leadership_and_the_mediators(med, client,
 
 
 def test_random_roles_anywhere_and_notifications(people, client, api, django_capture_on_commit_callbacks):
-    rnd = random.Random(5)
-    nodes = [*Subdistrict.objects.all(), *Community.objects.all(), *Compound.objects.all(), *Building.objects.all(),
-             *Household.objects.all()]
-    orgs = list(Organisation.objects.all())
-    generated = []
-    for i in range(16):
-        u = User.objects.create_user(username=f"gen{i}", password="x")
-        ra = RoleAssignment(user=u, role=rnd.choice(Role.values))
-        if rnd.random() < 0.3:
-            ra.organisation = rnd.choice(orgs)
-        else:
-            ra.set_node(rnd.choice(nodes))
-        ra.save()
-        generated.append(u)
+    generated = random_staff(random.Random(5), 16, "x")
     with django_capture_on_commit_callbacks(execute=True):
         m = services.mediation_open(user=people.community_worker, compound=people.K1.pk, dispute_type="noise",
                                     summary="夜间噪音", mediators=[people.grid_worker.pk, people.community_worker.pk],
