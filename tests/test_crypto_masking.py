@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gongzhi.core import crypto
-from gongzhi.core.identity import (id_check_digit, mask_id_number, mask_mobile, normalise_mobile,
-                                   validate_id_number, validate_mobile)
+from gongzhi.core.identity import (birth_date_from_id, gender_from_id, id_check_digit, mask_id_number, mask_mobile,
+                                   normalise_mobile, validate_id_number, validate_mobile)
 from gongzhi.people.models import Resident
 
 FULL_ID = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
@@ -112,6 +112,23 @@ def test_id_mask_hides_birth_date_and_sequence():
 def test_phone_mask():
     assert mask_mobile("13812345678") == "138****5678"
     assert mask_mobile("") == ""
+
+
+@pytest.mark.parametrize("value,masked", [("", ""), ("4414811980010", "*" * 13), ("12345", "*****"),
+                                          ("0753-2221234", "*" * 12)])
+def test_a_value_of_another_length_is_masked_whole(value, masked):
+    # Not an 18-digit ID number or an 11-digit mobile (an old 15-digit ID, a landline): nothing of it is shown.
+    assert mask_id_number(value) == masked
+    assert mask_mobile(value) == masked
+
+
+@pytest.mark.parametrize("body,birth,gender", [
+    ("44148119801231001", datetime.date(1980, 12, 31), "M"), ("44148120021109002", datetime.date(2002, 11, 9), "F"),
+    ("44148119691018003", datetime.date(1969, 10, 18), "M"), ("44148120100228008", datetime.date(2010, 2, 28), "F"),
+])
+def test_birth_date_and_gender_are_read_from_their_digits(body, birth, gender):
+    v = make_id(body)
+    assert birth_date_from_id(v) == birth and gender_from_id(v) == gender
 
 
 # ---- at rest --------------------------------------------------------------------------------------
