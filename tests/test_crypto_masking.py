@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from gongzhi.core import crypto
 from gongzhi.core.identity import (birth_date_from_id, gender_from_id, id_check_digit, mask_id_number, mask_mobile,
-                                   normalise_mobile, validate_id_number, validate_mobile)
+                                   normalise_id_number, normalise_mobile, validate_id_number,
+                                   validate_mobile)
 from gongzhi.people.models import Resident
 
 FULL_ID = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
@@ -22,8 +23,15 @@ def make_id(first17):
     return first17 + id_check_digit(first17)
 
 
+MESSAGES = {"id_checksum": "身份证号校验位错误", "id_birthdate": "身份证号中的出生日期无效",
+            "id_format": "身份证号应为18位（最后一位可为X）", "mobile_format": "手机号应为11位中国大陆手机号码"}
+
+
 def _code(exc_info):
-    return exc_info.value.code
+    """The refusal's code, once its words are checked: each kind of bad number says what is wrong with it."""
+    code = exc_info.value.code
+    assert exc_info.value.messages == [MESSAGES[code]]
+    return code
 
 
 # ---- validation -----------------------------------------------------------------------------------
@@ -31,6 +39,11 @@ def _code(exc_info):
 
 def _full_width(text):
     return "".join(chr(ord(c) + 0xFEE0) for c in text)
+
+
+def test_nothing_typed_normalises_to_nothing():
+    assert normalise_id_number("") == "" and normalise_id_number(None) == ""
+    assert normalise_mobile("") == "" and normalise_mobile(None) == ""
 
 
 def test_valid_id_number():
