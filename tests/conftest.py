@@ -330,3 +330,17 @@ def random_staff(rnd, count, password, most_roles=1):
             ra.save()
         made.append(u)
     return made
+
+
+def scan_qr(png):
+    """The text a phone camera reads off a PNG holding one QR code. Only QR symbols are looked for (a decoder
+    trying every symbology may also report a stray match inside the modules), and every reading must agree."""
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    found = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)), formats=zxingcpp.BarcodeFormat.QRCode)
+    texts = {b.text for b in found}
+    assert len(texts) == 1, [(b.format, b.text) for b in found]
+    return texts.pop()

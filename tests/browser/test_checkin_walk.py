@@ -4,15 +4,13 @@ reports a broken charger, which property1 then finds on their home and the stati
 chess room for a few minutes from now and checks in by the room's code. Screenshots in
 var/screenshots/appeal-checkin-*.png."""
 import datetime
-import io
 import re
 from decimal import Decimal
 
 import pytest
-import zxingcpp
 from django.utils import timezone
-from PIL import Image
 
+from conftest import scan_qr  # tests/conftest.py
 from gongzhi.core.workdays import LOCAL
 from gongzhi.stations import services
 from gongzhi.stations.models import Booking, Feedback, Kind, Room, RoomReach, StationVisit, Status
@@ -51,9 +49,9 @@ def scanned(ctx, base, station, sheet):
         .get_attribute("href")
     png = ctx.request.get(base + href)
     assert png.ok and png.headers["content-type"] == "image/png"
-    [code] = zxingcpp.read_barcodes(Image.open(io.BytesIO(png.body())))
+    text = scan_qr(png.body())
     page.close()
-    return code.text
+    return text
 
 
 def test_rider_checks_in_and_reports_a_broken_charger_which_the_keeper_sees(live_server, appeal_cast, stations,
