@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from gongzhi.core import crypto
 from gongzhi.core.identity import (birth_date_from_id, gender_from_id, id_check_digit, mask_id_number, mask_mobile,
-                                   normalise_id_number, normalise_mobile, validate_id_number,
+                                   mask_name, normalise_id_number, normalise_mobile, validate_id_number,
                                    validate_mobile)
 from gongzhi.people.models import Resident
 
@@ -133,6 +133,14 @@ def test_a_value_of_another_length_is_masked_whole(value, masked):
     # Not an 18-digit ID number or an 11-digit mobile (an old 15-digit ID, a landline): nothing of it is shown.
     assert mask_id_number(value) == masked
     assert mask_mobile(value) == masked
+
+
+@pytest.mark.parametrize("name,masked", [("张三丰", "张**"), ("王强", "王*"), ("欧阳娜娜", "欧阳**"), ("欧阳", "欧*"),
+                                         ("李", "李*"), (" 司马光 ", "司马*"), ("", ""), (None, "")])
+def test_a_name_keeps_its_surname_only(name, masked):
+    # Public notices and mediation lists show a surname; a two-character surname stays whole, a lone one is not
+    # mistaken for the whole name.
+    assert mask_name(name) == masked
 
 
 @pytest.mark.parametrize("body,birth,gender", [

@@ -13,24 +13,12 @@ notifications.
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.accounts.policy import can
+from gongzhi.core.identity import mask_name
 
 from .capability import CASE_ASSIGN, CASE_STATUS, CASE_VIEW, CASE_WORK, MEASURE_DECIDE
 from .models import DibaoStage, MeasureKind, Outcome, Stage
 
 MASKED = "••••••"
-
-# Two-character surnames: the rest of the name is what a notice masks.
-COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容", "令狐", "长孙", "宇文",
-                     "司徒", "夏侯", "轩辕", "端木", "独孤", "南宫", "西门", "百里", "呼延", "澹台", "申屠", "太史")
-
-
-def mask_name(name):
-    """张三丰 → 张**; 欧阳娜娜 → 欧阳**; an empty name stays empty."""
-    name = (name or "").strip()
-    if not name:
-        return ""
-    surname = name[:2] if name[:2] in COMPOUND_SURNAMES and len(name) > 2 else name[:1]
-    return surname + "*" * max(1, len(name) - len(surname))
 
 
 class Broad:

@@ -73,6 +73,20 @@ def mask_mobile(v: str) -> str:
     return v[:3] + "****" + v[7:] if len(v) == 11 else "*" * len(v)
 
 
+# Two-character surnames: a masked name keeps the whole surname and hides the rest.
+COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容", "令狐", "长孙", "宇文",
+                     "司徒", "夏侯", "轩辕", "端木", "独孤", "南宫", "西门", "百里", "呼延", "澹台", "申屠", "太史")
+
+
+def mask_name(name):
+    """张三丰 → 张**; 欧阳娜娜 → 欧阳**; an empty name stays empty."""
+    name = (name or "").strip()
+    if not name:
+        return ""
+    surname = name[:2] if name[:2] in COMPOUND_SURNAMES and len(name) > 2 else name[:1]
+    return surname + "*" * max(1, len(name) - len(surname))
+
+
 # ---- identifiers inside free text -----------------------------------------------------------------------
 #
 # People type their numbers into appeals, notes and searches in every shape an input method or a chat app

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.core import crypto
-from gongzhi.core.identity import mask_mobile
+from gongzhi.core.identity import mask_mobile, mask_name
 from gongzhi.core.timeline import TimelineEvent, outbox_index
 from gongzhi.grid.places import Placed
 
@@ -376,8 +376,6 @@ class MediationParty(models.Model):
         ordering = ["mediation_id", "side", "id"]
 
     def set_name(self, value):
-        from .presenter import mask_name
-
         self.name_enc, self.name_masked = crypto.encrypt(value), mask_name(value)
 
     def set_phone(self, value):

@@ -5,7 +5,6 @@ phones stay masked until an audited reveal (services.mediation_reveal); lists an
 compound, the type and the status, and no one's name.
 """
 from gongzhi.accounts.policy import can
-from gongzhi.care.presenter import mask_name  # noqa: F401  (one masking rule for every name the product shows)
 
 from .capability import MEDIATION_MANAGE, MEDIATION_WORK
 from .models import MediationStatus
