@@ -220,16 +220,6 @@ def assign(*, user, case, worker, request=None):
     return case
 
 
-def _forget_for(person, case):
-    """The removed worker's messages about the case go from their inbox and their next digest: what they were
-    told named the case, which they may no longer read (an email already sent cannot be taken back; a digest
-    already sent lists what it listed, and the next one asks the policy afresh)."""
-    from gongzhi.notifications.models import DigestEntry, Notification
-
-    Notification.objects.filter(recipient=person, source="care", subject_id=case.pk).delete()
-    DigestEntry.objects.filter(recipient=person, source="care", subject_id=case.pk, digested_at__isnull=True).delete()
-
-
 @transaction.atomic
 def unassign(*, user, case, worker, replacement=None, version=None, request=None):
     """The community's leadership takes a case worker off a case; from the commit on, the worker reads nothing
@@ -274,7 +264,7 @@ def unassign(*, user, case, worker, replacement=None, version=None, request=None
             audit(AuditAction.UPDATE, user=user, obj=m, detail="update", request=request,
                   changes={"owner": [person.get_username(), heir.get_username()]})
             handed.append(m.pk)
-    _forget_for(person, case)
+    timeline.access_withdrawn("care", case.pk, person.pk)
     changes = {"workers": [person.get_username(), successor.get_username() if successor else None]}
     if handed:
         changes["measures_handed_over"] = [None, len(handed)]

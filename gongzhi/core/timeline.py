@@ -18,7 +18,10 @@ is delivered even if the process dies right after: the drain finds the
 pending rows (through the partial index over them) whatever asked it to run.
 
 Deleting events sends `event_deleted` (source, event_id) for each, so a
-consumer can drop what it keeps about them, as a cascade would.
+consumer can drop what it keeps about them, as a cascade would. A capability
+that takes someone's access to a subject away (a case worker taken off a case)
+calls `access_withdrawn(label, subject_id, user_id)`: consumers drop what they
+keep for that person about it (messages not yet read, a digest not yet sent).
 
 Kinds of event. A source also declares, for each action, how a person hears
 of it unless they choose otherwise (Kind: a label for the settings page, the
@@ -47,6 +50,14 @@ log = logging.getLogger(__name__)
 outbox_filled = Signal()
 # Sent (sender=the Source) for every event deleted, with event_id.
 event_deleted = Signal()
+# Sent (sender=the Source) when a person may no longer read a subject, with subject_id and user_id.
+subject_withdrawn = Signal()
+
+
+def access_withdrawn(label, subject_id, user_id):
+    """`user_id` may no longer read the subject `subject_id` of source `label`: what was kept for them about it
+    goes (an e-mail already sent cannot be taken back; a digest already sent listed what it listed)."""
+    subject_withdrawn.send(sender=source(label), subject_id=subject_id, user_id=user_id)
 
 
 def outbox_index(name):

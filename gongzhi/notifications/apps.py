@@ -16,8 +16,9 @@ class NotificationsConfig(AppConfig):
     def ready(self):
         from gongzhi.core import timeline
 
-        from .services import forget_event
+        from .services import forget_event, forget_subject_for
 
         # Every capability's timeline (core.timeline.register) is heard here: nothing names one of them.
         timeline.outbox_filled.connect(_drain_soon, dispatch_uid="gongzhi.notifications.drain")
         timeline.event_deleted.connect(forget_event, dispatch_uid="gongzhi.notifications.forget")
+        timeline.subject_withdrawn.connect(forget_subject_for, dispatch_uid="gongzhi.notifications.withdrawn")

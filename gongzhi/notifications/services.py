@@ -261,6 +261,14 @@ def forget_event(sender, event_id, **kwargs):
     WebhookDelivery.objects.filter(source=sender.label, event_id=event_id).update(event_id=None)
 
 
+def forget_subject_for(sender, subject_id, user_id, **kwargs):
+    """Someone lost the right to read a subject (core.timeline.subject_withdrawn): its messages leave their inbox
+    and their next digest, which named what they may no longer read."""
+    Notification.objects.filter(recipient_id=user_id, source=sender.label, subject_id=subject_id).delete()
+    DigestEntry.objects.filter(recipient_id=user_id, source=sender.label, subject_id=subject_id,
+                               digested_at__isnull=True).delete()
+
+
 # ---- email (background) -----------------------------------------------------------------------
 
 def language_of(chosen):
