@@ -7,11 +7,12 @@ from django.db.models import Q, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from gongzhi.accounts.policy import can, scoped
+from gongzhi.accounts.policy import can, get_or_404, scoped
 
 from . import tally
-from .capability import RESOLUTION_VIEW, TOPIC_VIEW, VOTE_MANAGE, VOTE_VIEW
-from .models import Ballot, Resolution, ResolutionStatus, RollEntry, Topic, TopicStatus, Vote, VoteStatus
+from .capability import MEDIATION_VIEW, RESOLUTION_VIEW, TOPIC_VIEW, VOTE_MANAGE, VOTE_VIEW
+from .models import (Ballot, DisputeType, Mediation, MediationStatus, Resolution, ResolutionStatus, RollEntry, Topic,
+                     TopicStatus, Vote, VoteStatus)
 
 
 def votes(user, *, status=""):
@@ -125,9 +126,6 @@ def agenda(user):
 def mediations(user, *, status="", dispute_type="", q=""):
     """The mediation records the user may read (the community's leadership, the assigned mediators), newest first.
     `q` finds a record by its number or by words of its summary; names are never searched (they are encrypted)."""
-    from .capability import MEDIATION_VIEW
-    from .models import DisputeType, Mediation, MediationStatus
-
     qs = scoped(user, MEDIATION_VIEW, Mediation.objects.select_related("compound"))
     if status in MediationStatus.values:
         qs = qs.filter(status=status)
@@ -143,10 +141,5 @@ def mediations(user, *, status="", dispute_type="", q=""):
 
 def mediation(user, pk, action=None):
     """One record the user may `action` (read by default), with what its page shows; 404 otherwise."""
-    from gongzhi.accounts.policy import get_or_404
-
-    from .capability import MEDIATION_VIEW
-    from .models import Mediation
-
     return get_or_404(user, action or MEDIATION_VIEW, Mediation.objects.select_related("compound", "household")
                       .prefetch_related("parties", "mediators__user", "sessions__recorded_by"), pk=pk)
