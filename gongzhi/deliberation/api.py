@@ -621,7 +621,7 @@ def reveal_mediation(request, pk: int):
 def _mediation_step(request, pk, write):
     from .capability import MEDIATION_WORK
 
-    selectors.mediation(request.user, pk, MEDIATION_WORK)
+    selectors.mediation_to_act_on(request.user, pk, MEDIATION_WORK)
     try:
         write()
     except services.Conflict as exc:

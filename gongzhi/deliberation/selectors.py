@@ -139,7 +139,13 @@ def mediations(user, *, status="", dispute_type="", q=""):
     return qs.order_by("-created_at", "-pk")
 
 
-def mediation(user, pk, action=None):
-    """One record the user may `action` (read by default), with what its page shows; 404 otherwise."""
-    return get_or_404(user, action or MEDIATION_VIEW, Mediation.objects.select_related("compound", "household")
+def mediation(user, pk):
+    """One record the user may read, with what its page shows; 404 otherwise."""
+    return get_or_404(user, MEDIATION_VIEW, Mediation.objects.select_related("compound", "household")
                       .prefetch_related("parties", "mediators__user", "sessions__recorded_by"), pk=pk)
+
+
+def mediation_to_act_on(user, pk, action):
+    """The record, for a write the user may do to it; 404 otherwise. Only the row: the page's parties, mediators and
+    sessions are read afterwards, once, for the answer."""
+    return get_or_404(user, action, Mediation.objects.all(), pk=pk)

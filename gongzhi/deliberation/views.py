@@ -462,7 +462,7 @@ MEDIATION_STEPS = {
 def mediation_step(request, pk, step):
     from .capability import MEDIATION_WORK
 
-    record = selectors.mediation(request.user, pk, MEDIATION_WORK)
+    record = selectors.mediation_to_act_on(request.user, pk, MEDIATION_WORK)
     write, said = MEDIATION_STEPS[step]
     try:
         write(request, request.user, record.pk)
